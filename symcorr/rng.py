@@ -24,8 +24,9 @@ def _check_seed(seed) -> int:
 def child_seed(seed: int, *path: int) -> int:
     """A 63-bit seed derived from ``seed`` and an integer path (e.g. ``(chunk_index,)``)."""
     seed = _check_seed(seed)
-    entropy = [seed, *[_check_seed(p) for p in path]]
-    return int(np.random.SeedSequence(entropy).generate_state(1, dtype=np.uint64)[0] >> np.uint64(1))
+    key = tuple(_check_seed(p) for p in path)
+    sequence = np.random.SeedSequence(seed, spawn_key=(len(key), *key))  # length-prefixed: (1,) != (1, 0)
+    return int(sequence.generate_state(1, dtype=np.uint64)[0] >> np.uint64(1))
 
 
 def make_generator(seed: int, device=None) -> torch.Generator:

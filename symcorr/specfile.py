@@ -44,6 +44,7 @@ a negative variance, mismatched dimensions, an undeclared symbol in an expressio
 
 from __future__ import annotations
 
+import ast
 import dataclasses
 import difflib
 import tomllib
@@ -135,6 +136,29 @@ def _unknown_keys(table: dict, allowed: set, where: str):
             raise SpecError(f"unknown key {key!r}{hint} (allowed: {', '.join(sorted(allowed))})", where)
 
 
+_ALLOWED_NODES = (ast.Expression, ast.BinOp, ast.UnaryOp, ast.Name, ast.Load, ast.Constant, ast.Call,
+                  ast.Add, ast.Sub, ast.Mult, ast.Div, ast.Pow, ast.USub, ast.UAdd)
+
+
+def _check_arithmetic(text: str, where: str) -> None:
+    """Only numbers, names, + - * / ** and calls of the whitelisted functions: never run other code."""
+    try:
+        tree = ast.parse(text.strip(), mode="eval")
+    except SyntaxError as exc:
+        raise SpecError(f"cannot parse expression {text!r} ({exc.msg})", where) from None
+    for node in ast.walk(tree):
+        if not isinstance(node, _ALLOWED_NODES):
+            raise SpecError(f"{text!r} is not an arithmetic expression ({type(node).__name__} not allowed)",
+                            where)
+        if isinstance(node, ast.Constant) and not isinstance(node.value, (int, float)):
+            raise SpecError(f"{text!r}: only numeric constants are allowed", where)
+        if isinstance(node, ast.Call) and not (isinstance(node.func, ast.Name) and node.func.id in _SAFE_FUNCTIONS):
+            raise SpecError(f"{text!r}: only the functions {', '.join(sorted(_SAFE_FUNCTIONS))} may be called",
+                            where)
+        if isinstance(node, ast.Name) and node.id.startswith("_"):
+            raise SpecError(f"{text!r}: names may not start with '_'", where)
+
+
 def parse_expression(value, symbols: dict[str, sp.Symbol], where: str) -> sp.Expr:
     """Parse a number or an expression string; only declared symbols and a few functions are allowed."""
     if isinstance(value, bool):
@@ -145,9 +169,10 @@ def parse_expression(value, symbols: dict[str, sp.Symbol], where: str) -> sp.Exp
         return sp.nsimplify(dist.as_expr(value, where), rational=True)
     if not isinstance(value, str):
         raise SpecError(f"expected a number or expression string, got {type(value).__name__}", where)
+    _check_arithmetic(value, where)
     local = dict(symbols)
     try:
-        expr = parse_expr(value, local_dict=local, global_dict=dict(_SAFE_FUNCTIONS),
+        expr = parse_expr(value, local_dict=local, global_dict={**_SAFE_FUNCTIONS, "__builtins__": {}},
                           transformations=(auto_number,), evaluate=True)
     except NameError as exc:
         name = str(exc).split("'")[1] if "'" in str(exc) else str(exc)
