@@ -93,7 +93,8 @@ def bench_gemms(M: int = 32, B: int = 64, reps: int = 50) -> dict:
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--threads", type=int, default=None, help="torch threads (default: all CPUs)")
-    ap.add_argument("--models", type=int, default=32, help="chunk size used for the extrapolation")
+    ap.add_argument("--models", type=int, default=SweepConfig().models_per_chunk,
+                    help="chunk size used for the extrapolation (default: the sweep's default)")
     ap.add_argument("--loop-models", type=int, default=4)
     ap.add_argument("--epochs", type=int, default=1)
     ap.add_argument("--data-root", default=None)
@@ -115,7 +116,7 @@ def main(argv=None) -> int:
 
     print(f"\nthroughput, {args.epochs} epoch(s) on all 60000 images, test set after each epoch:")
     rates = {}
-    for M in sorted({16, args.models, 64}):
+    for M in sorted({16, args.models, 32, 64}):
         rates[M] = bench_vectorised(data, M, args.epochs, "auto")
         print(f"  vectorised, M = {M:3d}, auto products : {rates[M]:6.2f} model-epochs/s "
               f"({1 / rates[M]:.3f} s per model-epoch)")

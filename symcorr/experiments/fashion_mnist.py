@@ -66,7 +66,7 @@ keeps its MNIST constants 0.1307/0.3081; the default ``"corrected"`` uses Fashio
 Cost (measured with ``benchmarks/bench_fashion_mnist.py`` on two AVX-512 cores of an AMD EPYC): about
 40 us per model per batch of 64, i.e. 0.04-0.05 s per model-epoch including the test-set evaluation,
 under 1 s per 20-epoch training, and 23-26 minutes for the paper's 1260 + 420 trainings (the plain
-one-model-at-a-time ``torch.nn`` loop needs ~0.47 s per model-epoch, ~4.4 hours for the grid).
+one-model-at-a-time ``torch.nn`` loop needs ~0.5 s per model-epoch, 4.5-5 hours for the grid).
 Chunks of 16-32 models are fastest there (the default is 24).
 """
 
