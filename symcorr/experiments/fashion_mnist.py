@@ -167,6 +167,53 @@ def init_weights(M: int, mus, ks, generator, *, n_in: int = N_IN, width: int = W
     return W0, W1
 
 
+def spec_init_sampler(network, shifted_layer: int = -1) -> InitSampler:
+    r"""An :data:`InitSampler` that draws from a :class:`~symcorr.spec.Network` spec (e.g.
+    ``derivations/fashion_mnist.toml``), so the experiment and the symbolic side read one description.
+
+    For model ``m`` the weight of layer ``shifted_layer`` gets the per-row mean
+    :math:`\mu_m (1,\dots,1,0,\dots,0)` (``k_m`` ones) with the spec's variance; every other law is the
+    spec's.  The spec must be the paper's architecture: ``784 -> 50 (relu) -> 10``, no biases, Normal laws.
+    """
+    from ..distributions import Normal
+    from ..spec import Network
+
+    if not isinstance(network, Network):
+        raise SpecError(f"expected a Network, got {type(network).__name__}", "network")
+    dims = (network.input_dim, *network.widths)
+    acts = [layer.activation.name for layer in network.layers]
+    if dims != (N_IN, WIDTH, N_OUT) or acts != ["relu", "identity"]:
+        raise SpecError(f"the Fashion-MNIST experiment trains 784 -> 50 (relu) -> 10 networks; the spec has "
+                        f"sizes {dims} and activations {acts}", "network")
+    if any(b.role == "bias" for b in network.blocks.values()):
+        raise SpecError("the Fashion-MNIST experiment's networks have no biases; remove them from the spec",
+                        "network")
+    layer = shifted_layer % network.depth
+    law = network.weight(layer).law
+    if not isinstance(law, Normal):
+        raise SpecError("the shifted layer must have a Normal weight law", f"layers[{layer}].weight")
+    n_rows = int(network.weight(layer).shape[0])
+
+    def sampler(M, mus, ks, generators):
+        gens = [generators] * M if isinstance(generators, torch.Generator) else list(generators)
+        if len(gens) != M:
+            raise SpecError(f"expected one generator per model ({M}), got {len(gens)}", "generator")
+        W0 = torch.empty(M, WIDTH, N_IN, dtype=torch.float32)
+        W1 = torch.empty(M, N_OUT, WIDTH, dtype=torch.float32)
+        for m, (mu, k, g) in enumerate(zip(np.broadcast_to(mus, (M,)), np.broadcast_to(ks, (M,)), gens)):
+            k = int(k)
+            if not 0 <= k <= n_rows:
+                raise SpecError(f"k must be in 0..{n_rows}, got {k}", "ks")
+            means = [float(mu)] * k + [0.0] * (n_rows - k)
+            model = network.replace_layer(layer, weight=Normal(means, law.var, row_cov=law.row_cov,
+                                                                 col_cov=law.col_cov))
+            params = model.sample(1, generator=g, dtype=torch.float32)   # initialisation only
+            W0[m], W1[m] = params["W0"][0], params["W1"][0]
+        return W0, W1
+
+    return sampler
+
+
 # ---------------------------------------------------------------------------------------------------
 # Targets, prediction, forward pass
 # ---------------------------------------------------------------------------------------------------

@@ -350,3 +350,31 @@ def test_command_line_quick_run(tmp_path, arrays):
     res = SweepResult.load_npz(out / "quick.npz")
     assert res.test_acc.shape == (3, 2, 2, 1)
     assert fm.main(["--quick", "--data-root", str(tmp_path / "nowhere"), "--out", str(out)]) == 2
+
+
+def test_spec_init_sampler_reads_the_derivation_and_matches_init_weights():
+    """The spec in derivations/fashion_mnist.toml describes exactly the experiment's initial law."""
+    from pathlib import Path
+
+    from symcorr.experiments.fashion_mnist import spec_init_sampler
+    from symcorr.specfile import load_spec
+
+    doc = load_spec(Path(__file__).parents[2] / "derivations" / "fashion_mnist.toml")
+    sampler = spec_init_sampler(doc.network)
+    gens = lambda: [torch.Generator().manual_seed(i) for i in range(3)]  # noqa: E731
+    a = sampler(3, [0.1, 0.0, 0.2], [2, 0, 10], gens())
+    b = init_weights(3, [0.1, 0.0, 0.2], [2, 0, 10], gens())
+    assert torch.allclose(a[0], b[0], atol=1e-7) and torch.allclose(a[1], b[1], atol=1e-7)
+    # and it is a different law when k differs (the comparison can fail)
+    c = sampler(3, [0.1, 0.0, 0.2], [3, 0, 10], gens())
+    assert not torch.allclose(c[1], b[1], atol=1e-3)
+
+
+def test_spec_init_sampler_rejects_other_architectures():
+    from symcorr.experiments.fashion_mnist import spec_init_sampler
+    from symcorr.zoo import relu_net
+
+    with pytest.raises(SpecError, match="784 -> 50"):
+        spec_init_sampler(relu_net(784, 40, 10, sigma_b0=None, sigma_b1=None))
+    with pytest.raises(SpecError, match="no biases"):
+        spec_init_sampler(relu_net(784, 50, 10))
