@@ -1,0 +1,28 @@
+r"""Symbolic n-point correlators of random networks (the parameter-space frame).
+
+.. math:: G^{(n)}_{a_1\cdots a_n}(x_1,\dots,x_n) = \int d\theta\,P(\theta)\,f_{\theta,a_1}(x_1)\cdots f_{\theta,a_n}(x_n)
+
+* :func:`correlator` / :class:`Correlator`: exact expressions for single-hidden-layer networks (any
+  width, symbolic or numeric; iid neurons), the 1/N expansion, connected parts, the GP limit; the
+  unevaluated :class:`ParameterIntegral` otherwise.
+* :func:`kernel`: the exact two-point function.
+* :func:`moment_table` / :func:`neuron_moment`: single-neuron moments from the table of known kernels
+  (Gauss-net, Cos-net, arcsine, arc-cosine, Isserlis), unevaluated :class:`GaussianExpectation`
+  otherwise.
+* :func:`wick_sum`, :func:`inner`, :func:`apply_relations`: Wick sums, canonical inner products of
+  symbolic inputs, and group relations such as :math:`R^TR = 1`.
+
+See docs/symbolic.md for the rules and the math.
+"""
+
+from .correlator import Correlator, CorrelatorForm, Terms, correlator
+from .inputs import InnerProduct, apply_relations, inner
+from .integral import GaussianExpectation, ParameterIntegral
+from .kernels import KNOWN_KERNELS, FirstLayer, Kernel, kernel, moment_table, neuron_moment
+from .rules import VectorLaw, perfect_matchings, set_partitions, wick_sum
+
+__all__ = [
+    "Correlator", "CorrelatorForm", "FirstLayer", "GaussianExpectation", "InnerProduct", "KNOWN_KERNELS",
+    "Kernel", "ParameterIntegral", "Terms", "VectorLaw", "apply_relations", "correlator", "inner", "kernel",
+    "moment_table", "neuron_moment", "perfect_matchings", "set_partitions", "wick_sum",
+]

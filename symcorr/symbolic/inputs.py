@@ -1,0 +1,220 @@
+r"""Input points and their inner products, in a canonical form that proofs can compare.
+
+A correlator of a fully connected network depends on its inputs only through the first-layer
+pre-activations :math:`z(x) = w\cdot x + b`, i.e. through linear functionals and inner products of the
+points.  Points are given either
+
+* explicitly: a list / column of numbers or SymPy expressions of length ``d_in`` (needs a concrete
+  input dimension), or
+* as matrix expressions: ``MatrixSymbol('x1', D, 1)``, ``R*x1``, ``x1 + c`` ... (symbolic or concrete
+  ``D``).
+
+For matrix expressions the inner product :math:`u^T M v` is an :class:`InnerProduct` atom.  Its
+constructor expands bilinearly (``(x+c)^T y = x^T y + c^T y``) and picks one of :math:`u^TMv` and its
+transpose :math:`v^TM^Tu` canonically, so equal scalars are equal expressions.  Because SymPy rebuilds
+atoms through their constructor on ``subs``, substituting a group relation such as
+:math:`R^TR = 1` (``apply_relations``) or a translated point re-canonicalises automatically:
+``InnerProduct((R x)^T (R y)).subs(R.T*R, Identity(D)) == InnerProduct(x^T y)``.
+"""
+
+from __future__ import annotations
+
+from typing import Iterable
+
+import sympy as sp
+from sympy.matrices.expressions.matexpr import MatrixExpr
+
+from ..distributions import as_expr
+from ..errors import SpecError
+
+__all__ = ["InnerProduct", "inner", "sum_entries", "as_point", "as_points", "apply_relations",
+           "is_explicit"]
+
+
+def is_explicit(p) -> bool:
+    """True for an explicit column (``ImmutableMatrix``), False for a matrix expression."""
+    return isinstance(p, sp.MatrixBase)
+
+
+class InnerProduct(sp.Trace):
+    r"""The scalar :math:`u^T M v` of two column vectors given as matrix expressions.
+
+    Construct it with ``InnerProduct(u.T * M * v)`` (any ``1 x 1`` matrix expression): the result is
+    the bilinear expansion into canonical atoms (an ``Add`` of coefficients times atoms, or a number).
+    Prints as ``x_1^T x_2``.  Subclasses :class:`sympy.Trace` so that ``subs`` on the inner matrix
+    product (e.g. ``R.T*R -> I``) reaches it.
+    """
+
+    is_commutative = True
+    is_real = True
+
+    def __new__(cls, mat, **kwargs):
+        mat = sp.sympify(mat)
+        if not getattr(mat, "is_Matrix", False) or mat.shape != (1, 1):
+            raise SpecError(f"InnerProduct needs a 1 x 1 matrix expression u.T*M*v, got {mat}")
+        return _bilinear(mat)
+
+    def doit(self, **hints):
+        return self
+
+    def _eval_transpose(self):
+        return self
+
+    def _latex(self, printer):
+        return printer._print(self.args[0])
+
+    def _sympystr(self, printer):
+        return f"({printer._print(self.args[0])})"
+
+    def _pretty(self, printer):
+        return printer._print(self.args[0])
+
+
+def _atom(mm) -> sp.Expr:
+    """A canonical atom for a monomial ``1 x 1`` MatMul (no scalar coefficient)."""
+    tr = mm.T
+    if sp.default_sort_key(tr) < sp.default_sort_key(mm):
+        mm = tr
+    return sp.Basic.__new__(InnerProduct, mm)
+
+
+def _bilinear(mat) -> sp.Expr:
+    """Expand a ``1 x 1`` matrix expression into coefficient * canonical atom terms."""
+    if isinstance(mat, sp.MatrixBase):
+        return sp.sympify(mat[0, 0])
+    expanded = mat.doit().expand() if not isinstance(mat, sp.MatrixBase) else mat
+    if isinstance(expanded, sp.MatrixBase):
+        return sp.sympify(expanded[0, 0])
+    terms = expanded.args if isinstance(expanded, sp.MatAdd) else (expanded,)
+    total = []
+    for term in terms:
+        if isinstance(term, sp.MatrixBase):
+            total.append(term[0, 0])
+            continue
+        if isinstance(term, sp.ZeroMatrix) or getattr(term, "is_ZeroMatrix", False):
+            continue
+        if isinstance(term, sp.MatMul):
+            coeff, mm = term.as_coeff_mmul()
+            mm = mm.doit() if any(isinstance(a, (sp.Identity, sp.MatrixBase)) for a in mm.args) else mm
+            if isinstance(mm, sp.MatMul):
+                factors = mm.args
+            else:
+                factors = (mm,)
+        else:
+            coeff, mm, factors = sp.Integer(1), term, (term,)
+        if any(isinstance(f, sp.ZeroMatrix) for f in factors):
+            continue
+        if isinstance(mm, sp.MatrixBase):
+            total.append(coeff * mm[0, 0])
+            continue
+        if any(isinstance(f, sp.MatrixBase) for f in factors):
+            if all(isinstance(s, (int, sp.Integer)) for f in factors for s in f.shape):
+                total.append(coeff * sp.Matrix(mm.as_explicit())[0, 0])
+                continue
+        total.append(coeff * _atom(mm))
+    return sp.Add(*total)
+
+
+def inner(u, v, metric=None) -> sp.Expr:
+    r""":math:`u^T M v` (``M = metric``, default the identity) for explicit columns or matrix
+    expressions; canonical (see :class:`InnerProduct`)."""
+    if is_explicit(u) and is_explicit(v) and (metric is None or isinstance(metric, sp.MatrixBase)):
+        if metric is None:
+            return sp.Add(*[u[i, 0] * v[i, 0] for i in range(u.rows)])
+        return sp.Add(*[u[i, 0] * metric[i, j] * v[j, 0] for i in range(u.rows) for j in range(v.rows)
+                        if metric[i, j] != 0])
+    prod = u.T * v if metric is None else u.T * metric * v
+    return InnerProduct(prod)
+
+
+def sum_entries(u) -> sp.Expr:
+    r""":math:`\mathbf 1^T u`, the sum of the entries of a column."""
+    if is_explicit(u):
+        return sp.Add(*list(u))
+    return InnerProduct(sp.OneMatrix(u.shape[0], 1).T * u)
+
+
+def linear_combination(coeffs: Iterable, points: list):
+    r""":math:`\sum_u c_u x_u` for explicit columns or matrix expressions (``None`` if all c_u = 0)."""
+    terms = [(c, p) for c, p in zip(coeffs, points) if c != 0]
+    if not terms:
+        return None
+    if all(is_explicit(p) for _, p in terms):
+        out = sp.zeros(terms[0][1].rows, 1)
+        for c, p in terms:
+            out += c * p
+        return sp.ImmutableMatrix(out)
+    return sp.MatAdd(*[c * p for c, p in terms]).doit()
+
+
+def as_point(p, d_in, where: str = "point"):
+    """Normalise one input point to an explicit ``ImmutableMatrix`` column or a ``d_in x 1`` matrix
+    expression (raises :class:`SpecError` on a wrong shape)."""
+    if isinstance(p, MatrixExpr) and not isinstance(p, sp.MatrixBase):
+        rows, cols = p.shape
+        if cols != 1:
+            if rows == 1:
+                p, rows, cols = p.T, cols, 1
+            else:
+                raise SpecError(f"a point must be a column vector, got shape {p.shape}", where)
+        if sp.simplify(rows - d_in) != 0:
+            raise SpecError(f"a point must have {d_in} entries, got a matrix expression of shape "
+                            f"{p.shape}", where)
+        return p
+    if hasattr(p, "detach"):
+        p = p.detach().cpu().tolist()
+    if hasattr(p, "tolist") and not isinstance(p, sp.MatrixBase):
+        p = p.tolist()
+    if isinstance(p, sp.MatrixBase):
+        if p.cols != 1 and p.rows == 1:
+            p = p.T
+        if p.cols != 1:
+            raise SpecError(f"a point must be a column vector, got shape {p.shape}", where)
+        entries = [as_expr(v, where) for v in p]
+    elif isinstance(p, (list, tuple)):
+        entries = [as_expr(v, where) for v in p]
+    else:
+        entries = [as_expr(p, where)]
+    if not isinstance(d_in, int):
+        raise SpecError(f"the input dimension is the symbol {d_in}; give points as matrix symbols, "
+                        f"e.g. MatrixSymbol('x1', {d_in}, 1), or substitute a number for {d_in}", where)
+    if len(entries) != d_in:
+        raise SpecError(f"a point must have {d_in} entries, got {len(entries)}", where)
+    for e in entries:
+        if e.is_number and (e.is_real is False or not e.is_finite):
+            raise SpecError(f"point entries must be finite real numbers, got {e}", where)
+    return sp.ImmutableMatrix(entries)
+
+
+def as_points(points, d_in, n: int | None = None) -> list:
+    """Normalise a sequence of points (or a ``(n, d_in)`` array/tensor) to a list of columns."""
+    if hasattr(points, "detach"):
+        points = points.detach().cpu().tolist()
+    if hasattr(points, "tolist") and not isinstance(points, (sp.MatrixBase, MatrixExpr)):
+        points = points.tolist()
+    if isinstance(points, (sp.MatrixBase, MatrixExpr)) or not isinstance(points, (list, tuple)):
+        raise SpecError("points must be a list of points (one per correlator slot)", "points")
+    out = [as_point(p, d_in, f"points[{i}]") for i, p in enumerate(points)]
+    if n is not None and len(out) != n:
+        raise SpecError(f"this is a {n}-point correlator; got {len(out)} points", "points")
+    return out
+
+
+def apply_relations(expr, relations=()) -> sp.Expr:
+    r"""Substitute matrix relations (``Eq(R.T*R, Identity(D))`` from a group's generic element, or
+    ``(lhs, rhs)`` pairs) inside every :class:`InnerProduct`; atoms re-canonicalise on rebuild, so
+    e.g. ``G(R x) - G(x)`` becomes exactly 0 for an SO(D)-invariant correlator."""
+    pairs = []
+    for rel in relations:
+        if isinstance(rel, sp.Equality):
+            pairs.append((rel.lhs, rel.rhs))
+        else:
+            lhs, rhs = rel
+            pairs.append((lhs, rhs))
+    out = sp.sympify(expr)
+    for lhs, rhs in pairs:
+        if isinstance(lhs, sp.Determinant) or not getattr(lhs, "is_Matrix", False):
+            out = out.subs(lhs, rhs)
+            continue
+        out = out.subs(lhs, rhs)
+    return out

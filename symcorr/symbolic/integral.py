@@ -1,0 +1,424 @@
+r"""Unevaluated expectations: the parameter-space integral and the Gaussian integral of one neuron.
+
+Two SymPy expression classes stand for integrals that the rules of :mod:`symcorr.symbolic.rules`
+cannot (or do not) do in closed form.  Both are ordinary SymPy expressions: they print (str, LaTeX),
+take part in sums and products, can be substituted into, and evaluate numerically.
+
+:class:`GaussianExpectation`
+    .. math:: \mathbb E_{z\sim\mathcal N(\mu,\Sigma)}\Big[\prod_u \phi(z_u)^{p_u}\Big]
+
+    the single-neuron moment of a network whose first-layer pre-activations are Gaussian.  Its
+    arguments are the activation (a ``Lambda``), the mean vector, the covariance (upper triangle) and
+    the powers; the inputs enter **only** through :math:`\mu_u = m(x_u)` and
+    :math:`\Sigma_{uv} = k_0(x_u, x_v)`.  Numeric value: tensor-product Gauss-Hermite quadrature in the
+    rank of :math:`\Sigma` (a deterministic value, also what ``sympy.N`` returns), or seeded Monte
+    Carlo with a standard error (:meth:`GaussianExpectation.numeric`).
+
+:class:`ParameterIntegral`
+    .. math:: \int d\theta\,P(\theta)\,F(\theta)
+
+    over named parameter blocks, with ``F`` either the product of network outputs
+    :math:`\prod_i f_{a_i}(x_i)` (``kind="network"``: any depth, any laws) or the product of one
+    hidden neuron's activations :math:`\prod_u \phi(w\cdot x_u + b)^{p_u}` over the law of one row of
+    :math:`W^0` and one entry of :math:`b^0` (``kind="neuron"``).  It records which blocks and which
+    inputs it depends on, and evaluates by seeded Monte Carlo (``net.sample`` / ``net.forward``) with a
+    standard error.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from functools import lru_cache
+
+import numpy as np
+import sympy as sp
+import torch
+from sympy.core.symbol import Str
+
+from ..errors import SpecError
+from ..rng import make_generator
+
+__all__ = ["GaussianExpectation", "ParameterIntegral", "gauss_hermite_expectation",
+           "register_network", "registered_network"]
+
+
+# ----------------------------------------------------------------------------------------------------
+# numeric helpers
+# ----------------------------------------------------------------------------------------------------
+#: Gauss-Hermite nodes per dimension by effective dimension (total nodes stay <= ~3e5)
+DEFAULT_NODES = {1: 240, 2: 120, 3: 48, 4: 20, 5: 12, 6: 8}
+
+
+@lru_cache(maxsize=64)
+def _hermite(n: int):
+    x, w = np.polynomial.hermite_e.hermegauss(n)
+    return x, w / math.sqrt(2 * math.pi)
+
+
+def _numpy_function(phi: sp.Lambda):
+    u = phi.variables[0]
+    return sp.lambdify(u, phi.expr, modules=["scipy", "numpy"])
+
+
+def _reduce(mean: np.ndarray, cov: np.ndarray, tol: float = 1e-12):
+    """``z = mean + L u`` with ``u ~ N(0, I_r)``, ``r = rank(cov)`` (eigen-decomposition: works for a
+    singular covariance, e.g. coincident or collinear bias-free inputs)."""
+    evals, evecs = np.linalg.eigh(cov)
+    scale = max(1.0, float(np.abs(evals).max()) if evals.size else 1.0)
+    if evals.size and evals.min() < -1e-9 * scale:
+        raise SpecError(f"covariance is not positive semi-definite (eigenvalue {evals.min():.3g})")
+    keep = evals > tol * scale
+    return evecs[:, keep] * np.sqrt(evals[keep])
+
+
+def _integrand(f, z: np.ndarray, powers) -> np.ndarray:
+    out = np.ones(z.shape[0])
+    for u, p in enumerate(powers):
+        vals = np.asarray(f(z[:, u]), dtype=float)
+        out = out * np.broadcast_to(vals, out.shape) ** p
+    return out
+
+
+def gauss_hermite_expectation(f, mean, cov, powers, nodes: int | None = None) -> float:
+    r""":math:`E_{z\sim N(\mu,\Sigma)}[\prod_u f(z_u)^{p_u}]` by tensor-product Gauss-Hermite
+    quadrature in the rank ``r`` of :math:`\Sigma` (``nodes`` per dimension, default by ``r``).
+
+    Exact for polynomial integrands of degree < 2*nodes per dimension; smooth activations (tanh, erf)
+    converge exponentially, kinks (relu) algebraically.
+    """
+    mean = np.asarray(mean, dtype=float)
+    cov = np.asarray(cov, dtype=float)
+    lmat = _reduce(mean, cov)
+    r = lmat.shape[1]
+    if r == 0:
+        return float(_integrand(f, mean[None, :], powers)[0])
+    if r > max(DEFAULT_NODES) and nodes is None:
+        raise SpecError(f"quadrature in {r} dimensions is too expensive; use method='montecarlo'")
+    n = nodes or DEFAULT_NODES[r]
+    x, w = _hermite(n)
+    total = 0.0
+    # chunk over the first axis to bound memory
+    rest = list(itertools.product(range(n), repeat=r - 1)) if r > 1 else [()]
+    rest = np.array(rest, dtype=int).reshape(len(rest), r - 1)
+    w_rest = np.prod(w[rest], axis=1) if r > 1 else np.ones(1)
+    for i in range(n):
+        u = np.empty((rest.shape[0], r))
+        u[:, 0] = x[i]
+        if r > 1:
+            u[:, 1:] = x[rest]
+        z = mean[None, :] + u @ lmat.T
+        total += w[i] * float(np.dot(w_rest, _integrand(f, z, powers)))
+    return total
+
+
+def _montecarlo_gaussian(f_torch, mean, cov, powers, samples: int, seed: int, chunk: int = 200_000):
+    gen = make_generator(seed)
+    mean_t = torch.tensor(np.asarray(mean, dtype=float))
+    lmat = torch.tensor(_reduce(np.asarray(mean, float), np.asarray(cov, float)))
+    s1 = s2 = 0.0
+    done = 0
+    while done < samples:
+        m = min(chunk, samples - done)
+        u = torch.randn((m, lmat.shape[1]), generator=gen, dtype=torch.float64)
+        z = mean_t[None, :] + u @ lmat.T
+        val = torch.ones(m, dtype=torch.float64)
+        for k, p in enumerate(powers):
+            val = val * f_torch(z[:, k]) ** p
+        s1 += float(val.sum())
+        s2 += float((val * val).sum())
+        done += m
+    mu = s1 / samples
+    var = max(s2 / samples - mu * mu, 0.0)
+    return mu, math.sqrt(var / max(samples - 1, 1))
+
+
+# ----------------------------------------------------------------------------------------------------
+# Gaussian expectation of one neuron
+# ----------------------------------------------------------------------------------------------------
+class GaussianExpectation(sp.Expr):
+    r""":math:`\mathbb E_{z\sim\mathcal N(\mu,\Sigma)}[\prod_u \phi(z_u)^{p_u}]`, unevaluated.
+
+    ``GaussianExpectation(phi, mean, cov, powers)``: ``phi`` a ``Lambda`` (or a callable mapping a
+    SymPy symbol to an expression), ``mean`` a list of the :math:`\mu_u`, ``cov`` the symmetric
+    :math:`\Sigma` (a SymPy matrix or list of rows), ``powers`` the positive integers :math:`p_u`.
+    Properties: :attr:`covariance`, :attr:`mean`, :attr:`powers`, :attr:`activation`.
+    """
+
+    is_commutative = True
+    is_real = True
+
+    def __new__(cls, phi, mean, cov, powers):
+        if not isinstance(phi, sp.Lambda):
+            u = sp.Dummy("u", real=True)
+            phi = sp.Lambda(u, phi(u))
+        mean = [sp.sympify(m) for m in mean]
+        p = len(mean)
+        cov = sp.ImmutableMatrix(cov)
+        if cov.shape != (p, p):
+            raise SpecError(f"covariance must be {p} x {p}, got {cov.shape}")
+        powers = [int(k) for k in powers]
+        if len(powers) != p or any(k < 1 for k in powers):
+            raise SpecError("powers must be positive integers, one per variable")
+        upper = [cov[i, j] for i in range(p) for j in range(i, p)]
+        return sp.Expr.__new__(cls, phi, sp.Tuple(*mean), sp.Tuple(*upper), sp.Tuple(*powers))
+
+    # --- structure -----------------------------------------------------------------------------------
+    @property
+    def activation(self) -> sp.Lambda:
+        return self.args[0]
+
+    @property
+    def mean(self) -> sp.ImmutableMatrix:
+        return sp.ImmutableMatrix(list(self.args[1]))
+
+    @property
+    def dimension(self) -> int:
+        return len(self.args[1])
+
+    @property
+    def covariance(self) -> sp.ImmutableMatrix:
+        p = self.dimension
+        upper = list(self.args[2])
+        mat = [[None] * p for _ in range(p)]
+        k = 0
+        for i in range(p):
+            for j in range(i, p):
+                mat[i][j] = mat[j][i] = upper[k]
+                k += 1
+        return sp.ImmutableMatrix(mat)
+
+    @property
+    def powers(self) -> tuple:
+        return tuple(int(k) for k in self.args[3])
+
+    def integrand(self, names: str = "z") -> sp.Expr:
+        r""":math:`\prod_u \phi(z_u)^{p_u}` with symbols ``z_1, z_2, ...``."""
+        zs = sp.symbols(f"{names}_1:{self.dimension + 1}", real=True)
+        return sp.Mul(*[self.activation(z) ** p for z, p in zip(zs, self.powers)])
+
+    # --- printing ------------------------------------------------------------------------------------
+    def _latex(self, printer):
+        zs = sp.symbols(f"z_1:{self.dimension + 1}", real=True)
+        body = printer._print(sp.Mul(*[self.activation(z) ** p for z, p in zip(zs, self.powers)]))
+        mean = "0" if all(m == 0 for m in self.args[1]) else printer._print(self.mean)
+        return (rf"\mathbb{{E}}_{{z\sim\mathcal{{N}}\left({mean},\ {printer._print(self.covariance)}"
+                rf"\right)}}\left[{body}\right]")
+
+    def _sympystr(self, printer):
+        zs = sp.symbols(f"z_1:{self.dimension + 1}", real=True)
+        body = printer._print(sp.Mul(*[self.activation(z) ** p for z, p in zip(zs, self.powers)]))
+        mean = "0" if all(m == 0 for m in self.args[1]) else printer._print(list(self.args[1]))
+        cov = printer._print(self.covariance.tolist())
+        return f"E[{body}; z ~ N({mean}, {cov})]"
+
+    # --- numerics ------------------------------------------------------------------------------------
+    def _numeric_args(self):
+        if self.free_symbols:
+            names = ", ".join(sorted(str(s) for s in self.free_symbols))
+            raise SpecError(f"the Gaussian integral still depends on {names}; substitute values first")
+        mean = np.array([float(sp.N(m)) for m in self.args[1]])
+        cov = np.array(self.covariance.evalf().tolist(), dtype=float)
+        return mean, cov
+
+    def numeric(self, method: str = "quadrature", *, nodes: int | None = None, samples: int = 400_000,
+                seed: int = 0) -> tuple[float, float]:
+        """``(value, error)``.  ``quadrature``: Gauss-Hermite; the error is the change from halving the
+        nodes (a convergence indicator, not a statistical s.e.).  ``montecarlo``: ``samples`` seeded
+        draws (``torch.Generator``); the error is one standard error."""
+        mean, cov = self._numeric_args()
+        if method == "quadrature":
+            f = _numpy_function(self.activation)
+            r = _reduce(mean, cov).shape[1]
+            n = nodes or DEFAULT_NODES.get(r, 8)
+            value = gauss_hermite_expectation(f, mean, cov, self.powers, n)
+            coarse = gauss_hermite_expectation(f, mean, cov, self.powers, max(2, n // 2)) if r else value
+            return value, abs(value - coarse)
+        if method == "montecarlo":
+            u = self.activation.variables[0]
+            from ..activations import _TORCH_TRANSLATIONS
+            f = sp.lambdify(u, self.activation.expr, modules=[_TORCH_TRANSLATIONS, "math"])
+
+            def f_torch(t, _f=f):
+                out = _f(t)
+                return out if isinstance(out, torch.Tensor) else torch.full_like(t, float(out))
+            if isinstance(self.activation.expr, sp.Piecewise):
+                np_f = _numpy_function(self.activation)
+
+                def f_torch(t, _f=np_f):  # noqa: F811 - Piecewise has no torch translation
+                    return torch.as_tensor(np.asarray(_f(t.numpy()), dtype=float))
+            return _montecarlo_gaussian(f_torch, mean, cov, self.powers, samples, seed)
+        raise SpecError(f"unknown method {method!r}; use 'quadrature' or 'montecarlo'")
+
+    def _eval_evalf(self, prec):
+        if self.free_symbols:
+            return None
+        value, _ = self.numeric("quadrature")
+        return sp.Float(value, prec)
+
+
+# ----------------------------------------------------------------------------------------------------
+# the parameter-space integral
+# ----------------------------------------------------------------------------------------------------
+_NETWORKS: dict[str, object] = {}
+
+
+def register_network(network) -> str:
+    """A stable tag for a network (its repr), stored so unevaluated integrals can find it again."""
+    tag = f"{network.name or 'net'}#{abs(hash(repr(network))) % 10**8:08d}"
+    _NETWORKS.setdefault(tag, network)
+    return tag
+
+
+def registered_network(tag: str):
+    try:
+        return _NETWORKS[tag]
+    except KeyError:
+        raise SpecError(f"no network registered under {tag!r}") from None
+
+
+class ParameterIntegral(sp.Expr):
+    r"""The parameter-space integral :math:`\int d\theta\, P(\theta)\, F(\theta)`, unevaluated.
+
+    ``ParameterIntegral(network, points, labels, kind="network")``:
+
+    * ``kind="network"``: :math:`F = \prod_i f_{\theta, a_i}(x_i)` with ``labels`` the output indices
+      :math:`a_i` -- the n-point function of any network;
+    * ``kind="neuron"``: :math:`F = \prod_u \phi(w\cdot x_u + b)^{p_u}` over one hidden neuron's
+      first-layer parameters (a row ``w`` of :math:`W^0`, an entry ``b`` of :math:`b^0`), ``labels`` the
+      powers :math:`p_u` -- a single-neuron moment without closed form.
+
+    Attributes: :attr:`network`, :attr:`blocks` (the parameter blocks integrated over), :attr:`points`,
+    :attr:`labels`.  :meth:`montecarlo` estimates it with a standard error.
+    """
+
+    is_commutative = True
+    is_real = True
+
+    def __new__(cls, network, points, labels, kind: str = "network"):
+        if kind not in ("network", "neuron"):
+            raise SpecError(f"unknown integral kind {kind!r}")
+        tag = network if isinstance(network, str) else register_network(network)
+        pts = [sp.ImmutableMatrix(p) if isinstance(p, sp.MatrixBase) else p for p in points]
+        labs = [sp.sympify(a) for a in labels]
+        if len(labs) != len(pts):
+            raise SpecError("one label (output index or power) per point is needed")
+        return sp.Expr.__new__(cls, Str(tag), Str(kind), sp.Tuple(*pts), sp.Tuple(*labs))
+
+    @property
+    def network(self):
+        return registered_network(self.args[0].name)
+
+    @property
+    def kind(self) -> str:
+        return self.args[1].name
+
+    @property
+    def points(self) -> list:
+        return list(self.args[2])
+
+    @property
+    def labels(self) -> tuple:
+        return tuple(self.args[3])
+
+    @property
+    def blocks(self) -> tuple[str, ...]:
+        """Names of the parameter blocks the integrand depends on."""
+        if self.kind == "neuron":
+            net = self.network
+            return ("W0[j,:]",) + (("b0[j]",) if net.bias(0) is not None else ())
+        return tuple(self.network.blocks)
+
+    @property
+    def free_symbols(self):
+        out = set()
+        for p in self.args[2]:
+            out |= p.free_symbols
+        for a in self.args[3]:
+            out |= a.free_symbols
+        return out
+
+    def _body_latex(self, printer):
+        pts = [printer._print(p) for p in self.points]
+        if self.kind == "network":
+            return r"\,".join(rf"f_{{{printer._print(a)}}}\left({x}\right)" for a, x in zip(self.labels, pts))
+        net = self.network
+        act = net.layers[0].activation.name
+        b = " + b" if net.bias(0) is not None else ""
+        parts = []
+        for p, x in zip(self.labels, pts):
+            power = "" if p == 1 else f"^{{{printer._print(p)}}}"
+            parts.append(rf"\phi_{{\mathrm{{{act}}}}}\left(w^{{T}} {x}{b}\right){power}")
+        return r"\,".join(parts)
+
+    def _latex(self, printer):
+        blocks = ", ".join(b.replace("[", "_{[").replace("]", "]}") for b in self.blocks)
+        return rf"\int d\theta_{{{blocks}}}\,P(\theta)\,{self._body_latex(printer)}"
+
+    def _sympystr(self, printer):
+        pts = ", ".join(printer._print(list(p)) if isinstance(p, sp.MatrixBase) else printer._print(p)
+                        for p in self.points)
+        labs = ", ".join(printer._print(a) for a in self.labels)
+        what = "indices" if self.kind == "network" else "powers"
+        return f"ParameterIntegral[{self.kind} {self.args[0].name}; points ({pts}); {what} ({labs})]"
+
+    def doit(self, **hints):
+        """Apply the evaluation rules (:func:`symcorr.symbolic.correlator`) to a network-kind
+        integral; unchanged where no rule applies."""
+        if self.kind != "network":
+            return self
+        from .correlator import correlator
+        corr = correlator(self.network, len(self.points))
+        if not corr.is_exact:
+            return self
+        return corr.expr(self.points, self.labels)
+
+    # --- numerics ------------------------------------------------------------------------------------
+    def montecarlo(self, samples: int = 100_000, seed: int = 0, chunk: int = 20_000,
+                   values: dict | None = None) -> tuple[float, float]:
+        """``(mean, standard error)`` of the integrand over ``samples`` networks (or neurons) drawn
+        with a seeded ``torch.Generator``; ``values`` substitutes remaining symbols of the network."""
+        net = self.network.subs(values or {})
+        if not net.is_concrete:
+            free = ", ".join(sorted(str(s) for s in net.free_symbols))
+            raise SpecError(f"Monte Carlo needs a concrete network; substitute {free} (values=...)")
+        pts = []
+        for p in self.points:
+            if not isinstance(p, sp.MatrixBase) or p.free_symbols:
+                raise SpecError("Monte Carlo needs numeric points")
+            pts.append([float(v) for v in p])
+        x = torch.tensor(pts, dtype=torch.float64)
+        labels = [int(a) for a in self.labels]
+        gen = make_generator(seed)
+        s1 = s2 = 0.0
+        done = 0
+        if self.kind == "neuron":
+            net = net.replace_layer(0, width=1)
+            layer = net.layers[0]
+        while done < samples:
+            m = min(chunk, samples - done)
+            if self.kind == "network":
+                params = net.sample(m, generator=gen)
+                f = net.forward(params, x)
+                val = torch.ones(m, dtype=torch.float64)
+                for i, a in enumerate(labels):
+                    val = val * f[:, i, a]
+            else:
+                w = net.weight(0).sample(m, generator=gen)[:, 0, :]
+                z = w @ x.T
+                if net.bias(0) is not None:
+                    z = z + net.bias(0).sample(m, generator=gen)[:, :1]
+                if layer.activation.normalised:
+                    log_norm = net.log_normaliser(0, x)[:, 0]
+                    h = layer.activation.torch(z, log_norm[None, :])
+                else:
+                    h = layer.activation.torch(z)
+                val = torch.ones(m, dtype=torch.float64)
+                for u, p in enumerate(labels):
+                    val = val * h[:, u] ** p
+            s1 += float(val.sum())
+            s2 += float((val * val).sum())
+            done += m
+        mu = s1 / samples
+        var = max(s2 / samples - mu * mu, 0.0)
+        return mu, math.sqrt(var / max(samples - 1, 1))
