@@ -528,15 +528,24 @@ def resolve_elements(group, on: str, dim: int, *, group_samples: int, seed: int,
         raise SpecError(f"'on' must be 'input' or 'output', got {on!r}", "on")
     if elements is not None:
         g = torch.as_tensor(elements, dtype=torch.float64)
+        grp = parse_group(group, dim=dim) if group is not None else None
+        if grp is not None and not grp.is_linear:  # translation vectors (k, n)
+            if on == "output":
+                raise SpecError("translations act on inputs only", "group")
+            g = g[None] if g.ndim == 1 else g
+            if g.ndim != 2 or g.shape[1] != dim:
+                raise SpecError(f"translation elements must have shape (k, {dim}), got {tuple(g.shape)}",
+                                "elements")
+            grp.check(g)
+            return repr(grp), g, True
         if g.ndim == 2:
             g = g[None]
         if g.ndim != 3 or g.shape[1:] != (dim, dim):
             raise SpecError(f"elements must be matrices of shape (k, {dim}, {dim}), got {tuple(g.shape)}",
                             "elements")
-        if group is not None:
-            grp = parse_group(group, dim=dim)
+        if grp is not None:
             grp.check(g)
-            return repr(grp), g, not grp.is_linear
+            return repr(grp), g, False
         return f"the {g.shape[0]} given matrices", g, False
     if group is None:
         raise SpecError("give a group or explicit elements", "group")

@@ -334,3 +334,9 @@ def test_explicit_elements_and_group_membership_are_validated():
         ntk_invariance_test(net, None, "input", XT, networks=10, seed=0, elements=torch.eye(3))
     with pytest.raises(SpecError, match="translations act on inputs"):
         ntk_invariance_test(net, "translations", "output", XT, networks=10, seed=0)
+    # explicit translation vectors: the zero shift is trivially invariant (every difference is exactly 0)
+    res = ntk_invariance_test(net, "translations", "input", XT, networks=10, seed=0,
+                              elements=torch.zeros(1, 2))
+    assert res.invariant and res.max_abs_z == 0
+    with pytest.raises(SpecError, match="translation elements"):
+        ntk_invariance_test(net, "translations", "input", XT, networks=10, seed=0, elements=torch.zeros(1, 3))
