@@ -101,7 +101,9 @@ class Terms(dict):
         """:math:`\\sum_c c \\cdot (\\sum \\text{keys with coefficient } c)`, grouped for reading."""
         groups: dict = {}
         for key, c in self.cleaned().items():
-            groups.setdefault(c, []).append(key)
+            num, rest = sp.sympify(c).as_coeff_Mul()
+            groups.setdefault(rest, []).append(num * key)
+        # numeric factors sit inside the sums, so rebuilding the expression (subs) keeps its shape
         return sp.Add(*[c * sp.Add(*keys) for c, keys in groups.items()])
 
     def laurent(self, lowest: int | None = None) -> dict:
@@ -450,11 +452,16 @@ class Correlator:
         b = self._builder(points, indices, simplify_inputs)
         return CorrelatorForm(self._title(b.indices), b.terms(tuple(range(self.n))), b)
 
+    def _check_width(self, width):
+        if width is not None and not isinstance(self.width, sp.Symbol) and sp.sympify(width) != self.width:
+            raise SpecError(f"this network has the concrete width {self.width}; got width={width}")
+
     def expr(self, points, indices=None, width=None, simplify_inputs=None) -> sp.Expr:
         r"""The exact :math:`E[\prod_i f_{a_i}(x_i)]` (closed form where the rules apply, otherwise
         unevaluated integrals inside); ``width`` substitutes a value for the symbolic width.
         ``simplify_inputs`` (e.g. ``sympy.cancel``) is applied to every inner product / mean of the
         inputs before they enter the moments (useful with explicit parametrised group elements)."""
+        self._check_width(width)
         return self.form(points, indices, simplify_inputs).expanded(width)
 
     def integral(self, points, indices=None) -> ParameterIntegral:
@@ -558,23 +565,25 @@ class Correlator:
 
     def _evaluate(self, points, indices=None, *, method: str = "quadrature", samples: int = 200_000,
                   seed: int = 0, width=None):
-        arr = np.asarray(points.detach().cpu() if hasattr(points, "detach") else points, dtype=float)
+        try:
+            arr = np.asarray(points.detach().cpu() if hasattr(points, "detach") else points, dtype=float)
+        except (TypeError, ValueError):
+            raise SpecError("numeric evaluation needs numeric points (an array of shape (n, d_in))",
+                            "points") from None
         d = self.network.input_dim
-        if isinstance(d, int) and d == 1 and arr.ndim in (1, 2) and arr.shape[-1] != 1 and \
-                arr.shape[-1] == self.n and (arr.ndim == 1 or arr.shape[0] != self.n):
-            arr = arr[..., None]
-        if arr.ndim == 1 and isinstance(d, int) and d == 1:
-            arr = arr[:, None]
+        if isinstance(d, int) and d == 1 and arr.ndim >= 1 and arr.shape[-1] == self.n and \
+                not (arr.ndim >= 2 and arr.shape[-2:] == (self.n, 1)):
+            arr = arr[..., None]  # scalar inputs: (n,) or (batch, n)
         if arr.ndim == 3:
             pairs = [self._evaluate(a, indices, method=method, samples=samples, seed=seed, width=width)
                      for a in arr]
             return np.array([p[0] for p in pairs]), np.array([p[1] for p in pairs])
-        if arr.ndim != 2 or arr.shape[0] != self.n:
-            raise SpecError(f"points must have shape ({self.n}, d_in) or (batch, {self.n}, d_in), got "
+        if arr.ndim != 2 or arr.shape[0] != self.n or (isinstance(d, int) and arr.shape[1] != d):
+            raise SpecError(f"points must have shape ({self.n}, {d}) or (batch, {self.n}, {d}), got "
                             f"{arr.shape}", "points")
         if not np.isfinite(arr).all():
             raise SpecError("points contain NaN or infinite values", "points")
-        pts = [[sp.Float(float(v)) for v in row] for row in arr]
+        pts = [[sp.Rational(float(v)) for v in row] for row in arr]  # exact binary values
         free = set(self.network.free_symbols)
         if width is not None and isinstance(self.width, sp.Symbol):
             free.discard(self.width)

@@ -115,22 +115,31 @@ def _bilinear(mat) -> sp.Expr:
     return sp.Add(*total)
 
 
-def inner(u, v, metric=None) -> sp.Expr:
+def inner(u, v, metric=None, normal_form=None) -> sp.Expr:
     r""":math:`u^T M v` (``M = metric``, default the identity) for explicit columns or matrix
-    expressions; canonical (see :class:`InnerProduct`)."""
+    expressions; canonical (see :class:`InnerProduct`).  Explicit columns give an expanded polynomial,
+    or ``normal_form(sum)`` when a normal form is supplied (e.g. ``sympy.cancel`` for rational
+    entries)."""
     if is_explicit(u) and is_explicit(v) and (metric is None or isinstance(metric, sp.MatrixBase)):
         if metric is None:
-            return sp.Add(*[u[i, 0] * v[i, 0] for i in range(u.rows)])
-        return sp.Add(*[u[i, 0] * metric[i, j] * v[j, 0] for i in range(u.rows) for j in range(v.rows)
-                        if metric[i, j] != 0])
+            total = sp.Add(*[u[i, 0] * v[i, 0] for i in range(u.rows)])
+        else:
+            total = sp.Add(*[u[i, 0] * metric[i, j] * v[j, 0] for i in range(u.rows)
+                             for j in range(v.rows) if metric[i, j] != 0])
+        if normal_form is not None:
+            return normal_form(total)
+        # a polynomial normal form, so equal inner products are equal expressions
+        return sp.expand(total, power_exp=False, power_base=False, log=False)
     prod = u.T * v if metric is None else u.T * metric * v
     return InnerProduct(prod)
 
 
-def sum_entries(u) -> sp.Expr:
+def sum_entries(u, normal_form=None) -> sp.Expr:
     r""":math:`\mathbf 1^T u`, the sum of the entries of a column."""
     if is_explicit(u):
-        return sp.Add(*list(u))
+        total = sp.Add(*list(u))
+        return normal_form(total) if normal_form is not None else sp.expand(total, power_exp=False,
+                                                                            power_base=False, log=False)
     return InnerProduct(sp.OneMatrix(u.shape[0], 1).T * u)
 
 
@@ -212,9 +221,17 @@ def apply_relations(expr, relations=()) -> sp.Expr:
             lhs, rhs = rel
             pairs.append((lhs, rhs))
     out = sp.sympify(expr)
-    for lhs, rhs in pairs:
-        if isinstance(lhs, sp.Determinant) or not getattr(lhs, "is_Matrix", False):
-            out = out.subs(lhs, rhs)
-            continue
-        out = out.subs(lhs, rhs)
+    # rewrite atom by atom and xreplace, so the rest of the expression keeps its exact shape
+    # (Basic.subs with a matrix product as `old` re-splits products into numerator/denominator)
+    mapping = {}
+    for atom in out.atoms(InnerProduct):
+        new = atom.args[0]
+        for lhs, rhs in pairs:
+            if getattr(lhs, "is_Matrix", False):
+                new = new.subs(lhs, rhs)
+        mapping[atom] = InnerProduct(new)
+    out = out.xreplace(mapping) if mapping else out
+    scalar = [(lhs, rhs) for lhs, rhs in pairs if not getattr(lhs, "is_Matrix", False)]
+    for lhs, rhs in scalar:
+        out = out.xreplace({lhs: rhs})
     return out

@@ -136,6 +136,9 @@ def _montecarlo_gaussian(f_torch, mean, cov, powers, samples: int, seed: int, ch
 # ----------------------------------------------------------------------------------------------------
 # Gaussian expectation of one neuron
 # ----------------------------------------------------------------------------------------------------
+_U = sp.Dummy("u", real=True)
+
+
 class GaussianExpectation(sp.Expr):
     r""":math:`\mathbb E_{z\sim\mathcal N(\mu,\Sigma)}[\prod_u \phi(z_u)^{p_u}]`, unevaluated.
 
@@ -149,9 +152,10 @@ class GaussianExpectation(sp.Expr):
     is_real = True
 
     def __new__(cls, phi, mean, cov, powers):
+        if isinstance(cov, sp.Tuple):  # rebuilt from args (subs, xreplace): cov is the upper triangle
+            return sp.Expr.__new__(cls, phi, sp.Tuple(*mean), cov, sp.Tuple(*powers))
         if not isinstance(phi, sp.Lambda):
-            u = sp.Dummy("u", real=True)
-            phi = sp.Lambda(u, phi(u))
+            phi = sp.Lambda(_U, phi(_U))
         mean = [sp.sympify(m) for m in mean]
         p = len(mean)
         cov = sp.ImmutableMatrix(cov)
@@ -296,6 +300,8 @@ class ParameterIntegral(sp.Expr):
     is_real = True
 
     def __new__(cls, network, points, labels, kind: str = "network"):
+        if isinstance(network, Str):  # rebuilt from args by subs/xreplace: (tag, kind, points, labels)
+            return sp.Expr.__new__(cls, network, points, labels, kind)
         if kind not in ("network", "neuron"):
             raise SpecError(f"unknown integral kind {kind!r}")
         tag = network if isinstance(network, str) else register_network(network)

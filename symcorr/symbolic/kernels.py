@@ -83,6 +83,9 @@ def _is_odd(activation: Activation) -> bool:
     return activation.name in _ODD or (activation.name not in _BUILTIN_NAMES and _is_odd_custom(activation))
 
 
+#: the bound variable of activation Lambdas (one object, so equal integrals are equal expressions)
+_U = sp.Dummy("u", real=True)
+
 _BUILTIN_NAMES = {"erf", "relu", "tanh", "cos", "identity", "gauss"}
 
 
@@ -117,9 +120,6 @@ class FirstLayer:
         out._simplify = fn
         return out
 
-    def _s(self, expr):
-        return expr if self._simplify is None else self._simplify(expr)
-
     @classmethod
     def from_network(cls, network) -> "FirstLayer | None":
         w = network.weight(0).law
@@ -147,7 +147,7 @@ class FirstLayer:
     # --- Gaussian structure --------------------------------------------------------------------------
     def weight_gram(self, x, y) -> sp.Expr:
         r""":math:`\sigma_w^2 x^T V y` (the weight part of :math:`k_0`)."""
-        return self.w_var * self._s(inner(x, y, self.metric))
+        return _distribute(self.w_var, inner(x, y, self.metric, self._simplify))
 
     def k0(self, x, y) -> sp.Expr:
         r""":math:`k_0(x,y) = \mathrm{Cov}(z(x), z(y)) = \sigma_b^2 + \sigma_w^2 x^T V y`."""
@@ -157,12 +157,18 @@ class FirstLayer:
         r""":math:`m(x) = E[z(x)] = \mu_w \mathbf 1^T x + \mu_b`."""
         out = self.b_mean
         if self.w_mean != 0:
-            out = out + self.w_mean * self._s(sum_entries(x))
+            out = out + _distribute(self.w_mean, sum_entries(x, self._simplify))
         return out
 
     def describe(self) -> str:
         return (rf"z(x) = w^T x + b,\ w \sim {self.weight.latex()}"
                 + ("" if self.bias is None else rf",\ b \sim {self.bias.latex()}"))
+
+
+def _distribute(c, expr) -> sp.Expr:
+    """``c * expr`` distributed over the terms of ``expr`` (so that equal atoms from different
+    products cancel structurally, e.g. under a translation of all inputs)."""
+    return sp.Add(*[c * t for t in sp.Add.make_args(expr)])
 
 
 # ----------------------------------------------------------------------------------------------------
@@ -239,7 +245,7 @@ def _cos_rule(fl: FirstLayer, pts, powers):
             rho_w, th_w = sp.Integer(1), sp.Integer(0)
         elif fl.gaussian_weight:
             rho_w = sp.exp(-fl.weight_gram(v, v) / 2)
-            th_w = fl.w_mean * fl._s(sum_entries(v)) if fl.w_mean != 0 else sp.Integer(0)
+            th_w = _distribute(fl.w_mean, sum_entries(v, fl._simplify)) if fl.w_mean != 0 else sp.Integer(0)
         else:
             rho_w, th_w = sp.Integer(1), sp.Integer(0)
             for d in range(fl.d_in):
@@ -330,8 +336,7 @@ def neuron_moment(first_layer: FirstLayer, points: Sequence, powers: Sequence[in
     if result is not None:
         return result
     if fl.gaussian and not act.normalised:
-        u = sp.Dummy("u", real=True)
-        phi = sp.Lambda(u, act.sympy(u))
+        phi = sp.Lambda(_U, act.sympy(_U))
         mean = [fl.mean(p) for p in pts]
         cov = [[fl.k0(p, q) for q in pts] for p in pts]
         return GaussianExpectation(phi, mean, cov, powers)

@@ -1,0 +1,240 @@
+"""Exact finite-width correlators: paper.md 3.5 (G4), the SO(5) table, GP limit, connected pieces,
+symmetry breaking by a read-out mean, non-Gaussian read-outs, deep networks, errors."""
+
+import pytest
+import sympy as sp
+
+from symcorr import Dense, Network, Normal, Rademacher, size_symbol
+from symcorr.errors import SpecError
+from symcorr.symbolic import (CorrelatorForm, InnerProduct, ParameterIntegral, correlator, inner, kernel,
+                              moment_table, wick_sum)
+from symcorr.zoo import cos_net, erf_net, gauss_net, relu_net, tanh_net
+
+N = size_symbol("N")
+D = size_symbol("D")
+a, b, c, d = sp.symbols("a b c d", integer=True, nonnegative=True)
+xs = sp.symbols("x1:7", real=True)
+P4 = [[v] for v in xs[:4]]
+
+
+def same(u, v) -> bool:
+    diff = sp.expand(u - v)
+    return diff == 0 or sp.simplify(diff) == 0
+
+
+def paper_g4(net, pts, idx, s1sq):
+    """paper.md 3.5: sum_3 dd KK + (s1^4/N) sum_3 dd (m4 - k k)."""
+    K = kernel(net)
+    m4 = moment_table(net, pts)
+
+    def k(i, j):
+        return moment_table(net, [pts[i], pts[j]])
+
+    dd = sp.KroneckerDelta
+    pairs = [((0, 1), (2, 3)), ((0, 2), (1, 3)), ((0, 3), (1, 2))]
+    gp = sum(dd(idx[i], idx[j]) * dd(idx[p], idx[q]) * K(pts[i], pts[j]) * K(pts[p], pts[q])
+             for (i, j), (p, q) in pairs)
+    conn = sum(dd(idx[i], idx[j]) * dd(idx[p], idx[q]) * (m4 - k(i, j) * k(p, q)) for (i, j), (p, q) in pairs)
+    return gp + s1sq ** 2 / N * conn
+
+
+@pytest.mark.parametrize("maker", [tanh_net, gauss_net])
+def test_g4_reproduces_the_exact_finite_width_formula(maker):
+    s1 = sp.Symbol("sigma_w1", positive=True)
+    net = maker(1, N, 4, sigma_w1=s1)
+    got = correlator(net, 4).expr(P4, (a, b, c, d))
+    assert same(got, paper_g4(net, P4, (a, b, c, d), s1 ** 2))
+
+
+def test_g4_formula_check_detects_a_wrong_coefficient():
+    net = tanh_net(1, N, 4)
+    got = correlator(net, 4).expr(P4, (a, b, c, d))
+    assert not same(got, paper_g4(net, P4, (a, b, c, d), sp.Integer(2)))
+
+
+def test_so5_table_numbers():
+    # paper.md 3.5: Gauss-net, sigma = 1, d_in = 1, all four inputs x = -0.006
+    net = gauss_net(1, N, 5)
+    G = correlator(net, 4)
+    x = [[sp.Rational(-6, 1000)]] * 4
+    table = {5: (44.16, 14.72), 10: (28.08, 9.36), 50: (15.22, 5.07), 100: (13.61, 4.54), 1000: (12.16, 4.05)}
+    for width, (aaaa, aabb) in table.items():
+        g_aaaa = float(G.expr(x, (2, 2, 2, 2), width=width))
+        g_aabb = float(G.expr(x, (1, 1, 3, 3), width=width))
+        assert abs(g_aaaa - aaaa) < 6e-3 and abs(g_aabb - aabb) < 6e-3
+        assert abs(g_aaaa - 3 * g_aabb) < 1e-9  # isotropy: G_aaaa = 3 G_aabb at every width
+    assert G.gp_limit(x, (0, 0, 0, 0)) == 12 and G.gp_limit(x, (0, 0, 1, 1)) == 4
+    assert G.expr(x, (0, 1, 2, 3)) == 0 and G.expr(x, (0, 0, 0, 1)) == 0
+
+
+def test_two_point_function_is_width_independent_and_diagonal():
+    net = erf_net(1, N, 3)
+    G = correlator(net, 2)
+    K = kernel(net)
+    assert same(G.expr(P4[:2], (a, b)), sp.KroneckerDelta(a, b) * K(P4[0], P4[1]))
+    assert N not in G.expr(P4[:2]).free_symbols
+
+
+@pytest.mark.parametrize("maker", [erf_net, cos_net, gauss_net])
+def test_gp_limit_is_the_wick_sum_of_the_kernel(maker):
+    net = maker(1, N, 3)
+    K = kernel(net)
+    G4 = correlator(net, 4)
+    assert same(G4.gp_limit(P4, (a, b, c, d)), wick_sum(K, P4, (a, b, c, d)))
+    pts6 = [[sp.Rational(k, 7)] for k in (1, 2, 3, 1, 5, 6)]
+    idx6 = (0, 0, 1, 1, 2, 2)
+    G6 = correlator(net, 6)
+    gp6 = G6.gp_limit(pts6, idx6)
+    assert same(gp6, wick_sum(K, pts6, idx6))
+    assert same(gp6, G6.wick(pts6, idx6))
+    # odd correlators vanish (zero-mean read-out)
+    assert correlator(net, 3).expr(P4[:3], (a, b, c)) == 0
+
+
+def test_connected_four_point_is_exactly_order_one_over_n():
+    net = gauss_net(1, N, 3)
+    G = correlator(net, 4)
+    coeffs = G.inverse_width_coefficients(P4, (a, b, c, d), connected=True)
+    assert list(coeffs) == [-1]
+    s = sp.KroneckerDelta
+    m4 = moment_table(net, P4)
+    k = lambda i, j: moment_table(net, [P4[i], P4[j]])  # noqa: E731
+    want = (s(a, b) * s(c, d) + s(a, c) * s(b, d) + s(a, d) * s(b, c)) * m4 - (
+        s(a, b) * s(c, d) * k(0, 1) * k(2, 3) + s(a, c) * s(b, d) * k(0, 2) * k(1, 3)
+        + s(a, d) * s(b, c) * k(0, 3) * k(1, 2))
+    assert same(coeffs[-1], want)
+    assert same(G.connected(P4, (a, b, c, d)) * N, want)
+
+
+@pytest.mark.parametrize("maker", [gauss_net, erf_net, relu_net, cos_net])
+def test_connected_six_point_is_exactly_order_one_over_n_squared(maker):
+    net = maker(1, N, 2)
+    G = correlator(net, 6)
+    pts = [[sp.Rational(k, 10)] for k in (1, 2, 3, 4, 5, 6)]
+    for idx in [(0,) * 6, (0, 0, 1, 1, 0, 0), (0, 1, 0, 1, 1, 1)]:
+        coeffs = G.inverse_width_coefficients(pts, idx, connected=True)
+        assert list(coeffs) == [-2], (maker, idx, coeffs)
+    # the full 6-point function has 1, 1/N and 1/N^2 pieces
+    assert sorted(G.inverse_width_coefficients(pts, (0,) * 6)) == [-2, -1, 0]
+
+
+def test_expansion_in_inverse_width_is_exact():
+    net = gauss_net(1, N, 2)
+    G = correlator(net, 4)
+    pts = [[sp.Rational(k, 5)] for k in (1, 2, 3, 4)]
+    full = G.expr(pts)
+    assert same(G.expand_in_inverse_width(pts, order=1), full)  # G4 is exactly GP + c/N
+    assert same(G.expand_in_inverse_width(pts, order=0), G.gp_limit(pts))
+
+
+def test_readout_mean_gives_g1_and_breaks_the_output_symmetry():
+    # paper R4: G^(1)_a = mu N E[relu(w.x)] = mu N |x| / sqrt(2 pi d_in) on the shifted rows
+    mu = sp.Symbol("mu", positive=True)
+    k, d_out, d_in = 3, 10, 3
+    net = relu_net(d_in, N, d_out, sigma_b0=None, sigma_b1=None, readout_mean=[mu] * k + [0] * (d_out - k))
+    G1 = correlator(net, 1)
+    x = sp.Matrix([1, 2, -2])
+    for row in (0, 2):
+        assert same(G1.expr([x], (row,)), mu * N * 3 / sp.sqrt(2 * sp.pi * d_in))
+    assert G1.expr([x], (5,)) == 0
+    X = sp.MatrixSymbol("x", d_in, 1)
+    assert same(G1.expr([X], (1,)), mu * N * sp.sqrt(inner(X, X)) / sp.sqrt(2 * sp.pi * d_in))
+    # G2 is no longer diagonal: the mean couples different outputs
+    G2 = correlator(net, 2)
+    assert G2.expr([x, x], (0, 1)) != 0 and G2.expr([x, x], (0, 5)) == 0
+    # a read-out mean that does not scale like 1/N has no GP limit
+    with pytest.raises(SpecError, match="grows like"):
+        G1.gp_limit([x], (0,))
+
+
+def test_non_gaussian_readout_uses_its_cumulants():
+    # W1 ~ Rademacher(s/sqrt(N)): E[W^4] = s^4/N^2 (instead of 3 s^4/N^2)
+    s = sp.Symbol("s", positive=True)
+    net = Network(1, [Dense(N, "tanh", weight=Normal(0, 1), bias=Normal(0, 1)),
+                      Dense(2, weight=Rademacher(s / sp.sqrt(N)))])
+    G = correlator(net, 4)
+    x = [[sp.Rational(1, 3)]] * 4
+    m4 = moment_table(net, x[:1], [4])
+    k = moment_table(net, x[:1], [2])
+    assert same(G.expr(x, (0, 0, 0, 0)), s ** 4 / N * m4 + 3 * s ** 4 * (N - 1) / N * k ** 2)
+    assert same(G.expr(x, (0, 0, 1, 1)), s ** 4 / N * m4 + s ** 4 * (N - 1) / N * k ** 2)
+    # the isotropy identity G_aaaa = 3 G_aabb fails: the Rademacher law is not rotation invariant
+    assert not same(G.expr(x, (0, 0, 0, 0)), 3 * G.expr(x, (0, 0, 1, 1)))
+
+
+def test_concrete_width_gives_numbers_and_counts_neurons_exactly():
+    net = gauss_net(1, 1, 2)  # one neuron: (N)_2 = 0, no products of distinct neurons
+    G = correlator(net, 4)
+    x = [[sp.Rational(1, 10)]] * 4
+    m4 = moment_table(net, x[:1], [4])
+    # G_0000 = 3 K^2 + 3 (m4 - k^2) with N = 1, K = 1 + k, k = 1 at one point
+    assert same(G.expr(x), 3 * 4 + 3 * (m4 - 1))
+    with pytest.raises(SpecError):
+        G.expand_in_inverse_width(x)
+    with pytest.raises(SpecError):
+        G.expr(x, width=3)
+
+
+def test_symbolic_dimension_and_matrix_symbol_points():
+    net = gauss_net(D, N, 3)
+    X = [sp.MatrixSymbol(f"x{i}", D, 1) for i in range(1, 3)]
+    K = correlator(net, 2).expr(X, (0, 0))
+    want = 1 + sp.exp(-inner(X[0], X[0]) / (2 * D) + inner(X[1], X[0]) / D - inner(X[1], X[1]) / (2 * D))
+    assert K - want == 0  # canonical inner products: equal without simplification
+    assert K.atoms(InnerProduct) == {inner(X[0], X[0]), inner(X[0], X[1]), inner(X[1], X[1])}
+
+
+def test_deep_networks_stay_parameter_integrals():
+    net = Network(2, [Dense(N, "tanh", weight=Normal(0, 1), bias=Normal(0, 1)),
+                      Dense(N, "tanh", weight=Normal(0, 1 / N)), Dense(3, weight=Normal(0, 1 / N))])
+    G = correlator(net, 2)
+    assert not G.is_exact and "depth 3" in G.reason
+    e = G.expr([[1, 2], [3, 4]], (0, 1))
+    assert isinstance(e, ParameterIntegral)
+    assert e.blocks == ("W0", "b0", "W1", "W2") and e.points[1] == sp.Matrix([3, 4])
+    assert r"\int d\theta" in sp.latex(e) and "ParameterIntegral" in str(e)
+    assert e.subs(N, 4).network.widths == [N, N, 3]  # the integral keeps its network
+    # odd correlators vanish by the reflection symmetry of the last layer
+    assert correlator(net, 3).expr([[1, 2], [3, 4], [0, 1]]) == 0
+    with pytest.raises(SpecError):
+        G.gp_limit([[1, 2], [3, 4]])
+
+
+def test_parameter_integral_doit_applies_the_rules():
+    net = erf_net(1, N, 2)
+    G = correlator(net, 2)
+    integral = G.integral([[sp.Rational(1, 2)], [1]], (1, 1))
+    assert isinstance(integral, ParameterIntegral)
+    assert integral.doit() == G.expr([[sp.Rational(1, 2)], [1]], (1, 1))
+
+
+def test_forms_print_with_moment_symbols():
+    G = correlator(tanh_net(1, N, 3), 4)
+    form = G.form(P4, (0, 0, 1, 1))
+    assert isinstance(form, CorrelatorForm)
+    names = {str(s) for s in form.definitions}
+    assert names == {"k_{12}", "k_{34}", "m_{1234}"}
+    assert same(form.expanded(), G.expr(P4, (0, 0, 1, 1)))
+    md = G.markdown()
+    assert "4-point function" in md and "m_{1234}" in md and r"\mathbb{E}" in md
+    assert "G^{(4)}" in G.latex() and G._repr_latex_().startswith("$$")
+
+
+@pytest.mark.parametrize("bad", [
+    lambda G: G.expr([[1], [2], [3]]),                 # wrong number of points
+    lambda G: G.expr([[1, 2]] * 4),                     # wrong input dimension
+    lambda G: G.expr([[1]] * 4, (0, 0, 0, 7)),          # output index out of range
+    lambda G: G.expr([[1]] * 4, (0, 0, 0)),             # wrong number of indices
+    lambda G: G.expr([[1]] * 4, (0, 0, 0, 0.5)),        # non-integer index
+    lambda G: G.evaluate([[1]] * 4),                    # symbolic width: no numbers
+])
+def test_bad_inputs_raise_spec_errors(bad):
+    with pytest.raises(SpecError):
+        bad(correlator(gauss_net(1, N, 3), 4))
+
+
+def test_bad_orders_and_symbolic_dimension_with_explicit_points():
+    with pytest.raises(SpecError):
+        correlator(gauss_net(1, N), 0)
+    with pytest.raises(SpecError, match="MatrixSymbol"):
+        correlator(gauss_net(D, N), 2).expr([[1, 2], [3, 4]])

@@ -1,0 +1,158 @@
+"""The table of single-neuron moments and kernels against the closed forms and reference values of
+paper.md section 3."""
+
+import pytest
+import sympy as sp
+
+from symcorr import Dense, Network, Normal, Uniform, UniformCircle, size_symbol
+from symcorr.errors import SpecError
+from symcorr.symbolic import GaussianExpectation, ParameterIntegral, kernel, moment_table
+from symcorr.zoo import cos_net, erf_net, gauss_net, relu_net, tanh_net
+
+N = size_symbol("N")
+x, y = sp.symbols("x y", real=True)
+
+
+def same(a, b) -> bool:
+    d = sp.expand(a - b)
+    return d == 0 or sp.simplify(d) == 0
+
+
+def test_erf_kernel_reference_value():
+    # paper 3.2: K_E(-1, 0.6) = 1.1188 at sigma = 1, d_in = 1
+    value = kernel(erf_net(1, N))([-1], [sp.Rational(3, 5)])
+    assert abs(float(value) - 1.1188) < 5e-5
+
+
+def test_relu_kernel_reference_value_without_biases():
+    # paper 3.3: K_R(0.2, 1.2; sigma_b -> 0) = 0.1200
+    net = relu_net(1, N, sigma_b0=None, sigma_b1=None)
+    value = kernel(net)([sp.Rational(1, 5)], [sp.Rational(6, 5)])
+    assert sp.nsimplify(value) == sp.Rational(3, 25)
+
+
+@pytest.mark.parametrize("maker", [erf_net, relu_net, gauss_net, cos_net])
+def test_kernels_match_the_paper_formulas_symbolically(maker):
+    sw0, sb0, sw1, sb1 = sp.symbols("sigma_w0 sigma_b0 sigma_w1 sigma_b1", positive=True)
+    net = maker(1, N, sigma_w0=sw0, sigma_b0=sb0, sigma_w1=sw1, sigma_b1=sb1)
+    K = kernel(net)([x], [y])
+
+    def k0(a, b):
+        return sb0 ** 2 + sw0 ** 2 * a * b
+
+    if maker is erf_net:
+        want = sb1 ** 2 + 2 * sw1 ** 2 / sp.pi * sp.asin(2 * k0(x, y) / sp.sqrt((1 + 2 * k0(x, x)) * (1 + 2 * k0(y, y))))
+    elif maker is relu_net:
+        c = k0(x, y) / sp.sqrt(k0(x, x) * k0(y, y))
+        th = sp.acos(c)
+        want = sb1 ** 2 + sw1 ** 2 * sp.sqrt(k0(x, x) * k0(y, y)) / (2 * sp.pi) * (sp.sqrt(1 - c ** 2) + (sp.pi - th) * c)
+    elif maker is gauss_net:
+        want = sb1 ** 2 + sw1 ** 2 * sp.exp(-sw0 ** 2 * (x - y) ** 2 / 2)
+    else:
+        want = sb1 ** 2 + sw1 ** 2 / 2 * sp.exp(-sw0 ** 2 * (x - y) ** 2 / 2)
+    assert same(K, want)
+
+
+def test_relu_kernel_breaks_for_a_wrong_formula():
+    # the comparison above can fail: sin(theta) + (pi - theta) cos(theta) without the 1/(2 pi)
+    net = relu_net(1, N, sigma_b0=None, sigma_b1=None)
+    K = kernel(net)([sp.Rational(1, 5)], [sp.Rational(6, 5)])
+    assert not same(K, sp.Rational(6, 25))
+
+
+def test_gauss_net_m4_translation_numbers():
+    # paper 3.6: m_4 at x = (0.1, 0.2, 0.3, 0.4) is 66.69, at x + 0.5 it is 492.75
+    net = gauss_net(1, N)
+    pts = [[sp.Rational(k, 10)] for k in (1, 2, 3, 4)]
+    m4 = moment_table(net, pts)
+    shifted = moment_table(net, [[p[0] + sp.Rational(1, 2)] for p in pts])
+    assert m4 == sp.exp(sp.Rational(21, 5))
+    assert abs(float(m4) - 66.69) < 5e-3
+    assert abs(float(shifted) - 492.75) < 5e-3
+
+
+def test_gauss_net_moments_any_n_match_the_exponential_formula():
+    sw, sb = sp.Rational(1, 2), sp.Rational(1, 3)
+    net = gauss_net(1, N, sigma_w0=sw, sigma_b0=sb)
+    xs = sp.symbols("x1:7", real=True)
+    for n in (1, 3, 6):
+        pts = [[v] for v in xs[:n]]
+        k0 = lambda a, b: sb ** 2 + sw ** 2 * a * b  # noqa: E731
+        want = sp.exp(sum(k0(xs[i], xs[j]) for i in range(n) for j in range(i + 1, n))
+                      - sum(k0(v, v) for v in xs[:n]) / 2)
+        assert same(moment_table(net, pts), want)
+    # repeated points: E[phi(x)^4] = exp(4 k0(x,x))... = exp(6 k0 - 2 k0)
+    assert same(moment_table(net, [[x]], [4]), sp.exp(4 * (sb ** 2 + sw ** 2 * x ** 2)))
+
+
+def test_cos_net_m4_formula_and_exact_translation_invariance():
+    net = cos_net(2, N)
+    X = [sp.Matrix(sp.symbols(f"x{i}_0:2", real=True)) for i in range(1, 5)]
+    c = sp.Matrix(sp.symbols("c0:2", real=True))
+    m4 = moment_table(net, X)
+
+    def g(v):  # exp(-sigma^2 |v|^2 / (2 d_in)) with sigma = 1, d_in = 2
+        return sp.exp(-(v.T * v)[0, 0] / 4)
+
+    want = (g(X[0] + X[1] - X[2] - X[3]) + g(X[0] + X[2] - X[1] - X[3]) + g(X[0] + X[3] - X[1] - X[2])) / 8
+    assert same(m4, want)
+    moved = moment_table(net, [p + c for p in X])
+    assert moved - m4 == 0  # exactly, without simplification
+    # with a Gaussian phase the translation invariance is lost
+    gnet = cos_net(2, N, phase=Normal(0, 1))
+    diff = moment_table(gnet, [p + c for p in X]) - moment_table(gnet, X)
+    assert diff.subs({c[0]: 1, c[1]: 0, **{s: 0 for p in X for s in p}}) != 0
+
+
+def test_cos_net_odd_moments_vanish_with_uniform_phase():
+    net = cos_net(1, N)
+    assert moment_table(net, [[x], [y], [x + y]]) == 0
+    assert moment_table(net, [[x]]) == 0
+
+
+def test_erf_and_tanh_odd_moments_vanish_for_a_symmetric_first_layer():
+    assert moment_table(erf_net(1, N), [[x], [y], [x]]) == 0
+    assert moment_table(tanh_net(1, N), [[x]], [3]) == 0
+    # a non-zero first-layer mean breaks the reflection symmetry: no longer 0
+    shifted = Network(1, [Dense(N, "tanh", weight=Normal(0, 1), bias=Normal(1, 1)), Dense(1, weight=Normal(0, 1 / N))])
+    assert isinstance(moment_table(shifted, [[x]]), GaussianExpectation)
+
+
+def test_relu_single_point_moments():
+    net = relu_net(1, N, sigma_b0=None)
+    # E[relu(w x)] = |x| / sqrt(2 pi), E[relu(w x)^2] = x^2 / 2, E[relu^3] = sqrt(2/pi) |x|^3
+    assert same(moment_table(net, [[x]]), sp.sqrt(x ** 2) / sp.sqrt(2 * sp.pi))
+    assert same(moment_table(net, [[x]], [2]), x ** 2 / 2)
+    assert same(moment_table(net, [[x]], [3]), sp.sqrt(2 / sp.pi) * sp.sqrt(x ** 2) ** 3)
+
+
+def test_higher_erf_and_relu_moments_stay_gaussian_integrals():
+    for maker in (erf_net, relu_net):
+        m = moment_table(maker(1, N), [[x], [y], [x + 1], [y + 1]])
+        assert isinstance(m, GaussianExpectation)
+        want = sp.Matrix([[1 + a * b for b in (x, y, x + 1, y + 1)] for a in (x, y, x + 1, y + 1)])
+        assert (m.covariance - want).applyfunc(sp.expand) == sp.zeros(4, 4)
+
+
+def test_non_gaussian_first_layer_uses_the_cgf_and_characteristic_function():
+    # Gauss-net with a uniform bias: the bias part is K_b(n) - n/2 K_b(2)
+    net = Network(1, [Dense(N, "gauss", weight=Normal(0, 1), bias=Uniform(-1, 1)), Dense(1, weight=Normal(0, 1 / N))])
+    m2 = moment_table(net, [[x], [y]])
+    kb = lambda t: sp.log(sp.sinh(t) / t)  # noqa: E731
+    assert same(sp.log(m2), x * y - x ** 2 - y ** 2 + x ** 2 / 2 + y ** 2 / 2 + kb(2) - kb(2) + (x * y - x * y)
+                ) or same(m2, sp.exp(-(x - y) ** 2 / 2))
+    # Cos-net with uniform weights on a circle phase: closed form through the characteristic functions
+    cnet = Network(1, [Dense(N, "cos", weight=Uniform(-1, 1), bias=UniformCircle()), Dense(1, weight=Normal(0, 1 / N))])
+    k = moment_table(cnet, [[sp.Rational(1, 2)], [sp.Rational(1, 3)]])
+    assert same(k, sp.sin(sp.Rational(1, 6)) / sp.Rational(1, 6) / 2)
+    # tanh with a uniform first layer: an unevaluated neuron-level parameter integral
+    tnet = Network(1, [Dense(N, "tanh", weight=Uniform(-1, 1)), Dense(1, weight=Normal(0, 1 / N))])
+    integral = moment_table(tnet, [[x], [y]])
+    assert isinstance(integral, ParameterIntegral) and integral.kind == "neuron"
+    assert integral.blocks == ("W0[j,:]",)
+
+
+def test_moment_table_rejects_non_iid_neurons():
+    net = Network(1, [Dense(2, "tanh", weight=Normal(0, 1, row_cov=[[1, 0.5], [0.5, 1]])), Dense(1)])
+    with pytest.raises(SpecError):
+        moment_table(net, [[x]])
