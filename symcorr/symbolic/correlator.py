@@ -599,13 +599,15 @@ class Correlator:
         expr_sym = form.expr
         if isinstance(self.width, sp.Symbol):
             expr_sym = expr_sym.subs(self.width, w)
-        atoms = list(expr_sym.atoms(ParameterIntegral))
-        for atom in atoms:
-            values[atom], errors[atom] = atom.montecarlo(samples, seed)
-        total = complex(sp.N(expr_sym.xreplace({k: sp.Float(v) for k, v in values.items()})))
-        for sym, e in errors.items():
+        for atom in expr_sym.atoms(ParameterIntegral):  # an unsupported network: MC per integral
+            dummy = sp.Dummy("I")
+            expr_sym = expr_sym.xreplace({atom: dummy})
+            values[dummy], errors[dummy] = atom.montecarlo(samples, seed)
+        at = {k: sp.Float(v) for k, v in values.items()}
+        total = complex(sp.N(expr_sym.xreplace(at)))
+        for sym, e in errors.items():  # first-order propagation of the integrals' errors
             if e:
-                deriv = sp.diff(expr_sym, sym).xreplace({k: sp.Float(v) for k, v in values.items()})
+                deriv = sp.diff(expr_sym, sym).xreplace(at)
                 err2 += (float(sp.N(deriv)) * e) ** 2
         if abs(total.imag) > 1e-9 * max(1.0, abs(total.real)) or not np.isfinite(total.real):
             raise SpecError(f"the correlator is not a finite real number at these points ({total})")

@@ -80,9 +80,27 @@ def _integrand(f, z: np.ndarray, powers) -> np.ndarray:
     return out
 
 
+def _adaptive_1d(f, mean, col, powers) -> float:
+    """Rank one: :math:`\\int du\\, \\varphi(u) \\prod_u f(\\mu_u + L_u u)^{p_u}` by adaptive quadrature,
+    with break points where a pre-activation crosses 0 (the kink of relu-like activations)."""
+    from scipy import integrate
+
+    breaks = sorted({float(-m / l) for m, l in zip(mean, col) if abs(l) > 0 and abs(m / l) < 12})
+
+    def integrand(u):
+        z = (mean + col * u)[None, :]
+        return float(_integrand(f, z, powers)[0]) * math.exp(-0.5 * u * u) / math.sqrt(2 * math.pi)
+
+    value, _ = integrate.quad(integrand, -12.0, 12.0, points=breaks or None, limit=200,
+                              epsabs=1e-13, epsrel=1e-11)
+    return value
+
+
 def gauss_hermite_expectation(f, mean, cov, powers, nodes: int | None = None) -> float:
     r""":math:`E_{z\sim N(\mu,\Sigma)}[\prod_u f(z_u)^{p_u}]` by tensor-product Gauss-Hermite
-    quadrature in the rank ``r`` of :math:`\Sigma` (``nodes`` per dimension, default by ``r``).
+    quadrature in the rank ``r`` of :math:`\Sigma` (``nodes`` per dimension, default by ``r``); in rank
+    one (and no ``nodes`` given) by adaptive quadrature with break points at the zeros of the
+    pre-activations.
 
     Exact for polynomial integrands of degree < 2*nodes per dimension; smooth activations (tanh, erf)
     converge exponentially, kinks (relu) algebraically.
@@ -93,6 +111,8 @@ def gauss_hermite_expectation(f, mean, cov, powers, nodes: int | None = None) ->
     r = lmat.shape[1]
     if r == 0:
         return float(_integrand(f, mean[None, :], powers)[0])
+    if r == 1 and nodes is None:
+        return _adaptive_1d(f, mean, lmat[:, 0], powers)
     if r > max(DEFAULT_NODES) and nodes is None:
         raise SpecError(f"quadrature in {r} dimensions is too expensive; use method='montecarlo'")
     n = nodes or DEFAULT_NODES[r]
@@ -234,9 +254,11 @@ class GaussianExpectation(sp.Expr):
         if method == "quadrature":
             f = _numpy_function(self.activation)
             r = _reduce(mean, cov).shape[1]
+            value = gauss_hermite_expectation(f, mean, cov, self.powers, nodes)
+            if r <= 1 and nodes is None:  # exact (rank 0) or adaptive quadrature to ~1e-11
+                return value, 0.0
             n = nodes or DEFAULT_NODES.get(r, 8)
-            value = gauss_hermite_expectation(f, mean, cov, self.powers, n)
-            coarse = gauss_hermite_expectation(f, mean, cov, self.powers, max(2, n // 2)) if r else value
+            coarse = gauss_hermite_expectation(f, mean, cov, self.powers, max(2, n // 2))
             return value, abs(value - coarse)
         if method == "montecarlo":
             u = self.activation.variables[0]
