@@ -369,7 +369,13 @@ class Permutations(Group):
         return gens
 
     def is_subgroup_of(self, other):
-        return isinstance(other, (SignedPermutations, Orthogonal)) and other.n == self.n or self == other
+        if self == other:
+            return True
+        if not isinstance(other, Group) or other.n != self.n:
+            return False
+        if isinstance(other, SpecialOrthogonal):  # odd permutations have determinant -1
+            return self.n == 1
+        return isinstance(other, (SignedPermutations, Orthogonal))
 
 
 class SignedPermutations(Group):
@@ -470,21 +476,28 @@ class Stabilizer(Group):
             q = self._basis(dtype).to(generator.device)
             # q is a reflection (det -1) mapping e_1 to u/|u|; conjugation keeps determinants
             return q @ block @ q.T
-        # permutation groups: permute (and for B_n, flip the signs of zero entries) within level sets
+        # permutation groups: g[i, p(i)] = s_i with (g u)_i = s_i u_{p(i)} = u_i.  S_n: p permutes each
+        # level set of u, s = 1.  B_n: p permutes each class of equal |u_i|, s_i = u_i / u_{p(i)} (so an
+        # entry +a may go to a position holding -a with a sign flip), and zero entries get random signs.
+        signed = isinstance(self.parent, SignedPermutations)
         vals = [self.vector[i] for i in range(n)]
         out = torch.zeros((k, n, n), dtype=dtype, device=generator.device)
         levels: dict = {}
         for i, v in enumerate(vals):
-            levels.setdefault(v, []).append(i)
+            levels.setdefault(abs(v) if signed else v, []).append(i)
         for v, idx in levels.items():
             m = len(idx)
             perm = torch.argsort(torch.rand((k, m), generator=generator, device=generator.device), dim=-1)
             idx_t = torch.tensor(idx, device=generator.device)
             rows = idx_t[None, :].expand(k, m)
             cols = idx_t[perm]
-            sign = torch.ones((k, m), dtype=dtype, device=generator.device)
-            if isinstance(self.parent, SignedPermutations) and v == 0:
+            if signed and v == 0:
                 sign = 2 * torch.randint(0, 2, (k, m), generator=generator, device=generator.device).to(dtype) - 1
+            elif signed:
+                u = torch.tensor([float(vals[i]) for i in idx], dtype=dtype, device=generator.device)
+                sign = u[None, :] / u[perm]
+            else:
+                sign = torch.ones((k, m), dtype=dtype, device=generator.device)
             out[torch.arange(k)[:, None], rows, cols] = sign
         return out
 
@@ -508,6 +521,8 @@ class Stabilizer(Group):
         n = self.n
         if not isinstance(self.parent, Orthogonal):
             raise SpecError("explicit parametrisation is available for stabilisers in SO(n)/O(n) only")
+        if n == 1:  # the only orthogonal 1x1 matrix fixing u != 0 is 1
+            return sp.eye(1), []
         sub = (SpecialOrthogonal if isinstance(self.parent, SpecialOrthogonal) else Orthogonal)(n - 1)
         inner, params = sub.parametrized_element(prefix) if n > 1 else (sp.Matrix([]), [])
         q = _exact_basis(self.vector)
@@ -515,11 +530,17 @@ class Stabilizer(Group):
         return sp.simplify(q * block * q.T), params
 
     def generators(self):
+        """Lie algebra of the rotations fixing u (antisymmetric, ``L u = 0``: ``q diag(0, L') q^T``), plus
+        for an O(n) parent the reflection ``q diag(1, -1, 1, ...) q^T`` (a group element fixing u)."""
         if isinstance(self.parent, Orthogonal):
-            q = _exact_basis(self.vector)
             n = self.n
-            sub = (SpecialOrthogonal if isinstance(self.parent, SpecialOrthogonal) else Orthogonal)(n - 1)
-            return [q * sp.diag(1, m) * q.T for m in sub.generators()] if n > 1 else []
+            if n == 1:
+                return []
+            q = _exact_basis(self.vector)
+            gens = [q * sp.diag(0, m) * q.T for m in SpecialOrthogonal(n - 1).generators()]
+            if not isinstance(self.parent, SpecialOrthogonal):
+                gens.append(q * sp.diag(1, -1, *([1] * (n - 2))) * q.T)
+            return gens
         raise SpecError("generators are available for stabilisers in SO(n)/O(n) only")
 
     def is_subgroup_of(self, other):
@@ -573,8 +594,11 @@ def parse_group(text: str, dim=None, symbols: dict | None = None, fix=None) -> G
                 n = int(arg)
             elif symbols and arg in symbols:
                 n = symbols[arg]
-            else:
+            elif arg.isidentifier():
                 n = sp.Symbol(arg, integer=True, positive=True)
+            else:
+                raise SpecError(f"group dimension must be a positive integer or a symbol name, got {arg!r}",
+                                "group")
         elif dim is not None:
             n = dim
         else:
