@@ -61,7 +61,6 @@ differences on one ensemble, z-scores with Holm's correction (see ``docs/ntk.md`
 
 from __future__ import annotations
 
-import itertools
 import math
 from dataclasses import dataclass, field
 from typing import Mapping, Sequence
@@ -74,13 +73,13 @@ from .activations import Activation
 from .distributions import Normal, numeric_value
 from .errors import SpecError
 from .groups import Group, parse_group
-from .rng import child_seed, make_generator
+from .montecarlo.accumulators import ELEMENT_BUDGET, MomentAccumulator, unique_entries
+from .montecarlo.ensemble import Ensemble
+from .montecarlo.invariance import group_elements, holm_adjust, two_sided_p
 from .spec import Network
 
 __all__ = [
-    "empirical_ntk", "ntk_moments", "NTKMoments", "RunningMoments",
-    "ntk_invariance_test", "InvarianceTestResult", "PairedInvarianceAccumulator", "holm_adjust",
-    "resolve_elements", "unique_products",
+    "empirical_ntk", "ntk_moments", "NTKMoments", "ntk_invariance_test", "NTKInvarianceResult",
     "ntk_expectation", "NTKExpectation", "gaussian_pair_expectations",
 ]
 
@@ -246,61 +245,8 @@ def _check_blocks(network: Network, blocks) -> list:
 
 
 # ====================================================================================================
-# streaming moments
+# streaming moments (accumulators of symcorr.montecarlo)
 # ====================================================================================================
-class RunningMoments:
-    r"""Mergeable mean and variance of a stream of tensors (batch dimension first).
-
-    Chunks are merged with Chan et al.'s update :math:`M_2 = M_{2,A} + M_{2,B} + \delta^2 n_An_B/n`, so
-    the result does not lose precision when the mean is large compared with the spread.
-    ``se`` is the standard error of the mean, :math:`\sqrt{s^2/n}` with the unbiased :math:`s^2`.
-    """
-
-    def __init__(self):
-        self.count = 0
-        self.mean: torch.Tensor | None = None
-        self.m2: torch.Tensor | None = None
-
-    def update(self, batch: torch.Tensor) -> None:
-        batch = batch.to(torch.float64)
-        nb = batch.shape[0]
-        if nb == 0:
-            return
-        mean_b = batch.mean(0)
-        m2_b = ((batch - mean_b) ** 2).sum(0)
-        if self.count == 0:
-            self.count, self.mean, self.m2 = nb, mean_b, m2_b
-            return
-        total = self.count + nb
-        delta = mean_b - self.mean
-        self.mean = self.mean + delta * (nb / total)
-        self.m2 = self.m2 + m2_b + delta ** 2 * (self.count * nb / total)
-        self.count = total
-
-    @property
-    def variance(self) -> torch.Tensor:
-        if self.count < 2:
-            raise SpecError("a variance needs at least two samples")
-        return self.m2 / (self.count - 1)
-
-    @property
-    def se(self) -> torch.Tensor:
-        return (self.variance / self.count).sqrt()
-
-
-def unique_products(stat: torch.Tensor, order: int, index: torch.Tensor | None = None) -> torch.Tensor:
-    r"""All products :math:`s_{i_1}\cdots s_{i_n}` with :math:`i_1\le\dots\le i_n` of the columns of
-    ``stat`` (shape ``(n, K)``) -> ``(n, C(K+order-1, order))``; ``index`` caches the index tuples."""
-    if index is None:
-        index = _product_index(stat.shape[-1], order, stat.device)
-    return stat[..., index].prod(-1)
-
-
-def _product_index(k: int, order: int, device=None) -> torch.Tensor:
-    combos = list(itertools.combinations_with_replacement(range(k), order))
-    return torch.tensor(combos, dtype=torch.long, device=device).reshape(len(combos), order)
-
-
 @dataclass
 class NTKMoments:
     r"""Monte Carlo estimates of :math:`E[\Theta_{ab}(x_p, x'_q)]` and
@@ -341,55 +287,59 @@ def _check_count(value, what: str) -> int:
     return value
 
 
-def _chunks(total: int, chunk: int):
-    start, index = 0, 0
-    while start < total:
-        size = min(chunk, total - start)
-        yield index, size
-        start += size
-        index += 1
+def _ensemble(network: Network, networks: int, seed: int, chunk: int, dtype, device) -> Ensemble:
+    """The networks of :class:`symcorr.montecarlo.Ensemble` (same seed, same networks as its tests)."""
+    return Ensemble(network, networks, seed=seed, chunk=chunk, device=device, dtype=dtype, estimator="direct")
 
 
-def ntk_moments(network: Network, x, x2=None, *, networks: int, seed: int, chunk: int = 512,
+def _moments_update(acc: MomentAccumulator, batch: torch.Tensor) -> None:
+    acc.update(batch.reshape(batch.shape[0], -1))
+
+
+def ntk_moments(network: Network, x, x2=None, *, networks: int, seed: int, chunk: int | None = None,
                 order: int = 2, parameterisation: str = "standard", method: str = "auto",
                 blocks: Sequence[str] | None = None, dtype=torch.float64, device=None) -> NTKMoments:
     """Stream ``networks`` draws of ``network`` in chunks and accumulate the NTK correlators.
 
-    Chunk ``i`` is drawn with the seed ``child_seed(seed, i)``; memory is bounded by ``chunk``.
+    The networks are those of ``symcorr.montecarlo.Ensemble(network, networks, seed=seed)`` (independent
+    of ``chunk``, which only bounds the memory); moments are merged with its ``MomentAccumulator``.
     ``order`` 1 estimates :math:`E[\\Theta]`, order 2 also :math:`E[\\Theta\\otimes\\Theta]`.
     """
     networks = _check_count(networks, "networks")
-    chunk = _check_count(chunk, "chunk")
+    if chunk is not None:
+        _check_count(chunk, "chunk")
     if networks < 2:
         raise SpecError("standard errors need at least two networks", "networks")
     if order not in (1, 2):
         raise SpecError(f"order must be 1 or 2, got {order!r}", "order")
-    first = RunningMoments()
-    second = RunningMoments() if order == 2 else None
-    block_acc: dict[str, RunningMoments] = {}
-    x1 = x2_t = None
-    for index, size in _chunks(networks, chunk):
-        gen = make_generator(child_seed(seed, index), device)
-        params = network.sample(size, generator=gen, dtype=dtype)
-        per_block = empirical_ntk(network, params, x, x2, parameterisation=parameterisation, method=method,
-                                  per_block=True, blocks=blocks)
+    network._require_concrete("the NTK moments")
+    names = _check_blocks(network, blocks)
+    ens = _ensemble(network, networks, seed, chunk, dtype, device)
+    x1 = _check_points(network, x, dtype, ens.device, "x")
+    x2t = x1 if x2 is None else _check_points(network, x2, dtype, ens.device, "x2")
+    shape = (x1.shape[0], x2t.shape[0], int(network.output_dim), int(network.output_dim))
+    k = math.prod(shape)
+    first = MomentAccumulator(k, device=ens.device)
+    second = MomentAccumulator(k * k, device=ens.device) if order == 2 else None
+    block_acc = {name: MomentAccumulator(k, device=ens.device) for name in names}
+    for part in ens.chunks():
+        per_block = empirical_ntk(network, part.params, x1, x2t, parameterisation=parameterisation,
+                                  method=method, per_block=True, blocks=names)
         theta = sum(per_block.values())
-        first.update(theta)
+        _moments_update(first, theta)
         for name, t in per_block.items():
-            block_acc.setdefault(name, RunningMoments()).update(t)
+            _moments_update(block_acc[name], t)
         if second is not None:
-            flat = theta.reshape(size, -1)
-            k = flat.shape[1]
-            step = max(1, (1 << 22) // max(1, k * k))
-            for s in range(0, size, step):
-                part = flat[s:s + step]
-                second.update(part[:, :, None] * part[:, None, :])
-        if x1 is None:
-            x1 = _check_points(network, x, dtype, params["W0"].device, "x")
-            x2_t = x1 if x2 is None else _check_points(network, x2, dtype, params["W0"].device, "x2")
-    shape = first.mean.shape
-    out = NTKMoments(x1, x2_t, networks, parameterisation, first.mean, first.se,
-                     {k: v.mean for k, v in block_acc.items()}, {k: v.se for k, v in block_acc.items()})
+            flat = theta.reshape(part.size, -1)
+            step = max(1, ELEMENT_BUDGET // (k * k))
+            sub = MomentAccumulator(k * k, device=ens.device)
+            for s in range(0, part.size, step):
+                piece = flat[s:s + step]
+                sub.update((piece[:, :, None] * piece[:, None, :]).reshape(piece.shape[0], -1))
+            second.merge(sub)
+    out = NTKMoments(x1, x2t, networks, parameterisation, first.mean.reshape(shape), first.se.reshape(shape),
+                     {n: a.mean.reshape(shape) for n, a in block_acc.items()},
+                     {n: a.se.reshape(shape) for n, a in block_acc.items()})
     if second is not None:
         out.second = second.mean.reshape(shape + shape)
         out.second_se = second.se.reshape(shape + shape)
@@ -397,177 +347,131 @@ def ntk_moments(network: Network, x, x2=None, *, networks: int, seed: int, chunk
 
 
 # ====================================================================================================
-# paired invariance tests (shared with symcorr.training)
+# paired invariance test of the NTK law
 # ====================================================================================================
-def holm_adjust(pvalues: torch.Tensor) -> torch.Tensor:
-    r"""Holm's step-down adjusted p-values: with sorted :math:`p_{(1)}\le\dots\le p_{(m)}`,
-    :math:`\tilde p_{(i)} = \max_{j\le i}\min(1, (m-j+1)p_{(j)})`; reject where :math:`\tilde p\le\alpha`.
-    Controls the family-wise error rate under any dependence between the tests."""
-    p = pvalues.reshape(-1).to(torch.float64)
-    m = p.numel()
-    if m == 0:
-        return p
-    order = torch.argsort(p)
-    factors = torch.arange(m, 0, -1, dtype=torch.float64, device=p.device)
-    adjusted_sorted = torch.cummax((p[order] * factors).clamp(max=1.0), 0).values
-    out = torch.empty_like(p)
-    out[order] = adjusted_sorted
-    return out.reshape(pvalues.shape)
-
-
-def _two_sided_p(z: torch.Tensor) -> torch.Tensor:
-    return torch.erfc(z.abs() / math.sqrt(2.0))
+def _products(stat: torch.Tensor, index: torch.Tensor) -> torch.Tensor:
+    r""":math:`\prod_i s_{e_i}` for every row of ``index`` (an ``(E, n)`` tensor of columns): stat
+    ``(..., K)`` -> ``(..., E)``."""
+    return stat[..., index].prod(-1)
 
 
 @dataclass
-class InvarianceTestResult:
-    r"""Outcome of a paired Monte Carlo invariance test.
+class NTKInvarianceResult:
+    r"""Outcome of :func:`ntk_invariance_test`; the NTK analogue of
+    :class:`symcorr.montecarlo.InvarianceTestResult` (same statistic, same decision rule).
 
-    For each group element :math:`g_k`, order :math:`n` and statistic :math:`s` (an entry of the
-    correlator), the per-network difference :math:`D_m = s(g_k\cdot\text{sample}_m) - s(\text{sample}_m)`
-    is averaged over the ensemble; :math:`z = \bar D/\mathrm{se}(\bar D)`, two-sided normal p-values,
-    Holm-adjusted over all hypotheses.  ``verdict`` is ``"broken"`` when some adjusted p-value is
-    :math:`\le\alpha`, else ``"invariant"`` (no evidence of breaking at this sample size).
+    For each group element :math:`g_k`, order :math:`n` and statistic :math:`s` (an entry of
+    :math:`\Theta`, or a product of two entries), the per-network paired difference
+    :math:`D_m = s(\text{sample}_m) - s(g_k\cdot\text{sample}_m)` is averaged over the ensemble;
+    :math:`z = \bar D/\sqrt{s_D^2/M + \epsilon^2}` (with :math:`\epsilon` the floating-point floor of
+    :mod:`symcorr.montecarlo.invariance`), two-sided normal p-values, Holm-adjusted over all hypotheses.
+    ``verdict`` is ``"broken"`` when some adjusted p-value is :math:`\le\alpha`, else ``"invariant"``
+    (no evidence of breaking at this sample size).  ``difference``/``se``/``z``/``p_holm``: dicts
+    ``order -> (elements, statistics)`` tensors; ``labels``: ``order -> names of the statistics``.
     """
 
-    correlator: str
     group: str
     on: str
     orders: tuple
     networks: int
     elements: torch.Tensor
     alpha: float
-    mean: dict
+    difference: dict
     se: dict
     z: dict
     p_holm: dict
     labels: dict = field(repr=False)
-    verdict: str = "invariant"
-    worst: str = ""
-    max_abs_z: float = 0.0
-    min_p_holm: float = 1.0
-    hypotheses: int = 0
-    rejected: int = 0
+
+    def _flat(self, what: dict) -> torch.Tensor:
+        return torch.cat([what[n].reshape(-1) for n in self.orders])
+
+    @property
+    def tests(self) -> int:
+        return int(self._flat(self.z).numel())
+
+    @property
+    def statistic(self) -> float:
+        """The largest :math:`|z|`."""
+        return float(self._flat(self.z).abs().max())
+
+    @property
+    def p_value(self) -> float:
+        """The smallest Holm-adjusted p-value."""
+        return float(self._flat(self.p_holm).min())
+
+    @property
+    def rejected_tests(self) -> int:
+        return int((self._flat(self.p_holm) <= self.alpha).sum())
+
+    @property
+    def rejected(self) -> bool:
+        return self.p_value <= self.alpha
 
     @property
     def invariant(self) -> bool:
-        return self.verdict == "invariant"
+        return not self.rejected
 
-    def markdown(self) -> str:
-        lines = [f"Invariance of the {self.correlator} correlators under {self.group} on the {self.on}s",
-                 "", f"- networks: {self.networks}; group elements: {self.elements.shape[0]}; "
-                 f"orders: {', '.join(map(str, self.orders))}",
-                 f"- hypotheses: {self.hypotheses}; rejected at Holm-adjusted alpha = {self.alpha}: "
-                 f"{self.rejected}",
-                 f"- max |z| = {self.max_abs_z:.3g}; smallest Holm-adjusted p = {self.min_p_holm:.3g}",
-                 f"- most significant: {self.worst}", f"- verdict: **{self.verdict}**"]
+    @property
+    def verdict(self) -> str:
+        return "broken" if self.rejected else "invariant"
+
+    def __bool__(self):
+        return self.invariant
+
+    def rows(self, top: int = 10) -> list[dict]:
+        """The ``top`` tests by :math:`|z|`."""
+        out = []
+        for n in self.orders:
+            z = self.z[n]
+            for k in range(z.shape[0]):
+                for s in range(z.shape[1]):
+                    out.append({"element": k, "order": n, "statistic": self.labels[n][s],
+                                "difference": float(self.difference[n][k, s]), "se": float(self.se[n][k, s]),
+                                "z": float(z[k, s]), "p_holm": float(self.p_holm[n][k, s])})
+        out.sort(key=lambda r: -abs(r["z"]))
+        return out[:top]
+
+    @property
+    def worst(self) -> str:
+        r = self.rows(1)[0]
+        return (f"order {r['order']}, group element {r['element']}, {r['statistic']}: difference "
+                f"{r['difference']:.4g} +- {r['se']:.3g} (z = {r['z']:.3g})")
+
+    def summary(self) -> str:
+        return (f"NTK law under {self.group} acting on the {self.on}s: {self.verdict} (max |z| = "
+                f"{self.statistic:.2f}, Holm p = {self.p_value:.3g}, alpha = {self.alpha}, {self.tests} tests, "
+                f"{self.rejected_tests} rejected, {self.elements.shape[0]} group elements, orders "
+                f"{', '.join(map(str, self.orders))}, {self.networks} networks)")
+
+    def markdown(self, top: int = 10) -> str:
+        lines = [self.summary(), "", "| g | n | statistic | s - g.s | s.e. | z | Holm p |",
+                 "|---:|---:|---|---:|---:|---:|---:|"]
+        for r in self.rows(top):
+            lines.append(f"| {r['element']} | {r['order']} | {r['statistic']} | {r['difference']:.4g} | "
+                         f"{r['se']:.2g} | {r['z']:.2f} | {r['p_holm']:.2g} |")
         return "\n".join(lines)
 
-
-class PairedInvarianceAccumulator:
-    """Accumulate paired differences ``(n, k, S)`` per order over chunks, then test them."""
-
-    def __init__(self, orders: Sequence[int], labels: Mapping[int, Sequence[str]]):
-        self.orders = tuple(orders)
-        self.labels = dict(labels)
-        self.moments = {n: RunningMoments() for n in self.orders}
-
-    def update(self, order: int, diffs: torch.Tensor) -> None:
-        self.moments[order].update(diffs)
-
-    def result(self, *, correlator: str, group: str, on: str, elements: torch.Tensor, alpha: float,
-               scale_floor: float = 1e-12) -> InvarianceTestResult:
-        means, ses, zs = {}, {}, {}
-        for n in self.orders:
-            acc = self.moments[n]
-            mean, se = acc.mean, acc.se
-            scale = max(float(mean.abs().max()), 1.0) * scale_floor
-            exact = se <= scale  # no spread at all: the difference is deterministic
-            z = torch.where(exact, torch.where(mean.abs() <= scale, 0.0, math.inf), mean / se.clamp_min(1e-300))
-            means[n], ses[n], zs[n] = mean, se, z
-        flat_z = torch.cat([zs[n].reshape(-1) for n in self.orders])
-        p_holm_flat = holm_adjust(_two_sided_p(flat_z))
-        p_holm, start = {}, 0
-        for n in self.orders:
-            size = zs[n].numel()
-            p_holm[n] = p_holm_flat[start:start + size].reshape(zs[n].shape)
-            start += size
-        # Holm keeps the order of the raw p-values, so the most significant hypothesis has the largest |z|
-        worst_index = int(torch.argmax(flat_z.abs())) if flat_z.numel() else 0
-        label, start = "", 0
-        for n in self.orders:
-            size = zs[n].numel()
-            if worst_index < start + size:
-                k, s = divmod(worst_index - start, zs[n].shape[-1])
-                z_val = float(zs[n].reshape(-1)[worst_index - start])
-                label = (f"order {n}, group element {k}, {self.labels[n][s]}: mean difference "
-                         f"{float(means[n].reshape(-1)[worst_index - start]):.4g} +- "
-                         f"{float(ses[n].reshape(-1)[worst_index - start]):.3g} (z = {z_val:.3g})")
-                break
-            start += size
-        rejected = int((p_holm_flat <= alpha).sum())
-        return InvarianceTestResult(
-            correlator=correlator, group=group, on=on, orders=self.orders,
-            networks=self.moments[self.orders[0]].count, elements=elements, alpha=alpha, mean=means,
-            se=ses, z=zs, p_holm=p_holm, labels=self.labels,
-            verdict="broken" if rejected else "invariant", worst=label,
-            max_abs_z=float(flat_z.abs().max()) if flat_z.numel() else 0.0,
-            min_p_holm=float(p_holm_flat.min()) if flat_z.numel() else 1.0,
-            hypotheses=int(flat_z.numel()), rejected=rejected)
+    def __str__(self):
+        return self.markdown()
 
 
-def resolve_elements(group, on: str, dim: int, *, group_samples: int, seed: int,
-                     elements=None) -> tuple[str, torch.Tensor, bool]:
-    """The group elements a test uses: ``(description, elements, is_translation)``.
-
-    ``group`` is a :class:`~symcorr.groups.Group`, a name (``"SO"``, ``"SO(3)"``, ...), or ``None`` with
-    explicit ``elements`` (a tensor ``(k, n, n)`` of matrices, e.g. the 90-degree rotation generating
-    :math:`C_4`).  Sampled elements use ``child_seed(seed, 7919)`` (independent of the ensemble's chunks).
-    """
+def _resolve_group(group, network: Network, on: str) -> Group:
     if on not in ("input", "output"):
         raise SpecError(f"'on' must be 'input' or 'output', got {on!r}", "on")
-    if elements is not None:
-        g = torch.as_tensor(elements, dtype=torch.float64)
-        grp = parse_group(group, dim=dim) if group is not None else None
-        if grp is not None and not grp.is_linear:  # translation vectors (k, n)
-            if on == "output":
-                raise SpecError("translations act on inputs only", "group")
-            g = g[None] if g.ndim == 1 else g
-            if g.ndim != 2 or g.shape[1] != dim:
-                raise SpecError(f"translation elements must have shape (k, {dim}), got {tuple(g.shape)}",
-                                "elements")
-            grp.check(g)
-            return repr(grp), g, True
-        if g.ndim == 2:
-            g = g[None]
-        if g.ndim != 3 or g.shape[1:] != (dim, dim):
-            raise SpecError(f"elements must be matrices of shape (k, {dim}, {dim}), got {tuple(g.shape)}",
-                            "elements")
-        if grp is not None:
-            grp.check(g)
-            return repr(grp), g, False
-        return f"the {g.shape[0]} given matrices", g, False
-    if group is None:
-        raise SpecError("give a group or explicit elements", "group")
-    grp = parse_group(group, dim=dim)
-    if isinstance(grp.n, int) and grp.n != dim:
-        raise SpecError(f"{grp!r} acts on dimension {grp.n}, but the {on} dimension is {dim}", "group")
+    dim = int(network.input_dim if on == "input" else network.output_dim)
+    grp = parse_group(group, dim=dim) if not isinstance(group, Group) else group
+    if grp.n != dim:
+        raise SpecError(f"{grp!r} acts on dimension {grp.n}, but the network's {on} dimension is {dim}", "group")
     if on == "output" and not grp.is_linear:
         raise SpecError("translations act on inputs only", "group")
-    _check_count(group_samples, "group_samples")
-    gen = make_generator(child_seed(seed, 7919))
-    return repr(grp), grp.sample(group_samples, gen), not grp.is_linear
-
-
-def _act_inputs(g: torch.Tensor, x: torch.Tensor, translation: bool) -> torch.Tensor:
-    return x + g.to(x.dtype) if translation else x @ g.to(x.dtype).T
+    return grp
 
 
 def ntk_invariance_test(network: Network, group, on: str, x, x2=None, *, networks: int, seed: int,
                         group_samples: int = 4, elements=None, orders: Sequence[int] = (1, 2),
-                        alpha: float = 0.01, chunk: int = 512, parameterisation: str = "standard",
+                        alpha: float = 0.01, chunk: int | None = None, parameterisation: str = "standard",
                         method: str = "auto", blocks: Sequence[str] | None = None, dtype=torch.float64,
-                        device=None) -> InvarianceTestResult:
+                        device=None) -> NTKInvarianceResult:
     r"""Monte Carlo test that the law of the NTK is invariant under a group, on one ensemble.
 
     * ``on="output"``: :math:`\Theta \mapsto \rho\Theta\rho^T` for each element :math:`\rho` (the law of
@@ -575,57 +479,76 @@ def ntk_invariance_test(network: Network, group, on: str, x, x2=None, *, network
     * ``on="input"``: :math:`\Theta(x, x') \mapsto \Theta(gx, gx')` (rotations) or
       :math:`\Theta(x+c, x'+c)` (translations), recomputed for the *same* networks.
 
-    Statistics: order 1 the entries of :math:`\Theta`, order 2 all products of two entries; paired
-    differences over the ensemble, z-scores, Holm correction at level ``alpha``
-    (:class:`InvarianceTestResult`).  ``blocks`` restricts the kernel to some parameter blocks (e.g. all
-    but ``W0`` for Cos-net, whose translation breaking sits in the ``W0`` block).
+    The networks are those of ``symcorr.montecarlo.Ensemble(network, networks, seed=seed)``; the group
+    elements are ``elements`` (checked to lie in ``group``) or ``group_samples`` Haar draws, as in
+    :func:`symcorr.montecarlo.invariance_test`.  Statistics: order 1 the entries of :math:`\Theta`,
+    order 2 all products of two entries; paired differences, z-scores, Holm correction at level
+    ``alpha`` (:class:`NTKInvarianceResult`).  ``blocks`` restricts the kernel to some parameter blocks
+    (e.g. all but ``W0`` for Cos-net, whose translation breaking sits in the ``W0`` block).
     """
+    if not isinstance(network, Network):
+        raise SpecError(f"expected a Network, got {type(network).__name__}", "network")
     network._require_concrete("an NTK invariance test")
-    _check_blocks(network, blocks)
+    names = _check_blocks(network, blocks)
     networks = _check_count(networks, "networks")
-    chunk = _check_count(chunk, "chunk")
+    if networks < 2:
+        raise SpecError("standard errors need at least two networks", "networks")
     orders = tuple(sorted(set(orders)))
     if not orders or any(o not in (1, 2) for o in orders):
         raise SpecError(f"NTK orders must be 1 and/or 2, got {orders!r}", "orders")
-    if not 0 < alpha < 1:
+    if not (isinstance(alpha, (int, float)) and 0 < alpha < 1):
         raise SpecError(f"alpha must lie in (0, 1), got {alpha!r}", "alpha")
-    dim = int(network.input_dim if on == "input" else network.output_dim)
-    description, g, translation = resolve_elements(group, on, dim, group_samples=group_samples, seed=seed,
-                                                   elements=elements)
-    x1 = _check_points(network, x, dtype, device, "x")
-    x2t = x1 if x2 is None else _check_points(network, x2, dtype, device, "x2")
+    grp = _resolve_group(group, network, on)
+    g = group_elements(grp, group_samples, seed, elements)
+    ens = _ensemble(network, networks, seed, chunk, dtype, device)
+    x1 = _check_points(network, x, dtype, ens.device, "x")
+    x2t = x1 if x2 is None else _check_points(network, x2, dtype, ens.device, "x2")
+    g = g.to(dtype=dtype, device=ens.device)
+    moved_points = ([(grp.act_on_inputs(gk, x1), grp.act_on_inputs(gk, x2t)) for gk in g]
+                    if on == "input" else None)
     d = int(network.output_dim)
-    entry_labels = [f"Theta_{a}{b}(x_{p}, x'_{q})" for p in range(x1.shape[0]) for q in range(x2t.shape[0])
+    entry_labels = [f"Theta_{a}{b}(x{p}, x'{q})" for p in range(x1.shape[0]) for q in range(x2t.shape[0])
                     for a in range(d) for b in range(d)]
-    k_entries = len(entry_labels)
-    index = {1: None}
-    labels = {1: entry_labels}
-    if 2 in orders:
-        index[2] = _product_index(k_entries, 2)
-        labels[2] = [f"{entry_labels[i]} * {entry_labels[j]}" for i, j in index[2].tolist()]
-    acc = PairedInvarianceAccumulator(orders, labels)
-    g = g.to(dtype)
-    for ci, size in _chunks(networks, chunk):
-        gen = make_generator(child_seed(seed, ci), device)
-        params = network.sample(size, generator=gen, dtype=dtype)
-        theta = empirical_ntk(network, params, x1, x2t, parameterisation=parameterisation, method=method,
-                              blocks=blocks)
+    k_entries, k_el = len(entry_labels), g.shape[0]
+    index = {n: unique_entries(k_entries, n, device=ens.device) for n in orders}
+    labels = {n: [" * ".join(entry_labels[i] for i in row) for row in index[n].tolist()] for n in orders}
+    diff = {n: MomentAccumulator(k_el * index[n].shape[0], device=ens.device) for n in orders}
+    scale = {n: torch.zeros(k_el, index[n].shape[0], dtype=torch.float64, device=ens.device) for n in orders}
+    kw = dict(parameterisation=parameterisation, method=method, blocks=names)
+    for part in ens.chunks():
+        theta = empirical_ntk(network, part.params, x1, x2t, **kw)
         moved = []
-        for k in range(g.shape[0]):
+        for kk in range(k_el):
             if on == "output":
-                moved.append(torch.einsum("ac,mpqcd,bd->mpqab", g[k], theta, g[k]))
+                moved.append(torch.einsum("ac,mpqcd,bd->mpqab", g[kk], theta, g[kk]))
             else:
-                moved.append(empirical_ntk(network, params, _act_inputs(g[k], x1, translation),
-                                           _act_inputs(g[k], x2t, translation),
-                                           parameterisation=parameterisation, method=method, blocks=blocks))
-        base = theta.reshape(size, -1)
-        moved_t = torch.stack(moved, 1).reshape(size, g.shape[0], -1)
+                moved.append(empirical_ntk(network, part.params, *moved_points[kk], **kw))
+        base = theta.reshape(part.size, 1, -1).to(torch.float64)
+        moved_t = torch.stack(moved, 1).reshape(part.size, k_el, -1).to(torch.float64)
         for n in orders:
-            if n == 1:
-                acc.update(1, moved_t - base[:, None])
-            else:
-                acc.update(2, unique_products(moved_t, 2, index[2]) - unique_products(base, 2, index[2])[:, None])
-    return acc.result(correlator="NTK", group=description, on=on, elements=g, alpha=alpha)
+            a, b = _products(base, index[n]), _products(moved_t, index[n])
+            diff[n].update((a - b).reshape(part.size, -1))
+            scale[n] += (a * a + b * b).sum(0)
+    unit = torch.finfo(dtype).eps / 2
+    means, ses, zs, flat_p = {}, {}, {}, []
+    for n in orders:
+        acc = diff[n]
+        mean = acc.mean.reshape(k_el, -1)
+        var = (acc.m2 / max(acc.count - 1, 1)).reshape(k_el, -1)
+        floor = 32 * n * unit * torch.sqrt(scale[n] / acc.count).amax(dim=1, keepdim=True)
+        se = torch.sqrt(var / acc.count + floor * floor)
+        z = torch.where(se > 0, mean / torch.where(se > 0, se, torch.ones_like(se)),
+                        torch.where(mean == 0, torch.zeros_like(se), torch.full_like(se, math.inf)))
+        means[n], ses[n], zs[n] = mean.cpu(), se.cpu(), z.cpu()
+        flat_p.append(two_sided_p(z.reshape(-1)).cpu())
+    p_holm_flat = holm_adjust(torch.cat(flat_p))
+    p_holm, start = {}, 0
+    for n in orders:
+        size = zs[n].numel()
+        p_holm[n] = p_holm_flat[start:start + size].reshape(zs[n].shape)
+        start += size
+    return NTKInvarianceResult(group=repr(grp), on=on, orders=orders, networks=networks, elements=g.cpu(),
+                               alpha=float(alpha), difference=means, se=ses, z=zs, p_holm=p_holm, labels=labels)
 
 
 # ====================================================================================================

@@ -27,7 +27,7 @@ With the MSE loss :math:`\mathcal{L} = \frac{1}{Pd}\sum_{p,a}(f_a(x_p) - y_{pa})
 :math:`\theta`; :func:`train_ensemble` trains a whole ensemble at once (batched parameter tensors: the
 members share no parameters, so the gradient of :math:`\sum_m\mathcal{L}(\theta_m)` is the stack of
 per-member gradients; no loop over members) and :class:`TrainedEnsemble` estimates correlators and runs
-paired invariance tests (:func:`symcorr.ntk.ntk_invariance_test`'s machinery) at every snapshot.
+paired invariance tests (the statistic of :func:`symcorr.montecarlo.invariance_test`) at every snapshot.
 """
 
 from __future__ import annotations
@@ -39,15 +39,16 @@ from typing import Callable, Mapping, Sequence
 import torch
 
 from .errors import SpecError
-from .ntk import (InvarianceTestResult, PairedInvarianceAccumulator, RunningMoments, _product_index,
-                  resolve_elements, unique_products)
-from .rng import child_seed, make_generator
+from .groups import Group, parse_group
+from .montecarlo.accumulators import CorrelatorEstimate, MomentAccumulator, NPointAccumulator, entry_blocks
+from .montecarlo.ensemble import Ensemble, ProductSource
+from .montecarlo.estimators import select_entries
+from .montecarlo.invariance import InvarianceTestResult, group_elements, holm_adjust, two_sided_p
 from .spec import Network
 
 __all__ = [
-    "train_ensemble", "TrainedEnsemble", "CorrelatorEstimate", "IsotropyRatio", "mse_loss",
-    "optimizer_map", "parameter_action", "check_equivariance", "EquivarianceCheck", "isotropy_ratio",
-    "orbit_dataset",
+    "train_ensemble", "TrainedEnsemble", "IsotropyRatio", "mse_loss", "optimizer_map", "parameter_action",
+    "check_equivariance", "EquivarianceCheck", "isotropy_ratio", "orbit_dataset",
 ]
 
 _OPTIMIZERS = ("gd", "adam")
@@ -267,19 +268,6 @@ def check_equivariance(step_fn: Callable, action: Callable, params: Mapping[str,
 # trained ensembles
 # ====================================================================================================
 @dataclass
-class CorrelatorEstimate:
-    r""":math:`G^{(n)}_{a_1\dots a_n}(x_{p_1},\dots,x_{p_n}) = E[f_{a_1}(x_{p_1})\cdots f_{a_n}(x_{p_n})]`
-    estimated from ``networks`` members: ``mean``/``se`` of shape ``(P,)*n + (d,)*n``."""
-
-    order: int
-    x: torch.Tensor
-    networks: int
-    mean: torch.Tensor
-    se: torch.Tensor
-    step: int | None = None
-
-
-@dataclass
 class IsotropyRatio:
     r"""The output-isotropy ratio :math:`r = E[f_a^4]/(3E[f_a^2f_b^2])` at one input (averaged over
     :math:`a` and over :math:`a<b`), 1 for any rotation-invariant law of :math:`f(x)\in R^d`; ``se`` by
@@ -351,24 +339,24 @@ class TrainedEnsemble:
             raise SpecError(f"no loss recorded at step {step}", "step")
         return float(self.losses[step].mean())
 
-    def correlator(self, step: int, n: int, x, chunk: int = 1024) -> CorrelatorEstimate:
-        r"""Estimate the full n-point tensor at snapshot ``step`` and inputs ``x`` (with s.e.)."""
+    def _chunks(self, step: int, chunk: int):
+        params = self._params(step)
+        for s in range(0, self.members, chunk):
+            yield {k: v[s:s + chunk] for k, v in params.items()}
+
+    def correlator(self, step: int, n: int, x, *, entries=None, chunk: int = 4096) -> CorrelatorEstimate:
+        r"""Estimate :math:`G^{(n)}` at snapshot ``step`` and inputs ``x`` with standard errors
+        (:class:`symcorr.montecarlo.CorrelatorEstimate`: all unique entries by default, ``.tensor()`` gives
+        the full ``(P,)*n + (d,)*n`` tensor, ``.get(points, outputs)`` one entry)."""
         if isinstance(n, bool) or not isinstance(n, int) or not 1 <= n <= 8:
             raise SpecError(f"correlator order must be an integer in 1..8, got {n!r}", "n")
-        f = self.outputs(step, x)
-        m, p, d = f.shape
-        flat = f.reshape(m, p * d)
-        acc = RunningMoments()
-        letters = "ijklmnop"[:n]
-        spec = ",".join(f"z{c}" for c in letters) + "->z" + letters
-        for s in range(0, m, chunk):
-            part = flat[s:s + chunk]
-            acc.update(torch.einsum(spec, *([part] * n)))
-        shape = (p, d) * n
-        perm = [2 * i for i in range(n)] + [2 * i + 1 for i in range(n)]
-        mean = acc.mean.reshape(shape).permute(perm)
-        se = acc.se.reshape(shape).permute(perm)
-        return CorrelatorEstimate(n, torch.as_tensor(x), m, mean, se, step)
+        params = self._params(step)
+        x = self.network._as_inputs(x, params["W0"].dtype, params["W0"].device)
+        acc = NPointAccumulator(x, int(self.network.output_dim), orders=(n,),
+                                entries=None if entries is None else {n: entries})
+        for part in self._chunks(step, chunk):
+            acc.update(ProductSource(self.network.forward(part, x)))
+        return acc.estimate(n)
 
     def isotropy_ratio(self, step: int, x) -> IsotropyRatio:
         """:func:`isotropy_ratio` of the outputs at one input point ``x``."""
@@ -379,51 +367,74 @@ class TrainedEnsemble:
 
     def invariance(self, step: int, group, on: str, x, *, orders: Sequence[int] = (1, 2, 4),
                    group_samples: int = 4, elements=None, alpha: float = 0.01, seed: int = 0,
-                   chunk: int = 1024) -> InvarianceTestResult:
-        r"""Paired test that the trained ensemble's correlators at ``x`` are invariant.
+                   entries=None, chunk: int = 4096) -> InvarianceTestResult:
+        r"""Paired test that the correlators of the ensemble at snapshot ``step`` are invariant.
 
-        For every group element :math:`g` and every product :math:`s = f_{a_1}(x_{p_1})\cdots
-        f_{a_n}(x_{p_n})` (index tuples without repetition of order), the per-member difference between
-        :math:`s` after and before the action (``on="output"``: :math:`f\mapsto gf`; ``"input"``:
-        :math:`f(x)\mapsto f(gx)`, same members) gives a z-score; Holm's correction over all of them
-        (:class:`symcorr.ntk.InvarianceTestResult`).  ``group`` may be ``None`` with explicit
-        ``elements`` (e.g. the generator of :math:`C_4`).
+        The statistic and the decision are those of :func:`symcorr.montecarlo.invariance_test` (whose
+        ensemble is drawn from a spec, whereas this one is trained): for every group element :math:`g`
+        (``elements``, checked to lie in ``group``, or ``group_samples`` Haar draws with
+        ``child_seed(seed, 1)``) and every entry :math:`f_{s_1}\cdots f_{s_n}` of the requested orders
+        (all unique entries, or ``entries={order: slots}``), the per-member difference between the
+        product before and after the action (``on="output"``: :math:`f\mapsto gf`; ``"input"``:
+        :math:`f(x)\mapsto f(gx)`, same members) gives a z-score with the floating-point floor; Holm's
+        correction over all tests at level ``alpha``.
         """
-        orders = tuple(sorted(set(orders)))
-        if not orders or any(isinstance(o, bool) or not isinstance(o, int) or not 1 <= o <= 8 for o in orders):
-            raise SpecError(f"orders must be integers in 1..8, got {orders!r}", "orders")
-        if not 0 < alpha < 1:
-            raise SpecError(f"alpha must lie in (0, 1), got {alpha!r}", "alpha")
+        if not (isinstance(alpha, (int, float)) and 0 < alpha < 1):
+            raise SpecError(f"alpha must be in (0, 1), got {alpha!r}", "alpha")
+        if on not in ("input", "output"):
+            raise SpecError(f"'on' must be 'input' or 'output', got {on!r}", "on")
         net = self.network
         dim = int(net.input_dim if on == "input" else net.output_dim)
-        description, g, translation = resolve_elements(group, on, dim, group_samples=group_samples,
-                                                       seed=seed, elements=elements)
+        grp = parse_group(group, dim=dim) if not isinstance(group, Group) else group
+        if grp.n != dim:
+            raise SpecError(f"{grp!r} acts on dimension {grp.n}, but the network's {on} dimension is {dim}",
+                            "group")
+        gs = group_elements(grp, group_samples, seed, elements)
         params = self._params(step)
-        x = net._as_inputs(x, params["W0"].dtype, params["W0"].device)
-        f = net.forward(params, x)
-        m, p, d = f.shape
-        g = g.to(f.dtype)
-        moved = []
-        for k in range(g.shape[0]):
-            if on == "output":
-                moved.append(f @ g[k].T)
-            else:
-                xg = x + g[k] if translation else x @ g[k].T
-                moved.append(net.forward(params, xg))
-        moved_t = torch.stack(moved, 1).reshape(m, g.shape[0], p * d)
-        base = f.reshape(m, p * d)
-        names = [f"f_{a}(x_{q})" for q in range(p) for a in range(d)]
-        index, labels = {}, {}
-        for n in orders:
-            index[n] = _product_index(p * d, n, f.device)
-            labels[n] = [" ".join(names[i] for i in row) for row in index[n].tolist()]
-        acc = PairedInvarianceAccumulator(orders, labels)
-        for s in range(0, m, chunk):
-            b_part, m_part = base[s:s + chunk], moved_t[s:s + chunk]
-            for n in orders:
-                acc.update(n, unique_products(m_part, n, index[n]) - unique_products(b_part, n, index[n])[:, None])
-        return acc.result(correlator=f"function (step {step})", group=description, on=on, elements=g,
-                          alpha=alpha)
+        dtype, device = params["W0"].dtype, params["W0"].device
+        x = net._as_inputs(x, dtype, device)
+        d = int(net.output_dim)
+        sel = select_entries(x.shape[0], d, orders, entries)
+        gs_dev = gs.to(dtype=dtype, device=device)
+        moved_x = [grp.act_on_inputs(g, x) for g in gs_dev] if on == "input" else None
+        diff = {(k, n): MomentAccumulator(len(e), device=device) for k in range(len(gs)) for n, e in sel.items()}
+        scale = {(k, n): torch.zeros(len(e), dtype=torch.float64, device=device)
+                 for k in range(len(gs)) for n, e in sel.items()}
+        for part in self._chunks(step, chunk):
+            src = ProductSource(net.forward(part, x))
+            for k, g in enumerate(gs_dev):
+                src_g = ProductSource(net.forward(part, moved_x[k])) if on == "input" else src.act_on_outputs(grp, g)
+                for n, e in sel.items():
+                    means, m2s = [], []
+                    for sl in entry_blocks(len(e), src.size, 2 * n):
+                        a, b = src.products(e[sl]), src_g.products(e[sl])
+                        part_acc = MomentAccumulator(a.shape[1], device=device).update(a - b)
+                        means.append(part_acc.mean_)
+                        m2s.append(part_acc.m2)
+                        scale[(k, n)][sl] += (a * a + b * b).sum(0)
+                    block = MomentAccumulator(len(e), device=device)
+                    block.count, block.mean_, block.m2 = src.size, torch.cat(means), torch.cat(m2s)
+                    diff[(k, n)].merge(block)
+        unit = torch.finfo(dtype).eps / 2
+        rows = {"element": [], "order": [], "entry": [], "difference": [], "se": []}
+        for (k, n), acc in diff.items():
+            var = acc.m2 / max(acc.count - 1, 1)
+            floor = 32 * n * unit * torch.sqrt(scale[(k, n)] / acc.count).max()
+            rows["element"].append(torch.full((len(var),), k))
+            rows["order"].append(torch.full((len(var),), n))
+            rows["entry"].extend(sel[n].tolist())
+            rows["difference"].append(acc.mean_.cpu())
+            rows["se"].append(torch.sqrt(var / acc.count + floor * floor).cpu())
+        difference, se = torch.cat(rows["difference"]), torch.cat(rows["se"])
+        z = torch.where(se > 0, difference / torch.where(se > 0, se, torch.ones_like(se)),
+                        torch.where(difference == 0, torch.zeros_like(se), torch.full_like(se, math.inf)))
+        p = two_sided_p(z)
+        return InvarianceTestResult(
+            group=repr(grp), on=on, alpha=float(alpha), networks=self.members,
+            estimator=f"direct, trained ({self.optimizer}, step {step})", elements=gs.cpu(),
+            points=x.detach().cpu().to(torch.float64), outputs=d, element=torch.cat(rows["element"]),
+            order=torch.cat(rows["order"]), entry=rows["entry"], difference=difference, se=se, z=z, p=p,
+            p_holm=holm_adjust(p), orders=sorted(sel))
 
     def markdown(self) -> str:
         lines = [f"Ensemble of {self.members} networks trained by {self.optimizer} (lr {self.lr}, "
@@ -455,9 +466,11 @@ def train_ensemble(network: Network, X, Y, *, optimizer: str = "gd", lr: float, 
     r"""Train ``members`` networks drawn from ``network`` on ``(X, Y)`` with full-batch GD or Adam.
 
     The MSE loss :func:`mse_loss`; every member starts from its own draw and has its own optimizer
-    state; all members of a chunk are updated at once (batched tensors).  Chunk ``i`` (``chunk``
-    members, default all) is drawn with ``child_seed(seed, i)``.  ``trainable`` restricts training to some
-    blocks (e.g. ``["W1"]``, the read-out only).  Parameters and per-member losses are kept at
+    state; all members of a chunk are updated at once (batched tensors).  The initial members are the
+    networks of ``symcorr.montecarlo.Ensemble(network, members, seed=seed)`` (the same whatever
+    ``chunk`` is; ``chunk`` only bounds the memory, rounded to the ensemble's RNG blocks), so step 0 is
+    exactly the ensemble that :func:`symcorr.montecarlo.invariance_test` draws with that seed.
+    ``trainable`` restricts training to some blocks (e.g. ``["W1"]``, the read-out only).  Parameters and per-member losses are kept at
     ``snapshot_steps`` (default ``[0, steps]``); the loss recorded at step ``t`` is that of the snapshot.
     A run whose mean loss grows beyond ``1e6`` times its initial value stops with a SpecError (divergence:
     lower ``lr``) instead of returning meaningless numbers.
@@ -467,19 +480,16 @@ def train_ensemble(network: Network, X, Y, *, optimizer: str = "gd", lr: float, 
     _check_hyper(optimizer, lr, steps, betas, eps)
     if isinstance(members, bool) or not isinstance(members, int) or members < 1:
         raise SpecError(f"members must be a positive integer, got {members!r}", "members")
-    chunk = members if chunk is None else chunk
-    if isinstance(chunk, bool) or not isinstance(chunk, int) or chunk < 1:
+    if chunk is not None and (isinstance(chunk, bool) or not isinstance(chunk, int) or chunk < 1):
         raise SpecError(f"chunk must be a positive integer, got {chunk!r}", "chunk")
     X, Y = _check_data(network, X, Y, dtype, device)
     snaps = _check_snapshots(snapshot_steps, steps)
     parts: dict[int, list] = {s: [] for s in snaps}
     loss_parts: dict[int, list] = {s: [] for s in snaps}
     trainable_names = None
-    start, index = 0, 0
-    while start < members:
-        size = min(chunk, members - start)
-        gen = make_generator(child_seed(seed, index), device)
-        params = network.sample(size, generator=gen, dtype=dtype)
+    ens = Ensemble(network, members, seed=seed, chunk=chunk, device=device, dtype=dtype, estimator="direct")
+    for part in ens.chunks():
+        params = part.params
         opt = _Optimizer(network, X, Y, optimizer, lr, betas, eps, trainable)
         trainable_names = opt.trainable
         initial = None
@@ -495,8 +505,6 @@ def train_ensemble(network: Network, X, Y, *, optimizer: str = "gd", lr: float, 
             if float(loss.mean()) > _DIVERGENCE * (initial + 1e-12):
                 raise SpecError(f"training diverged: the mean loss grew from {initial:.3g} to "
                                 f"{float(loss.mean()):.3g} by step {t}; lower the learning rate", "lr")
-        start += size
-        index += 1
     snapshots = {s: {k: torch.cat([p[k] for p in parts[s]]) for k in network.blocks} for s in snaps}
     losses = {s: torch.cat(loss_parts[s]) for s in snaps}
     return TrainedEnsemble(network, X, Y, optimizer, float(lr), steps, members, seed, snapshots, losses,
