@@ -84,6 +84,8 @@ __all__ = [
 ]
 
 _PARAMETERISATIONS = ("standard", "ntk")
+#: an NTK invariance test refuses to form more paired statistics than this (memory and Holm power)
+_MAX_TESTS = 1 << 22
 _METHODS = ("auto", "layerwise", "autograd")
 
 
@@ -510,8 +512,14 @@ def ntk_invariance_test(network: Network, group, on: str, x, x2=None, *, network
     entry_labels = [f"Theta_{a}{b}(x{p}, x'{q})" for p in range(x1.shape[0]) for q in range(x2t.shape[0])
                     for a in range(d) for b in range(d)]
     k_entries, k_el = len(entry_labels), g.shape[0]
+    sizes = {n: math.comb(k_entries + n - 1, n) for n in orders}
+    if k_el * sum(sizes.values()) > _MAX_TESTS:
+        raise SpecError(f"{k_el * sum(sizes.values())} tests ({k_entries} NTK entries, orders {orders}, "
+                        f"{k_el} group elements) exceed the limit of {_MAX_TESTS}; use fewer points or "
+                        "order 1 only", "orders")
     index = {n: unique_entries(k_entries, n, device=ens.device) for n in orders}
     labels = {n: [" * ".join(entry_labels[i] for i in row) for row in index[n].tolist()] for n in orders}
+    step = max(1, ELEMENT_BUDGET // (k_el * max(sizes.values()) * max(orders)))
     diff = {n: MomentAccumulator(k_el * index[n].shape[0], device=ens.device) for n in orders}
     scale = {n: torch.zeros(k_el, index[n].shape[0], dtype=torch.float64, device=ens.device) for n in orders}
     kw = dict(parameterisation=parameterisation, method=method, blocks=names)
@@ -523,12 +531,14 @@ def ntk_invariance_test(network: Network, group, on: str, x, x2=None, *, network
                 moved.append(torch.einsum("ac,mpqcd,bd->mpqab", g[kk], theta, g[kk]))
             else:
                 moved.append(empirical_ntk(network, part.params, *moved_points[kk], **kw))
-        base = theta.reshape(part.size, 1, -1).to(torch.float64)
-        moved_t = torch.stack(moved, 1).reshape(part.size, k_el, -1).to(torch.float64)
-        for n in orders:
-            a, b = _products(base, index[n]), _products(moved_t, index[n])
-            diff[n].update((a - b).reshape(part.size, -1))
-            scale[n] += (a * a + b * b).sum(0)
+        base_all = theta.reshape(part.size, 1, -1).to(torch.float64)
+        moved_all = torch.stack(moved, 1).reshape(part.size, k_el, -1).to(torch.float64)
+        for s0 in range(0, part.size, step):  # bounded memory: at most ELEMENT_BUDGET products at once
+            base, moved_t = base_all[s0:s0 + step], moved_all[s0:s0 + step]
+            for n in orders:
+                a, b = _products(base, index[n]), _products(moved_t, index[n])
+                diff[n].update((a - b).reshape(a.shape[0], -1))
+                scale[n] += (a * a + b * b).sum(0)
     unit = torch.finfo(dtype).eps / 2
     means, ses, zs, flat_p = {}, {}, {}, []
     for n in orders:

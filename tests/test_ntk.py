@@ -319,6 +319,9 @@ def test_explicit_elements_and_group_membership_are_validated():
     assert res.invariant and res.statistic == 0
     with pytest.raises(SpecError, match="shape"):
         ntk_invariance_test(net, "translations", "input", XT, networks=10, seed=0, elements=torch.zeros(1, 3))
+    many = torch.randn(12, 2, generator=torch.Generator().manual_seed(0), dtype=torch.float64)
+    with pytest.raises(SpecError, match="exceed the limit"):
+        ntk_invariance_test(zoo.erf_net(2, 4, 4), "SO", "output", many, networks=10, seed=0)
 
 
 # ----------------------------------------------------------------------------------------------------
