@@ -311,33 +311,54 @@ class _Builder:
 # the displayable result
 # ----------------------------------------------------------------------------------------------------
 class CorrelatorForm:
-    r"""A correlator at given points in readable form: a sum over width-dependent coefficients times
-    monomials in named single-neuron moments (``k_{12}``, ``m_{1234}``, ...), with
-    :attr:`definitions` mapping each moment symbol to its closed form or unevaluated integral.
+    r"""A correlator at given points in readable form, with :attr:`definitions` mapping each named
+    piece to its expression.
 
-    ``form.expr`` is the readable expression, ``form.expanded()`` substitutes the definitions,
-    ``form.latex()`` / ``form.markdown()`` print both, ``form.terms`` is the underlying
-    :class:`Terms`."""
+    * ``style="moments"``: a sum over width-dependent coefficients times monomials in named
+      single-neuron moments (``k_{12}``, ``m_{1234}``, ...); :attr:`terms` is the underlying
+      :class:`Terms`.
+    * ``style="cumulants"``: the moment-cumulant expansion
+      :math:`G = \sum_\pi\prod_{B\in\pi}\kappa_B` with :math:`\kappa` of one slot named
+      ``M_{i}``, of two slots ``K_{ij}`` (with the :math:`\delta_{a_ia_j}` pulled out when it factors)
+      and of more slots ``G^{c}_{ijkl}`` (the connected correlators, :math:`O(N^{1-n/2})`) -- the
+      paper's "GP part + connected part" reading.
 
-    def __init__(self, title: str, terms: Terms, builder: _Builder):
+    ``form.expr`` is the readable expression, ``form.expanded()`` substitutes the definitions
+    (recursively), ``form.latex()`` / ``form.markdown()`` print both."""
+
+    def __init__(self, title: str, terms: Terms | None, builder: _Builder, *, expr=None,
+                 definitions: dict | None = None):
         self.title = title
-        self.terms = terms.cleaned()
+        self.terms = terms.cleaned() if terms is not None else None
         self.builder = builder
-        used = set()
-        for key in self.terms:
-            used |= key.free_symbols
-        self.definitions = {s: v for s, v in builder.definitions.items() if s in used}
-        self.width = terms.width
+        self._expr = self.terms.to_expr() if expr is None else expr
+        defs = dict(definitions or {})
+        defs.update(builder.definitions)
+        # keep the definitions reachable from the expression, in order of appearance
+        used: dict = {}
+        frontier = [self._expr]
+        while frontier:
+            e = frontier.pop(0)
+            for sym in sorted(e.free_symbols, key=str):
+                if sym in defs and sym not in used:
+                    used[sym] = defs[sym]
+                    frontier.append(defs[sym])
+        self.definitions = used
+        self.width = builder.corr._model.width
         self.points = builder.points
         self.distinct_points = builder.distinct
 
     @property
     def expr(self) -> sp.Expr:
-        return self.terms.to_expr()
+        return self._expr
 
     def expanded(self, width=None) -> sp.Expr:
         """The explicit expression (definitions substituted; ``width`` substituted for N if given)."""
-        out = self.expr.xreplace(self.definitions)
+        out = self._expr
+        for _ in range(4):
+            if not (out.free_symbols & set(self.definitions)):
+                break
+            out = out.xreplace(self.definitions)
         if width is not None and isinstance(self.width, sp.Symbol):
             out = out.subs(self.width, width)
         return out
@@ -364,6 +385,47 @@ class CorrelatorForm:
 
     def __repr__(self):
         return f"CorrelatorForm({self.expr})"
+
+
+def _cumulant_form(title: str, b: _Builder, slots: tuple) -> CorrelatorForm:
+    r"""``G = sum_pi prod_B kappa_B`` with named cumulants (see :class:`CorrelatorForm`)."""
+    names: dict[tuple, sp.Expr] = {}
+    defs: dict = {}
+
+    def piece(block):
+        if block in names:
+            return names[block]
+        e = b.connected(block).cleaned().to_expr()
+        label = _label(block)
+        if e == 0:
+            out = sp.Integer(0)
+        elif len(block) == 1:
+            out = sp.Symbol(f"M_{{{label}}}")
+            defs[out] = e
+        elif len(block) == 2:
+            sym = sp.Symbol(f"K_{{{label}}}")
+            delta = sp.KroneckerDelta(b.indices[block[0]], b.indices[block[1]])
+            rest = e.xreplace({delta: 1}) if isinstance(delta, sp.KroneckerDelta) else e
+            if isinstance(delta, sp.KroneckerDelta) and delta not in rest.atoms(sp.KroneckerDelta) \
+                    and sp.expand(delta * rest - e) == 0:
+                defs[sym], out = rest, delta * sym
+            else:
+                defs[sym], out = e, sym
+        else:
+            out = sp.Symbol(f"G^{{c}}_{{{label}}}")
+            defs[out] = e
+        names[block] = out
+        return out
+
+    total = []
+    for part in set_partitions(slots):
+        term = sp.Integer(1)
+        for block in part:
+            term = term * piece(tuple(block))
+            if term == 0:
+                break
+        total.append(term)
+    return CorrelatorForm(title, None, b, expr=sp.Add(*total), definitions=defs)
 
 
 # ----------------------------------------------------------------------------------------------------
@@ -443,13 +505,18 @@ class Correlator:
         return rf"{kind}^{{({self.n})}}_{{{sub}}}({xs})"
 
     # --- the exact expression ------------------------------------------------------------------------
-    def form(self, points=None, indices=None, simplify_inputs=None) -> CorrelatorForm:
-        """The readable form (moment symbols + definitions); ``points=None`` uses generic symbolic
-        points ``x_1..x_n`` and indices ``a_1..a_n``."""
+    def form(self, points=None, indices=None, simplify_inputs=None, style: str = "moments") -> CorrelatorForm:
+        """The readable form (named pieces + definitions, see :class:`CorrelatorForm` for the two
+        styles ``"moments"`` and ``"cumulants"``); ``points=None`` uses generic symbolic points
+        ``x_1..x_n`` and indices ``a_1..a_n``."""
         if points is None:
             points, gen_idx = self.generic_points()
             indices = gen_idx if indices is None else indices
         b = self._builder(points, indices, simplify_inputs)
+        if style == "cumulants":
+            return _cumulant_form(self._title(b.indices), b, tuple(range(self.n)))
+        if style != "moments":
+            raise SpecError(f"unknown form style {style!r}; use 'moments' or 'cumulants'")
         return CorrelatorForm(self._title(b.indices), b.terms(tuple(range(self.n))), b)
 
     def _check_width(self, width):
@@ -615,14 +682,14 @@ class Correlator:
 
     # --- printing ------------------------------------------------------------------------------------
     def latex(self) -> str:
-        """The formula at generic points (moment symbols and their definitions)."""
-        return self.form().latex()
+        """The formula at generic points: cumulant (GP + connected) form with its definitions."""
+        return self.form(style="cumulants").latex()
 
     def markdown(self) -> str:
         head = f"**{self.n}-point function** of {self.network.name or 'the network'}"
         if not self.is_exact:
             head += f" (unevaluated parameter integral: {self.reason})"
-        return head + "\n\n" + self.form().markdown()
+        return head + "\n\n" + self.form(style="cumulants").markdown()
 
     def _repr_latex_(self):
         return f"$${self.latex()}$$"

@@ -238,3 +238,19 @@ def test_bad_orders_and_symbolic_dimension_with_explicit_points():
         correlator(gauss_net(1, N), 0)
     with pytest.raises(SpecError, match="MatrixSymbol"):
         correlator(gauss_net(D, N), 2).expr([[1, 2], [3, 4]])
+
+
+def test_cumulant_form_reads_gp_part_plus_connected_part():
+    G = correlator(erf_net(1, N, 3), 4)
+    form = G.form(P4, (a, b, c, d), style="cumulants")
+    K = {s: sp.Symbol(f"K_{{{s}}}") for s in ("12", "34", "13", "24", "14", "23")}
+    dd = sp.KroneckerDelta
+    want = (dd(a, b) * dd(c, d) * K["12"] * K["34"] + dd(a, c) * dd(b, d) * K["13"] * K["24"]
+            + dd(a, d) * dd(b, c) * K["14"] * K["23"] + sp.Symbol("G^{c}_{1234}"))
+    assert form.expr == want
+    assert same(form.expanded(), G.expr(P4, (a, b, c, d)))
+    assert form.definitions[K["12"]] == 1 + sp.Symbol("k_{12}")
+    # the connected piece is the 1/N part
+    assert N ** -1 in sp.Mul.make_args(sp.factor(form.definitions[sp.Symbol("G^{c}_{1234}")]))
+    with pytest.raises(SpecError):
+        G.form(P4, style="diagrams")
