@@ -69,6 +69,10 @@ class Terms(dict):
         coeff, key = indep.as_coeff_Mul()
         return key, coeff * dep
 
+    def __setitem__(self, key, value):
+        self._clean = False
+        super().__setitem__(key, value)
+
     def add(self, mono, scale=1):
         if mono == 0:
             return
@@ -90,11 +94,18 @@ class Terms(dict):
 
     def cleaned(self) -> "Terms":
         """Coefficients simplified (``factor``), zero terms dropped."""
+        if getattr(self, "_clean", False):
+            return self
         out = Terms(self.width)
+        memo: dict = {}
         for key, c in self.items():
-            c = sp.factor(sp.cancel(c)) if c.free_symbols else c
+            if c.free_symbols:
+                if c not in memo:
+                    memo[c] = sp.factor(sp.cancel(c))
+                c = memo[c]
             if c != 0 and key != 0:
                 out[key] = c
+        out._clean = True  # set after the items (__setitem__ resets it)
         return out
 
     def to_expr(self) -> sp.Expr:

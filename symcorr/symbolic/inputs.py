@@ -72,6 +72,8 @@ class InnerProduct(sp.Trace):
 
 def _atom(mm) -> sp.Expr:
     """A canonical atom for a monomial ``1 x 1`` MatMul (no scalar coefficient)."""
+    if isinstance(mm, sp.MatMul):
+        mm = sp.MatMul(*[a for a in mm.args if not isinstance(a, sp.Identity)])
     tr = mm.T
     if sp.default_sort_key(tr) < sp.default_sort_key(mm):
         mm = tr
@@ -115,6 +117,32 @@ def _bilinear(mat) -> sp.Expr:
     return sp.Add(*total)
 
 
+def _linear_terms(u):
+    """``u = sum_k c_k A_k`` with scalar ``c_k`` and products ``A_k`` of matrix symbols, or ``None``
+    when ``u`` has another shape (then SymPy's own expansion is used)."""
+    if isinstance(u, sp.MatAdd):
+        out = []
+        for a in u.args:
+            t = _linear_terms(a)
+            if t is None:
+                return None
+            out += t
+        return out
+    if isinstance(u, sp.MatMul):
+        coeff, mm = u.as_coeff_mmul()
+        factors = mm.args if isinstance(mm, sp.MatMul) else (mm,)
+        if not all(isinstance(f, (sp.MatrixSymbol, sp.Transpose)) and
+                   (not isinstance(f, sp.Transpose) or isinstance(f.arg, sp.MatrixSymbol)) for f in factors):
+            return None
+        mono = factors[0] if len(factors) == 1 else sp.MatMul(*factors)
+        return [(coeff, mono)]
+    if isinstance(u, sp.MatrixSymbol):
+        return [(sp.Integer(1), u)]
+    if isinstance(u, sp.ZeroMatrix):
+        return []
+    return None
+
+
 def inner(u, v, metric=None, normal_form=None) -> sp.Expr:
     r""":math:`u^T M v` (``M = metric``, default the identity) for explicit columns or matrix
     expressions; canonical (see :class:`InnerProduct`).  Explicit columns give an expanded polynomial,
@@ -130,8 +158,24 @@ def inner(u, v, metric=None, normal_form=None) -> sp.Expr:
             return normal_form(total)
         # a polynomial normal form, so equal inner products are equal expressions
         return sp.expand(total, power_exp=False, power_base=False, log=False)
+    lu = None if is_explicit(u) else _linear_terms(u)
+    lv = None if is_explicit(v) else _linear_terms(v)
+    if lu is not None and lv is not None and (metric is None or isinstance(metric, sp.MatrixSymbol)):
+        # fast path: bilinear expansion by hand (SymPy's matrix expand is slow)
+        total = []
+        for cu, a in lu:
+            for cv, b in lv:
+                mid = [metric] if metric is not None else []
+                total.append(cu * cv * _atom(sp.MatMul(*(_factors(a.T) + mid + _factors(b)))))
+        return sp.Add(*total)
     prod = u.T * v if metric is None else u.T * metric * v
     return InnerProduct(prod)
+
+
+def _factors(m) -> list:
+    if isinstance(m, sp.MatMul):
+        return list(m.args)
+    return [m]
 
 
 def sum_entries(u, normal_form=None) -> sp.Expr:

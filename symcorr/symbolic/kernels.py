@@ -111,6 +111,7 @@ class FirstLayer:
         self.b_mean = sp.Integer(0) if bias is None else (bias.loc if self.gaussian_bias else bias.mean)
         self.b_var = sp.Integer(0) if bias is None else (bias.var if self.gaussian_bias else bias.variance)
         self._simplify = None
+        self._gram: dict = {}
 
     def with_simplifier(self, fn) -> "FirstLayer":
         """A copy that applies ``fn`` (e.g. ``sympy.cancel``) to every inner product and mean of the
@@ -118,6 +119,7 @@ class FirstLayer:
         import copy
         out = copy.copy(self)
         out._simplify = fn
+        out._gram = {}
         return out
 
     @classmethod
@@ -146,8 +148,28 @@ class FirstLayer:
 
     # --- Gaussian structure --------------------------------------------------------------------------
     def weight_gram(self, x, y) -> sp.Expr:
-        r""":math:`\sigma_w^2 x^T V y` (the weight part of :math:`k_0`)."""
-        return _distribute(self.w_var, inner(x, y, self.metric, self._simplify))
+        r""":math:`\sigma_w^2 x^T V y` (the weight part of :math:`k_0`), cached per pair of points."""
+        key = (x, y)
+        hit = self._gram.get(key)
+        if hit is None:
+            if len(self._gram) > 20_000:
+                self._gram.clear()
+            hit = _distribute(self.w_var, inner(x, y, self.metric, self._simplify))
+            self._gram[key] = self._gram[(y, x)] = hit
+        return hit
+
+    def weight_quadratic(self, coeffs, pts) -> sp.Expr:
+        r""":math:`\sigma_w^2 v^TVv` for :math:`v = \sum_u c_u x_u`, from the Gram entries
+        (bilinearity; equal to expanding ``v`` first, but reuses the cached entries)."""
+        terms = []
+        for u, cu in enumerate(coeffs):
+            if cu == 0:
+                continue
+            terms.append(cu * cu * self.weight_gram(pts[u], pts[u]))
+            for w in range(u + 1, len(pts)):
+                if coeffs[w] != 0:
+                    terms.append(2 * cu * coeffs[w] * self.weight_gram(pts[u], pts[w]))
+        return sp.Add(*terms)
 
     def k0(self, x, y) -> sp.Expr:
         r""":math:`k_0(x,y) = \mathrm{Cov}(z(x), z(y)) = \sigma_b^2 + \sigma_w^2 x^T V y`."""
@@ -240,13 +262,14 @@ def _cos_rule(fl: FirstLayer, pts, powers):
         rho_b, th_b = characteristic_polar(fl.bias, s)
         if rho_b == 0:
             continue
-        v = linear_combination(coeffs, pts)
-        if v is None:
+        if all(k == 0 for k in coeffs):
             rho_w, th_w = sp.Integer(1), sp.Integer(0)
         elif fl.gaussian_weight:
-            rho_w = sp.exp(-fl.weight_gram(v, v) / 2)
-            th_w = _distribute(fl.w_mean, sum_entries(v, fl._simplify)) if fl.w_mean != 0 else sp.Integer(0)
+            rho_w = sp.exp(-fl.weight_quadratic(coeffs, pts) / 2)
+            th_w = sp.Add(*[k * (fl.mean(p) - fl.b_mean) for k, p in zip(coeffs, pts) if k != 0]) \
+                if fl.w_mean != 0 else sp.Integer(0)
         else:
+            v = linear_combination(coeffs, pts)
             rho_w, th_w = sp.Integer(1), sp.Integer(0)
             for d in range(fl.d_in):
                 rr, tt = characteristic_polar(fl.weight, v[d, 0])
