@@ -382,7 +382,7 @@ class CorrelatorForm:
 
     def markdown(self) -> str:
         out = [f"$${self.title} = {sp.latex(self.expr)}$$"]
-        if self.distinct_points:
+        if self.distinct_points and not getattr(self, "generic", False):
             pts = ", ".join(f"$x_{{{u + 1}}} = {sp.latex(p)}$" for u, p in enumerate(self.distinct_points))
             out.append(f"Points: {pts}.")
         if self.definitions:
@@ -520,15 +520,19 @@ class Correlator:
         """The readable form (named pieces + definitions, see :class:`CorrelatorForm` for the two
         styles ``"moments"`` and ``"cumulants"``); ``points=None`` uses generic symbolic points
         ``x_1..x_n`` and indices ``a_1..a_n``."""
-        if points is None:
+        generic = points is None
+        if generic:
             points, gen_idx = self.generic_points()
             indices = gen_idx if indices is None else indices
         b = self._builder(points, indices, simplify_inputs)
         if style == "cumulants":
-            return _cumulant_form(self._title(b.indices), b, tuple(range(self.n)))
-        if style != "moments":
+            out = _cumulant_form(self._title(b.indices), b, tuple(range(self.n)))
+        elif style == "moments":
+            out = CorrelatorForm(self._title(b.indices), b.terms(tuple(range(self.n))), b)
+        else:
             raise SpecError(f"unknown form style {style!r}; use 'moments' or 'cumulants'")
-        return CorrelatorForm(self._title(b.indices), b.terms(tuple(range(self.n))), b)
+        out.generic = generic
+        return out
 
     def _check_width(self, width):
         if width is not None and not isinstance(self.width, sp.Symbol) and sp.sympify(width) != self.width:
@@ -694,13 +698,17 @@ class Correlator:
     # --- printing ------------------------------------------------------------------------------------
     def latex(self) -> str:
         """The formula at generic points: cumulant (GP + connected) form with its definitions."""
-        return self.form(style="cumulants").latex()
+        return self.form(style=self._display_style).latex()
 
     def markdown(self) -> str:
         head = f"**{self.n}-point function** of {self.network.name or 'the network'}"
         if not self.is_exact:
             head += f" (unevaluated parameter integral: {self.reason})"
-        return head + "\n\n" + self.form(style="cumulants").markdown()
+        return head + "\n\n" + self.form(style=self._display_style).markdown()
+
+    @property
+    def _display_style(self) -> str:
+        return "cumulants" if self.is_exact else "moments"
 
     def _repr_latex_(self):
         return f"$${self.latex()}$$"
