@@ -407,6 +407,11 @@ class ParameterIntegral(sp.Expr):
         """``(mean, standard error)`` of the integrand over ``samples`` networks (or neurons) drawn
         with a seeded ``torch.Generator``; ``values`` substitutes remaining symbols of the network."""
         net = self.network.subs(values or {})
+        if self.kind == "neuron":  # one hidden neuron: only the first layer's laws matter
+            from ..spec import Dense, Network
+            bias = net.bias(0)
+            net = Network(net.input_dim, [Dense(1, net.layers[0].activation, weight=net.weight(0).law,
+                                                bias=None if bias is None else bias.law)])
         if not net.is_concrete:
             free = ", ".join(sorted(str(s) for s in net.free_symbols))
             raise SpecError(f"Monte Carlo needs a concrete network; substitute {free} (values=...)")
@@ -421,7 +426,6 @@ class ParameterIntegral(sp.Expr):
         s1 = s2 = 0.0
         done = 0
         if self.kind == "neuron":
-            net = net.replace_layer(0, width=1)
             layer = net.layers[0]
         while done < samples:
             m = min(chunk, samples - done)

@@ -24,12 +24,11 @@ The rules, each an exact identity:
 
 from __future__ import annotations
 
-from typing import Callable, Iterable, Iterator, Sequence
+from typing import Callable, Iterator, Sequence
 
 import sympy as sp
 
 from ..distributions import Laplace, Law, Normal, Rademacher, Uniform, UniformCircle
-from ..errors import SpecError
 
 __all__ = ["set_partitions", "perfect_matchings", "moment_monomials", "wick_sum", "VectorLaw",
            "characteristic_polar", "cumulant_from_moments_coefficients"]

@@ -6,7 +6,6 @@ import math
 import numpy as np
 import pytest
 import sympy as sp
-import torch
 from scipy import integrate
 
 from symcorr import Dense, Network, Normal, size_symbol
@@ -118,3 +117,21 @@ def test_deep_linear_network_integral_by_monte_carlo():
     assert abs(value - 0.75 * 2) > 4 * se  # a wrong prediction is rejected
     v2, e2 = G.evaluate_with_error([[0.5], [1.5]], samples=60_000, seed=11)
     assert v2 == value and e2 == se
+
+
+def test_neuron_level_integral_of_a_non_gaussian_first_layer_evaluates_by_monte_carlo():
+    from symcorr import Laplace, Uniform
+    net = Network(1, [Dense(N, "tanh", weight=Uniform(-1, 1), bias=Laplace(0, sp.Rational(1, 2))),
+                      Dense(2, weight=Normal(0, 1 / N))])
+    k = correlator(net, 2).expr([[sp.Rational(1, 2)], [1]])
+    assert isinstance(k, ParameterIntegral) and k.kind == "neuron" and k.blocks == ("W0[j,:]", "b0[j]")
+    value, se = k.montecarlo(samples=100_000, seed=2)  # symbolic N is irrelevant for one neuron
+    # G2 = N * (1/N) * E[tanh tanh] = the neuron moment, at any width
+    full, full_se = correlator(net.subs({N: 3}), 2).evaluate_with_error([[0.5], [1.0]], samples=100_000, seed=2)
+    assert full == value and full_se == se
+    # against an independent direct integral over (w, b): E[tanh(w/2 + b) tanh(w + b)]
+    from scipy import integrate as si
+    direct, _ = si.dblquad(lambda b, w: math.tanh(w / 2 + b) * math.tanh(w + b) * math.exp(-2 * abs(b)),
+                           -1, 1, -12, 12, epsabs=1e-10)
+    assert abs(value - direct / 2) < 4 * se
+    assert abs(value - 0.8 * direct / 2) > 4 * se
