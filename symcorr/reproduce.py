@@ -174,8 +174,8 @@ def _exp_gp_limit(doc, report, *, full, device, progress) -> list[Check]:
                 f"N·G4c tends to a constant: the connected part is O(1/N).")
     report.table(["N", "G4c (MC)", "G4c exact", "z", "N·G4c"], rows)
     report.text(f"Fitted slope of log|G4c| vs log N: **{slope4:.3f}** (1/N ⇒ −1). Connected 6-point function "
-                f"(points {pts6}): slope over the largest widths **{slope6:.3f}** (1/N² ⇒ −2); leading "
-                f"term {lead6} .")
+                f"(points {pts6}, exact): slope over the largest widths **{slope6:.3f}** (1/N² ⇒ −2); its "
+                f"1/N expansion starts at order N^-2 with {len(lead6.args) if lead6.is_Add else 1} terms.")
     name = doc.path.stem
     zs = [abs(float(r[3])) for r in rows]
     return [Check(name, "connected 4-pt ∝ 1/N", "experiment", "slope −1", f"{slope4:.3f}", abs(slope4 + 1) < 0.05),
