@@ -1,0 +1,177 @@
+r"""``symmetry_group``: the largest group of the catalogue for which the duality proof holds.
+
+The catalogue on :math:`\mathbb R^n` and its partial order (inclusions; "⊃" reads "contains"):
+
+.. code-block:: text
+
+                          O(n)
+                  /        |         \
+              SO(n)    Stab_O(u)     B(n)  (signed permutations)
+                  \     /     \      /   \
+               Stab_SO(u)   Stab_B(u)    S(n) (permutations)
+                                  \      /
+                                 Stab_S(u)
+
+    T(n) (translations, inputs only) is incomparable with all of them.
+
+(and S(n) ⊂ Stab_O(u) when every permutation fixes u, e.g. u = (1, ..., 1)).  Stabilisers are taken
+for the vectors the laws single out: the mean rows/columns of the relevant weight and bias, and the
+directions of rank-one anisotropies of their covariance factors.  Candidates are tried from the
+largest to the smallest (:func:`symcorr.duality.elements.size_key`: dimension, then number of
+components / order) and the first one whose proof is established is returned.  Inclusions are decided
+from generators (:func:`symcorr.duality.elements.is_subgroup`).
+"""
+
+from __future__ import annotations
+
+import sympy as sp
+
+from ..groups import (Group, Orthogonal, Permutations, SignedPermutations, SpecialOrthogonal, Stabilizer,
+                      Translations)
+from ..spec import Network
+from ..distributions import Normal
+from . import elements as el
+
+__all__ = ["candidate_vectors", "candidate_groups", "symmetry_group", "symmetry_groups",
+           "largest_proven_subgroup"]
+
+
+def _normalise(v: sp.Matrix) -> sp.Matrix | None:
+    v = sp.Matrix([sp.nsimplify(x) for x in v])
+    if all(x == 0 for x in v):
+        return None
+    if any(x.free_symbols for x in v):
+        # a symbolic vector: use its pattern of zero / non-zero entries scaled by the first symbol
+        first = next(x for x in v if x != 0)
+        v = (v / first).applyfunc(sp.simplify)
+        if any(x.free_symbols for x in v):
+            return None
+        return v
+    first = next(x for x in v if x != 0)
+    return (v / first).applyfunc(sp.nsimplify)
+
+
+def _covariance_directions(cov) -> list[sp.Matrix]:
+    """Eigenvectors of simple eigenvalues of a concrete symmetric matrix (the rank-one directions)."""
+    if cov is None:
+        return []
+    m = sp.Matrix(cov)
+    if m.free_symbols:
+        return []
+    out = []
+    for val, mult, vecs in m.eigenvects():
+        if mult == 1 and m.rows > 1:
+            out.append(vecs[0])
+    return out
+
+
+def candidate_vectors(network: Network, on: str) -> list[sp.Matrix]:
+    """Vectors whose stabilisers are worth trying: the law's mean directions and covariance directions."""
+    raw: list[sp.Matrix] = []
+    if on == "input":
+        law = network.weight(0).law
+        m = network.input_dim
+        if not isinstance(m, int):
+            return []
+        loc = law.loc if isinstance(law, Normal) else law.mean
+        if isinstance(loc, sp.MatrixBase):
+            if loc.cols == 1:
+                raw.append(sp.ones(m, 1))
+            else:
+                raw += [sp.Matrix(loc.row(i)).T for i in range(loc.rows)]
+        elif sp.simplify(loc) != 0:
+            raw.append(sp.ones(m, 1))
+        if isinstance(law, Normal):
+            raw += _covariance_directions(law.col_cov)
+    else:
+        last = network.depth - 1
+        d = network.output_dim
+        if not isinstance(d, int):
+            return []
+        blocks = [network.weight(last)] + ([network.bias(last)] if network.bias(last) is not None else [])
+        for block in blocks:
+            law = block.law
+            loc = law.loc if isinstance(law, Normal) else law.mean
+            if isinstance(loc, sp.MatrixBase):
+                raw += [sp.Matrix(loc.col(j)) for j in range(loc.cols)]
+            elif sp.simplify(loc) != 0:
+                raw.append(sp.ones(d, 1))
+            if isinstance(law, Normal):
+                raw += _covariance_directions(law.row_cov if block.role == "weight" else law.cov)
+    out: list[sp.Matrix] = []
+    for v in raw:
+        nv = _normalise(v)
+        if nv is not None and all(nv != w for w in out):
+            out.append(nv)
+    return out
+
+
+def candidate_groups(network: Network, on: str, *, include_translations: bool = False) -> list[Group]:
+    """Catalogue groups acting on the ``on`` side, sorted from the largest to the smallest."""
+    n = network.input_dim if on == "input" else network.output_dim
+    groups: list[Group] = [Orthogonal(n), SpecialOrthogonal(n), SignedPermutations(n), Permutations(n)]
+    if isinstance(n, int):
+        for u in candidate_vectors(network, on):
+            for parent in (Orthogonal(n), SpecialOrthogonal(n), SignedPermutations(n), Permutations(n)):
+                groups.append(Stabilizer(parent, list(u)))
+    if include_translations and on == "input":
+        groups.append(Translations(n))
+    unique: list[Group] = []
+    for g in groups:
+        if g not in unique and not (el.family(g) != "T" and el.is_trivial(g)):
+            unique.append(g)
+    linear = sorted([g for g in unique if el.family(g) != "T"], key=el.size_key, reverse=True)
+    return linear + [g for g in unique if el.family(g) == "T"]
+
+
+def _proven(network, group, on, correlator, finite_width) -> bool:
+    from .prover import prove_invariance
+
+    proof = prove_invariance(network, group, on, correlator, finite_width=finite_width, search_witness=False,
+                             residual=False)
+    return proof.verdict == "proven"
+
+
+def symmetry_groups(network: Network, on: str = "input", *, correlator: str = "function",
+                    finite_width: bool = True) -> list[Group]:
+    """All maximal proven groups of the catalogue (an antichain): e.g. ``[SO(D), T(D)]`` for Cos-net's
+    inputs, where rotations and translations are both proven and incomparable in the catalogue."""
+    proven = [g for g in candidate_groups(network, on, include_translations=True)
+              if _proven(network, g, on, correlator, finite_width)]
+    maximal = []
+    for g in proven:
+        if not any(h is not g and el.is_subgroup(g, h) and not el.is_subgroup(h, g) for h in proven):
+            if all(not (el.is_subgroup(g, h) and el.is_subgroup(h, g)) for h in maximal):
+                maximal.append(g)
+    return maximal
+
+
+def symmetry_group(network: Network, on: str = "input", *, correlator: str = "function",
+                   finite_width: bool = True) -> Group | None:
+    """The largest linear group of the catalogue under which the density is proven invariant, or
+    translations when no non-trivial linear group is (``None``: nothing non-trivial is proven).
+
+    Rotations and translations are incomparable in the catalogue; :func:`symmetry_groups` returns all
+    maximal ones.
+    """
+    if on not in ("input", "output"):
+        from ..errors import SpecError
+
+        raise SpecError(f"'on' must be 'input' or 'output', got {on!r}", "on")
+    candidates = candidate_groups(network, on, include_translations=True)
+    for g in candidates:
+        if _proven(network, g, on, correlator, finite_width):
+            return g
+    return None
+
+
+def largest_proven_subgroup(network: Network, group: Group, on: str, *, correlator: str = "function",
+                            finite_width: bool = True) -> Group | None:
+    """The largest catalogue subgroup of ``group`` (other than ``group`` itself) that is proven, e.g.
+    the stabiliser Stab(u) ≅ SO(d-1) of a read-out mean vector inside SO(d)."""
+    for g in candidate_groups(network, on):
+        if g == group or el.is_subgroup(g, group) is not True:
+            continue
+        if _proven(network, g, on, correlator, finite_width):
+            return g
+    return None

@@ -1,0 +1,266 @@
+r"""Proof objects: readable steps, a verdict, a witness, rendered to Markdown and LaTeX.
+
+An :class:`InvarianceProof` records the symmetry-via-duality argument for one group action on one
+network,
+
+1. **absorb** the action into a parameter map :math:`T_g` with :math:`f_{T_g\theta} = g\cdot f_\theta`,
+2. **change variables** :math:`\theta' = T_g\theta` (Jacobian),
+3. **density**: :math:`P(T_g\theta) = P(\theta)`,
+4. **conclusion**: :math:`G^{(n)}[g\cdot f] = G^{(n)}[f]` for all n, the density is invariant,
+
+and a verdict:
+
+* ``"proven"`` -- every step is established exactly (never on numerical evidence);
+* ``"refuted"`` -- a :class:`Witness` exhibits a concrete group element and a function-space quantity
+  (a correlator, a mean vector, the expected NTK, or a structural impossibility) that changes;
+* ``"undecided"`` -- neither.
+
+Step bodies are text with inline ``$...$`` mathematics, valid in both Markdown and LaTeX.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+import sympy as sp
+
+__all__ = ["ProofStep", "Witness", "ParameterWitness", "InvarianceProof", "VERDICTS"]
+
+#: the possible verdicts
+VERDICTS = ("proven", "refuted", "undecided")
+
+_STATUS_MARK = {"established": "✓", "fails": "✗", "open": "?", "info": "·"}
+_STATUS_TEX = {"established": r"\checkmark", "fails": r"$\times$", "open": "?", "info": ""}
+
+
+def _tex_text(text: str) -> str:
+    """Escape LaTeX specials in the text parts of a body (outside ``$...$``); drop Markdown emphasis."""
+    parts = re.split(r"(\$[^$]*\$)", text)
+    out = []
+    for part in parts:
+        if part.startswith("$") and part.endswith("$") and len(part) > 1:
+            out.append(part)
+            continue
+        part = part.replace("**", "")
+        part = re.sub(r"`([^`]*)`", r"\\texttt{\1}", part)
+        for ch in ("%", "&", "#", "_"):
+            part = part.replace(ch, "\\" + ch)
+        for uni, tex in (("→", r"$\to$"), ("≠", r"$\neq$"), ("≅", r"$\cong$"), ("≈", r"$\approx$"),
+                         ("≤", r"$\leq$"), ("±", r"$\pm$"), ("Δ", r"$\Delta$"), ("≡", r"$\equiv$"),
+                         ("✓", r"\checkmark"), ("✗", r"$\times$"), ("·", r"$\cdot$"), ("⊂", r"$\subset$")):
+            part = part.replace(uni, tex)
+        out.append(part)
+    return "".join(out)
+
+
+@dataclass
+class ProofStep:
+    """One step of a proof: a title, a body (text with ``$math$``), display equations, and a status
+    ``established`` / ``fails`` / ``open`` / ``info``."""
+
+    title: str
+    body: str
+    status: str = "established"
+    equations: list[str] = field(default_factory=list)
+
+    def markdown(self, number: int | None = None) -> str:
+        head = f"{number}. " if number is not None else ""
+        mark = _STATUS_MARK.get(self.status, "")
+        lines = [f"{head}**{self.title}** {mark} {self.body}".rstrip()]
+        for eq in self.equations:
+            lines.append(f"   $$ {eq} $$")
+        return "\n".join(lines)
+
+    def latex(self) -> str:
+        mark = _STATUS_TEX.get(self.status, "")
+        text = rf"\item \textbf{{{_tex_text(self.title)}}} {mark} {_tex_text(self.body)}"
+        for eq in self.equations:
+            text += "\n  \\[ " + eq + " \\]"
+        return text
+
+
+def _fmt_element(g, name: str = "g") -> str:
+    """An element in LaTeX: matrices up to 4x4 explicitly, vectors as transposed rows, else omitted."""
+    if g is None:
+        return ""
+    g = sp.Matrix(g)
+    if g.cols == 1:
+        return f"${name} = " + sp.latex(g.T) + "^T$"
+    if g.rows <= 4:
+        return f"${name} = " + sp.latex(g) + "$"
+    return ""
+
+
+def _fmt_value(v, digits: int = 6) -> str:
+    if v is None:
+        return "?"
+    if isinstance(v, sp.MatrixBase):
+        m = sp.Matrix(v)
+        return "$" + sp.latex(m.T if m.cols == 1 else m) + ("^T$" if m.cols == 1 else "$")
+    if isinstance(v, sp.Basic):
+        if v.free_symbols:
+            return "$" + sp.latex(v) + "$"
+        try:
+            num = complex(sp.N(v, 30))
+        except (TypeError, ValueError):
+            return "$" + sp.latex(v) + "$"
+        if abs(num.imag) > 1e-12 * max(1.0, abs(num.real)):
+            return f"{num:.{digits}g}"
+        exact = "$" + sp.latex(v) + "$"
+        if len(exact) < 40 and not v.is_Float:
+            return f"{exact} ≈ {num.real:.{digits}g}" if not v.is_Integer else exact
+        return f"{num.real:.{digits}g}"
+    if isinstance(v, complex):
+        return f"{v:.{digits}g}"
+    return f"{float(v):.{digits}g}"
+
+
+@dataclass
+class ParameterWitness:
+    """A concrete element under which the *parameter law* is not invariant (the duality argument fails
+    for this map).  This alone does **not** refute invariance of the network density (another parameter
+    map could absorb the action); it explains why the proof does not go through."""
+
+    element: sp.Matrix
+    statement: str
+    before: sp.Expr | None = None
+    after: sp.Expr | None = None
+    element_name: str = "g"
+
+    def markdown(self) -> str:
+        g = _fmt_element(self.element, self.element_name)
+        tail = ""
+        if self.before is not None:
+            tail = f": {_fmt_value(self.before)} → {_fmt_value(self.after)}"
+        return f"For {g or 'the element'}, {self.statement}{tail}."
+
+
+@dataclass
+class Witness:
+    r"""A function-space counterexample: the group element, the quantity and its two values.
+
+    ``kind``: ``"correlator"`` (exact :math:`G^{(n)}` values), ``"mean"`` (:math:`G^{(1)}`),
+    ``"kernel"`` (the GP kernel), ``"ntk-mean"`` (the expected NTK), ``"structural"`` (an argument that
+    holds for every law), ``"quadrature"`` (a single-neuron integral evaluated by deterministic product
+    Gauss quadrature at two resolutions; ``error`` is the estimated absolute error of each value).
+    ``values`` are the numbers substituted for the network's symbols (a universally quantified claim is
+    refuted by one instance).
+    """
+
+    element: sp.Matrix | None
+    element_description: str
+    quantity: str
+    before: object
+    after: object
+    kind: str = "correlator"
+    error: float = 0.0
+    values: dict = field(default_factory=dict)
+    details: list[str] = field(default_factory=list)
+    engine: str = "symcorr.duality"
+    element_name: str = "g"
+    #: machine-readable evaluation data (points, moved points, order, indices) to re-check the witness
+    data: dict = field(default_factory=dict)
+
+    @property
+    def difference(self):
+        if isinstance(self.before, sp.Basic) and isinstance(self.after, sp.Basic):
+            return sp.simplify(self.after - self.before)
+        return complex(self.after) - complex(self.before) if isinstance(self.after, complex) else \
+            float(self.after) - float(self.before)
+
+    def markdown(self) -> str:
+        el = _fmt_element(self.element, self.element_name)
+        vals = ""
+        if self.values:
+            vals = " (at " + ", ".join(f"${sp.latex(k)} = {sp.latex(v)}$" for k, v in self.values.items()) + ")"
+        err = ""
+        if self.kind == "quadrature":
+            err = f" (quadrature; estimated error ≤ {self.error:.2g} on each value)"
+        text = (f"{self.element_description} {el}{vals}: {self.quantity} changes from "
+                f"{_fmt_value(self.before)} to {_fmt_value(self.after)}{err}.")
+        if self.details:
+            text += " " + " ".join(self.details)
+        return text
+
+
+@dataclass
+class InvarianceProof:
+    """The outcome of :func:`symcorr.duality.prove_invariance`: steps, verdict, witness."""
+
+    network: object
+    group: object
+    on: str
+    correlator: str
+    finite_width: bool
+    verdict: str
+    steps: list[ProofStep]
+    witness: Witness | None = None
+    parameter_witness: ParameterWitness | None = None
+    conditions: list[str] = field(default_factory=list)
+    residual: object = None
+
+    def __post_init__(self):
+        if self.verdict not in VERDICTS:
+            raise ValueError(f"verdict must be one of {VERDICTS}, got {self.verdict!r}")
+        if self.verdict == "refuted" and self.witness is None:
+            raise ValueError("a refutation needs a witness")
+
+    @property
+    def invariant(self) -> bool | None:
+        """True (proven), False (refuted) or None (undecided)."""
+        return {"proven": True, "refuted": False, "undecided": None}[self.verdict]
+
+    @property
+    def expectation(self) -> str:
+        """The verdict in the vocabulary of spec files: invariant / broken / undecided."""
+        return {"proven": "invariant", "refuted": "broken", "undecided": "undecided"}[self.verdict]
+
+    def _subject(self) -> str:
+        side = "inputs" if self.on == "input" else "outputs"
+        what = "the network density" if self.correlator == "function" else "the neural tangent kernel"
+        width = "" if self.finite_width else " in the infinite-width (GP) limit"
+        return f"{self.group!r} acting on the {side}: invariance of {what}{width}"
+
+    def title(self) -> str:
+        name = getattr(self.network, "name", None)
+        return (f"{name + ': ' if name else ''}{self._subject()}")
+
+    def markdown(self, heading: str = "###") -> str:
+        lines = [f"{heading} {self.title()}", "", f"**Verdict: {self.verdict}.**", ""]
+        for i, step in enumerate(self.steps, 1):
+            lines.append(step.markdown(i))
+        if self.witness is not None:
+            lines += ["", "**Witness.** " + self.witness.markdown()]
+        if self.parameter_witness is not None and self.verdict != "proven":
+            lines += ["", "**Parameter-space counterexample.** " + self.parameter_witness.markdown()]
+        if self.conditions:
+            lines += ["", "**Conditions.** " + " ".join(self.conditions)]
+        if self.residual is not None:
+            lines += ["", f"**Residual group.** {self.residual!r}"
+                      + (f" ≅ {self.residual.residual_description}"
+                         if hasattr(self.residual, "residual_description") else "")]
+        return "\n".join(lines) + "\n"
+
+    def latex(self) -> str:
+        out = [rf"\paragraph{{{_tex_text(self.title())}}}", rf"Verdict: \textbf{{{self.verdict}}}.",
+               r"\begin{enumerate}"]
+        out += [step.latex() for step in self.steps]
+        out.append(r"\end{enumerate}")
+        if self.witness is not None:
+            out.append(r"\noindent\textbf{Witness.} " + _tex_text(self.witness.markdown()))
+        if self.parameter_witness is not None and self.verdict != "proven":
+            out.append(r"\noindent\textbf{Parameter-space counterexample.} "
+                       + _tex_text(self.parameter_witness.markdown()))
+        if self.conditions:
+            out.append(r"\noindent\textbf{Conditions.} " + _tex_text(" ".join(self.conditions)))
+        return "\n".join(out) + "\n"
+
+    def _repr_markdown_(self) -> str:
+        return self.markdown()
+
+    def __str__(self) -> str:
+        return self.markdown()
+
+    def __repr__(self) -> str:
+        return f"InvarianceProof({self.group!r} on {self.on}s, {self.correlator}: {self.verdict})"

@@ -1,0 +1,73 @@
+"""``symcorr derive`` and ``symcorr check`` on the example spec files of tests/duality/data."""
+
+from pathlib import Path
+
+import pytest
+
+from symcorr.cli import main
+
+DATA = Path(__file__).resolve().parents[1] / "duality" / "data"
+AGREEING = ["cos_translations.toml", "gauss_gp.toml", "readout_mean.toml", "deep_anisotropic.toml"]
+
+
+def spec(name):
+    return str(DATA / name)
+
+
+def test_check_agreeing_specs_exits_0_and_prints_a_table(capsys):
+    assert main(["check", *[spec(n) for n in AGREEING]]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("| spec")
+    assert "| cos_translations.toml" in out and "T(D) on inputs [ntk]" in out
+    assert "T(1) on inputs [GP limit]" in out
+    assert "9 of 9 claims agree" in out
+    assert "NO" not in out
+
+
+def test_check_exits_1_when_a_verdict_disagrees(capsys):
+    assert main(["check", spec("readout_mean.toml"), spec("wrong_expectation.toml")]) == 1
+    out = capsys.readouterr().out
+    rows = [line for line in out.splitlines() if "wrong_expectation" in line]
+    assert len(rows) == 1 and "| broken " in rows[0] and "| invariant " in rows[0] and "NO" in rows[0]
+    assert "1 disagree" in out
+
+
+def test_check_reports_invalid_spec_files_with_exit_status_2(tmp_path, capsys):
+    bad = tmp_path / "bad.toml"
+    bad.write_text((DATA / "readout_mean.toml").read_text().replace('"relu"', '"rellu"'))
+    assert main(["check", str(bad)]) == 2
+    assert "did you mean 'relu'" in capsys.readouterr().err
+
+
+def test_derive_prints_correlators_and_proofs(capsys):
+    assert main(["derive", spec("readout_mean.toml")]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("# Read-out mean on two of three rows")
+    assert "## Correlators" in out and "2-point function" in out and "4-point function" in out
+    assert "**Verdict: refuted.**" in out and "**Verdict: proven.**" in out
+    assert "Expected: **broken**; obtained: **broken**" in out
+    assert "Stab(SO(3), [1, 1, 0]) ≅ SO(2)" in out
+
+
+@pytest.mark.parametrize("fmt, suffix", [("md", ".md"), ("tex", ".tex")])
+def test_derive_writes_one_report_per_spec(tmp_path, capsys, fmt, suffix):
+    out_dir = tmp_path / "reports"
+    args = ["derive", spec("cos_translations.toml"), spec("gauss_gp.toml"), "--out", str(out_dir),
+            "--format", fmt, "--orders", "2"]
+    assert main(args) == 0
+    files = sorted(p.name for p in out_dir.iterdir())
+    assert files == ["cos_translations" + suffix, "gauss_gp" + suffix]
+    text = (out_dir / ("gauss_gp" + suffix)).read_text()
+    assert "492.749" in text                      # the finite-width witness (m_4)
+    if fmt == "tex":
+        assert text.startswith(r"\documentclass{article}") and text.rstrip().endswith(r"\end{document}")
+        assert all(ord(ch) < 128 for ch in text)
+    assert "wrote" in capsys.readouterr().out
+
+
+def test_derive_rejects_bad_options(tmp_path, capsys):
+    assert main(["derive", spec("gauss_gp.toml"), "--orders", "2,x"]) == 2
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    assert main(["derive", spec("gauss_gp.toml"), "--out", str(blocker)]) == 2
+    assert "not a directory" in capsys.readouterr().err

@@ -1,0 +1,114 @@
+"""Property test: on random single-hidden-layer networks every verdict is checked independently with the
+closed-form correlators of symcorr.symbolic (developer A's engine, not the prover's own):
+
+* ``proven``  => G^(1), G^(2) are exactly invariant under concrete group elements at random points;
+* ``refuted`` => the witness element is in the group and, re-evaluated with symcorr.symbolic, the
+  witness quantity really changes (when that engine has a closed form for it).
+
+A wrong "proven" is the worst bug the prover can have; this test hunts for it."""
+
+import itertools
+import random
+
+import pytest
+import sympy as sp
+import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from symcorr import Dense, Laplace, Network, Normal, Uniform, UniformCircle
+from symcorr.duality import prove_invariance
+from symcorr.duality import elements as el
+from symcorr.duality.witness import _act_input, _has_integral
+
+symbolic = pytest.importorskip("symcorr.symbolic")
+
+R = sp.Rational
+
+
+@st.composite
+def cases(draw):
+    act = draw(st.sampled_from(["erf", "relu", "gauss", "cos"]))
+    d = draw(st.integers(1, 2))
+    d_out = draw(st.integers(1, 2))
+    width = draw(st.integers(1, 3))
+    w0 = [Normal(0, R(1, 2)), Normal(R(1, 2), R(1, 2))]
+    if d == 2:
+        w0.append(Normal(0, R(1, 2), col_cov=[[2, 0], [0, 1]]))
+    if act in ("gauss", "cos"):  # closed forms for any law with a characteristic function
+        w0 += [Laplace(0, R(1, 4)), Uniform(0, R(1, 2))]
+    b0 = [None, Normal(0, R(1, 4))] + ([UniformCircle()] if act in ("cos", "gauss") else [])
+    w1 = [Normal(0, R(1, width)), Normal([R(1, 2)] + [0] * (d_out - 1), R(1, width))]
+    if d_out == 2:
+        w1.append(Normal(0, R(1, width), row_cov=[[2, 0], [0, 1]]))
+    b1 = [None, Normal(0, 1), Normal([R(1, 2)] + [0] * (d_out - 1), 1)]
+    net = Network(d, [Dense(width, act, weight=draw(st.sampled_from(w0)), bias=draw(st.sampled_from(b0))),
+                      Dense(d_out, weight=draw(st.sampled_from(w1)), bias=draw(st.sampled_from(b1)))])
+    group, on = draw(st.sampled_from([("SO", "input"), ("O", "input"), ("signed_permutations", "input"),
+                                      ("permutations", "input"), ("translations", "input"), ("SO", "output"),
+                                      ("signed_permutations", "output")]))
+    return net, group, on
+
+
+def _points(d, n, seed):
+    rng = random.Random(seed)
+    return [[R(rng.randint(-7, 7), rng.randint(2, 6)) for _ in range(d)] for _ in range(n)]
+
+
+def _differ(a, b):
+    return abs(complex(sp.N(sp.sympify(a) - sp.sympify(b), 40))) > 1e-25
+
+
+def _check_proven(net, group, on):
+    d_out = net.output_dim
+    for n in (1, 2):
+        G = symbolic.correlator(net, n)
+        pts = _points(net.input_dim, n, seed=n)
+        for g, _ in el.witness_elements(group):
+            if on == "input":
+                a = G.expr(pts)
+                b = G.expr([_act_input(g, p, el.family(group)) for p in pts])
+                if _has_integral(a) or _has_integral(b):
+                    continue
+                assert not _differ(a, b), (net, group, g)
+            else:
+                tensor = {idx: G.expr(pts, idx) for idx in itertools.product(range(d_out), repeat=n)}
+                if any(_has_integral(v) for v in tensor.values()):
+                    continue
+                for idx in tensor:
+                    rot = sum(sp.Mul(*[g[idx[k], c[k]] for k in range(n)]) * tensor[c] for c in tensor)
+                    assert not _differ(rot, tensor[idx]), (net, group, g, idx)
+
+
+def _check_refuted(net, group, on, proof):
+    w = proof.witness
+    if w.kind == "structural" or not w.data:
+        return
+    g = sp.Matrix(w.element)
+    if el.family(group) != "T":
+        t = torch.tensor([[float(v) for v in g.row(i)] for i in range(g.rows)], dtype=torch.float64)
+        assert group.subs(w.values).contains(t)
+    concrete = net.subs(w.values)
+    G = symbolic.correlator(concrete, w.data["n"])
+    if on == "input":
+        a, b = G.expr(w.data["points"], w.data["indices"]), G.expr(w.data["moved"], w.data["indices"])
+        if not (_has_integral(a) or _has_integral(b)):
+            assert _differ(a, b), (net, group, w.markdown())
+    else:
+        n, idx = w.data["n"], w.data["index"]
+        d_out = concrete.output_dim
+        tensor = {c: G.expr(w.data["points"], c) for c in itertools.product(range(d_out), repeat=n)}
+        if not any(_has_integral(v) for v in tensor.values()):
+            rot = sum(sp.Mul(*[g[idx[k], c[k]] for k in range(n)]) * tensor[c] for c in tensor)
+            assert _differ(rot, tensor[idx]), (net, group, w.markdown())
+
+
+@settings(deadline=None)  # examples: the Hypothesis profile (25 by default, 300 "thorough")
+@given(cases())
+def test_every_verdict_is_confirmed_by_the_symbolic_correlators(case):
+    net, group, on = case
+    proof = prove_invariance(net, group, on, orders=(1, 2), residual=False)
+    if proof.verdict == "proven":
+        _check_proven(net, proof.group, on)
+    elif proof.verdict == "refuted":
+        _check_refuted(net, proof.group, on, proof)
