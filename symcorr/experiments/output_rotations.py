@@ -7,8 +7,8 @@ notebook), with standard errors.  Three things are reported per width:
 
 1. **the paper's variation measures** for Haar rotations :math:`R`: :math:`\Delta M = R^{\otimes n} G - G`
    over all entries, their mean :math:`\mu_M`, root mean square :math:`\sigma_M`, and the noise band
-   :math:`\delta M = \sqrt2\,\overline{\delta G}` (the paper's orange band, with :math:`\delta G` the
-   standard error here instead of the chunk spread);
+   :math:`\delta M = \sqrt2\,\mathrm{rms}(\delta G)` (the paper's orange band, with :math:`\delta G` the
+   standard error here instead of the chunk spread, and a root mean square to match :math:`\sigma_M`);
 2. **a calibrated test**: :func:`symcorr.montecarlo.invariance_test` (paired differences on one ensemble,
    z-scores, Holm correction across entries and rotations) with its max :math:`|z|` and p-value;
 3. **exact values**: :math:`G^{(4)}_{aaaa}` and :math:`G^{(4)}_{aabb}` from :mod:`symcorr.symbolic`
@@ -67,12 +67,13 @@ def _rotate(tensor: torch.Tensor, rotations: torch.Tensor, order: int) -> torch.
     return out
 
 
-def _output_tensor(estimate, offset: int, d: int) -> torch.Tensor:
+def _output_tensor(estimate, offset: int, d: int, which: str = "mean") -> torch.Tensor:
     """The symmetric (d,)*n tensor of an estimate whose entries are all slots of one input point."""
     import itertools
 
     full = torch.full((d,) * estimate.order, float("nan"), dtype=torch.float64)
-    for row, v in zip(estimate.entries.tolist(), estimate.mean.tolist()):
+    values = estimate.mean if which == "mean" else estimate.se
+    for row, v in zip(estimate.entries.tolist(), values.tolist()):
         for perm in set(itertools.permutations([s - offset for s in row])):
             full[perm] = v
     if torch.isnan(full).any():
@@ -116,11 +117,16 @@ def run_output_rotations(network, width_symbol, widths, points, *, networks: int
         variation = {}
         for order in (2, 4):
             e = est[order]
-            g = e.tensor("mean") if order == 2 else _output_tensor(e, g4_point * d, d)
-            se = e.se
+            if order == 2:
+                g, se = e.tensor("mean"), e.tensor("se")
+            else:
+                g, se = _output_tensor(e, g4_point * d, d), _output_tensor(e, g4_point * d, d, "se")
             delta = _rotate(g, rotations, order) - g
+            # sigma_M is a root mean square, so the noise band is the root mean square of the standard
+            # error of a difference of two estimates, sqrt(2) * rms(s.e.) (an upper bound: the rotated
+            # and unrotated estimates come from the same networks and are positively correlated)
             variation[order] = (float(delta.mean()), float(delta.pow(2).mean().sqrt()),
-                                math.sqrt(2.0) * float(se.abs().mean()))
+                                math.sqrt(2.0) * float(se.pow(2).mean().sqrt()))
         n_sym = width_symbol
         results.append(WidthResult(
             width=int(width), networks=networks,
