@@ -14,7 +14,7 @@ import sys
 from ..errors import SpecError
 
 #: subcommand modules, in help order
-COMMANDS = ["validate", "derive", "check", "fashion_mnist"]
+COMMANDS = ["validate", "derive", "check", "montecarlo", "reproduce", "fashion_mnist"]
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -1,0 +1,29 @@
+r"""The numeric frame: Monte Carlo ensembles, n-point estimates with standard errors, invariance tests.
+
+* :mod:`.ensemble` -- :class:`Ensemble`: networks of one spec streamed in chunks (batched torch, seeded
+  per RNG block, CPU or CUDA); moment sources (direct products, or a Gaussian last layer integrated out).
+* :mod:`.accumulators` -- mergeable streaming accumulators (:class:`MomentAccumulator`,
+  :class:`NPointAccumulator`, :class:`ConnectedAccumulator`) and :class:`CorrelatorEstimate`.
+* :mod:`.estimators` -- :func:`estimate_correlators`, :func:`estimate_connected` and the
+  :class:`NeuronLevelEstimator` (exact-in-width correlators from single-neuron moments).
+* :mod:`.invariance` -- :func:`invariance_test` (paired z-scores, Holm correction) and
+  :func:`assert_invariant`.
+
+Slots: an entry of order n is a tuple of slots ``s = point * d_out + output``.
+"""
+
+from .accumulators import (ConnectedAccumulator, CorrelatorEstimate, MomentAccumulator, NPointAccumulator,
+                           cumulant_from_moments, delta_method, entries_from_indices, unique_entries)
+from .ensemble import (Ensemble, EnsembleChunk, GaussianReadoutSource, ProductSource, ReadoutLaw,
+                       readout_law)
+from .estimators import NeuronLevelEstimator, estimate_connected, estimate_correlators
+from .invariance import (InvarianceTestResult, assert_invariant, group_elements, holm_adjust,
+                         invariance_test, two_sided_p)
+
+__all__ = [
+    "ConnectedAccumulator", "CorrelatorEstimate", "Ensemble", "EnsembleChunk", "GaussianReadoutSource",
+    "InvarianceTestResult", "MomentAccumulator", "NPointAccumulator", "NeuronLevelEstimator",
+    "ProductSource", "ReadoutLaw", "assert_invariant", "cumulant_from_moments", "delta_method",
+    "entries_from_indices", "estimate_connected", "estimate_correlators", "group_elements", "holm_adjust",
+    "invariance_test", "readout_law", "two_sided_p", "unique_entries",
+]

@@ -1,0 +1,310 @@
+r"""Statistical invariance tests of correlators under group actions on inputs or outputs.
+
+Null hypothesis, for every sampled group element ``g`` and every tested entry:
+
+* inputs: :math:`G^{(n)}(g x_{p_1}, \dots, g x_{p_n}) = G^{(n)}(x_{p_1}, \dots, x_{p_n})`
+  (with :math:`g x = Rx` for matrix groups, :math:`x + c` for translations);
+* outputs: :math:`G^{(n)}_{a_1\dots a_n} = \rho_{a_1 b_1}\cdots\rho_{a_n b_n} G^{(n)}_{b_1\dots b_n}`
+  (the tensor law; :math:`f\mapsto f + c` for output translations).
+
+Both sides are estimated on the **same** networks (common random numbers).  For each network ``m`` the
+difference :math:`D_m = \prod_i f^{(m)}_{s_i}(x) - \prod_i (g\cdot f^{(m)})_{s_i}(x)` is formed (for
+inputs, :math:`f^{(m)}(g x)`; for outputs, :math:`\rho f^{(m)}`, so that :math:`\rho^{\otimes n}` applied
+to the per-network product tensor is the product of the rotated outputs), or its conditional expectation
+given the hidden layers with the read-out estimator.  The :math:`D_m` are iid with mean
+:math:`G - g\cdot G`, so the paired statistic
+
+.. math:: z = \bar D / \mathrm{se}(\bar D),\qquad \mathrm{se}(\bar D) = \sqrt{s_D^2/M + \epsilon^2},
+
+is asymptotically standard normal under the null; the correlation between :math:`G` and
+:math:`g\cdot G` is accounted for exactly (it is usually strong, which makes paired errors much smaller
+than independent ones).  :math:`\epsilon` is a floating-point floor,
+:math:`\epsilon = 32\,n\,u\,\max_{e}\sqrt{\overline{P_{x,e}^2} + \overline{P_{g,e}^2}}` (largest
+root-mean-square product of that order and group element, ``u`` the unit roundoff of the forward
+dtype): rounding in :math:`\rho f` or :math:`Rx` mixes all components, so it is relative to the largest
+ones, and it must not masquerade as a signal in an entry whose true value is 0.  Two-sided p-values
+:math:`p = \mathrm{erfc}(|z|/\sqrt2)` over all entries, orders and group elements are corrected by
+Holm's step-down procedure (valid under any dependence between the tests): with the ``m`` p-values sorted,
+:math:`\tilde p_{(i)} = \max_{j\le i}\min(1, (m-j+1)p_{(j)})`.  The test rejects invariance at
+family-wise level :math:`\alpha` when some :math:`\tilde p \le \alpha`; the reported p-value is the
+smallest Holm-adjusted p-value and the statistic the largest :math:`|z|`.
+
+Not rejecting is not a proof: the power depends on the number of networks, the points, the orders and
+the group elements.  Heavy-tailed outputs (Gauss-net higher moments grow like :math:`e^{O(n^2)}`) make
+sample standard errors unreliable at small ensembles; use the read-out estimator, modest orders, or
+milder laws.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Callable, Sequence
+
+import torch
+
+from ..errors import SpecError
+from ..groups import Group, parse_group
+from ..rng import child_seed, make_generator
+from ..spec import Network
+from .accumulators import MomentAccumulator, entry_blocks, slot_label
+from .ensemble import Ensemble
+from .estimators import select_entries
+
+__all__ = ["InvarianceTestResult", "invariance_test", "holm_adjust", "two_sided_p", "assert_invariant",
+           "group_elements"]
+
+
+def two_sided_p(z: torch.Tensor) -> torch.Tensor:
+    r"""Two-sided normal p-values :math:`\mathrm{erfc}(|z|/\sqrt2)`."""
+    return torch.special.erfc(z.abs() / math.sqrt(2.0))
+
+
+def holm_adjust(p: torch.Tensor) -> torch.Tensor:
+    r"""Holm-Bonferroni adjusted p-values (same order as ``p``):
+    :math:`\tilde p_{(i)} = \max_{j \le i} \min(1, (m - j + 1)\,p_{(j)})`."""
+    p = torch.as_tensor(p, dtype=torch.float64).reshape(-1)
+    m = p.numel()
+    if m == 0:
+        return p.clone()
+    order = torch.argsort(p)
+    factors = torch.arange(m, 0, -1, dtype=torch.float64)
+    adj = torch.cummax((p[order] * factors).clamp(max=1.0), dim=0).values
+    out = torch.empty_like(adj)
+    out[order] = adj
+    return out
+
+
+@dataclass
+class InvarianceTestResult:
+    """Outcome of :func:`invariance_test` (see the module docstring for the statistics).
+
+    Per test ``t`` (one group element, order and entry): ``element[t]``, ``order[t]``, ``entry[t]``
+    (slots), ``difference[t]`` (:math:`\\bar D`), ``se[t]``, ``z[t]``, ``p[t]`` and ``p_holm[t]``.
+    """
+
+    group: str
+    on: str
+    alpha: float
+    networks: int
+    estimator: str
+    elements: torch.Tensor
+    points: torch.Tensor
+    outputs: int
+    element: torch.Tensor
+    order: torch.Tensor
+    entry: list
+    difference: torch.Tensor
+    se: torch.Tensor
+    z: torch.Tensor
+    p: torch.Tensor
+    p_holm: torch.Tensor
+    orders: list = field(default_factory=list)
+
+    @property
+    def tests(self) -> int:
+        return int(self.z.numel())
+
+    @property
+    def statistic(self) -> float:
+        """The largest :math:`|z|` over all tests."""
+        return float(self.z.abs().max()) if self.tests else 0.0
+
+    @property
+    def p_value(self) -> float:
+        """The smallest Holm-adjusted p-value (the family-wise p-value of the test)."""
+        return float(self.p_holm.min()) if self.tests else 1.0
+
+    @property
+    def rejected(self) -> bool:
+        """Invariance rejected at level ``alpha`` (family-wise, Holm)."""
+        return self.p_value <= self.alpha
+
+    @property
+    def invariant(self) -> bool:
+        """Not rejected (the data are consistent with invariance)."""
+        return not self.rejected
+
+    @property
+    def verdict(self) -> str:
+        """``"broken"`` when rejected, ``"invariant"`` (consistent with invariance) otherwise."""
+        return "broken" if self.rejected else "invariant"
+
+    def __bool__(self):
+        return self.invariant
+
+    def summary(self) -> str:
+        head = (f"{self.group} acting on the {self.on}s: {self.verdict} "
+                f"(max |z| = {self.statistic:.2f}, Holm p = {self.p_value:.3g}, alpha = {self.alpha}, "
+                f"{self.tests} tests over {len(self.elements)} group elements and orders "
+                f"{', '.join(map(str, self.orders))}, {self.networks} networks, {self.estimator} estimator)")
+        return head
+
+    def rows(self, top: int = 10) -> list[dict]:
+        """The ``top`` tests by :math:`|z|` as dicts."""
+        idx = torch.argsort(self.z.abs(), descending=True)[:top].tolist()
+        return [{"element": int(self.element[i]), "order": int(self.order[i]),
+                 "entry": slot_label(self.entry[i], self.outputs), "difference": float(self.difference[i]),
+                 "se": float(self.se[i]), "z": float(self.z[i]), "p": float(self.p[i]),
+                 "p_holm": float(self.p_holm[i])} for i in idx]
+
+    def markdown(self, top: int = 10) -> str:
+        lines = [self.summary(), "",
+                 "| g | n | entry | G(x) - g.G(x) | s.e. | z | p | Holm p |",
+                 "|---:|---:|---|---:|---:|---:|---:|---:|"]
+        for r in self.rows(top):
+            lines.append(f"| {r['element']} | {r['order']} | {r['entry']} | {r['difference']:.4g} | "
+                         f"{r['se']:.2g} | {r['z']:.2f} | {r['p']:.2g} | {r['p_holm']:.2g} |")
+        return "\n".join(lines)
+
+    def __str__(self):
+        return self.markdown()
+
+
+def group_elements(group: Group, samples: int, seed: int, elements=None) -> torch.Tensor:
+    """Explicit ``elements`` (checked to lie in the group) or ``samples`` Haar-random ones drawn with
+    ``child_seed(seed, 1)``."""
+    if elements is not None:
+        g = torch.as_tensor(elements, dtype=torch.float64)
+        single = 1 if group.is_linear else 0
+        if g.ndim == single + 1:
+            g = g[None]
+        g = group.check(g)
+        if not group.is_linear and g.ndim == 1:
+            g = g[None]
+        return g
+    if isinstance(samples, bool) or not isinstance(samples, int) or samples < 1:
+        raise SpecError(f"group_samples must be a positive integer, got {samples!r}")
+    return group.sample(samples, make_generator(child_seed(seed, 1)))
+
+
+def _resolve_group(group, network: Network, on: str) -> Group:
+    if on not in ("input", "output"):
+        raise SpecError(f"'on' must be 'input' or 'output', got {on!r}", "on")
+    dim = int(network.input_dim if on == "input" else network.output_dim)
+    g = parse_group(group, dim=dim) if isinstance(group, str) else group
+    if not isinstance(g, Group):
+        raise SpecError(f"expected a group or a group name, got {group!r}", "group")
+    if g.n != dim:
+        raise SpecError(f"{g!r} acts on dimension {g.n}, but the network's {on} dimension is {dim}", "group")
+    return g
+
+
+def invariance_test(network: Network, group, on: str, points, *, orders: Sequence[int] = (2, 4),
+                    networks: int = 20000, seed: int = 0, chunk: int | None = None, group_samples: int = 4,
+                    elements=None, alpha: float = 0.01, estimator: str = "auto", entries=None,
+                    outputs: Sequence[int] | None = None, device=None, dtype=torch.float64,
+                    progress: Callable[[int], None] | None = None) -> InvarianceTestResult:
+    r"""Test invariance of the correlators of ``network`` under ``group`` acting ``on`` its inputs or
+    outputs (see the module docstring).
+
+    ``points``: ``(P, d_in)`` inputs.  ``orders``: correlator orders (entries: all unique ones of the
+    ``outputs`` selected, or ``entries={order: (E, n) slots}``).  ``elements``: explicit group elements
+    (checked), else ``group_samples`` Haar-random ones.  ``estimator``: ``"auto"``, ``"direct"``,
+    ``"readout"`` or ``"neuron"`` (single-hidden-layer nets with iid neurons: ``networks`` single neurons,
+    exact-in-width polynomials of single-neuron moments at ``x`` and ``g x`` estimated on the same
+    neurons, delta-method standard errors of the paired difference).  ``alpha``: family-wise level.
+    """
+    if not isinstance(network, Network):
+        raise SpecError(f"expected a Network, got {type(network).__name__}")
+    if not (isinstance(alpha, (int, float)) and 0 < alpha < 1):
+        raise SpecError(f"alpha must be in (0, 1), got {alpha!r}", "alpha")
+    grp = _resolve_group(group, network, on)
+    if estimator == "neuron":
+        return _neuron_invariance_test(network, grp, on, points, orders=orders, neurons=networks, seed=seed,
+                                       chunk=chunk, group_samples=group_samples, elements=elements, alpha=alpha,
+                                       entries=entries, outputs=outputs, device=device, dtype=dtype,
+                                       progress=progress)
+    ens = Ensemble(network, networks, seed=seed, chunk=chunk, device=device, dtype=dtype, estimator=estimator)
+    x = ens.points(points)
+    d = int(network.output_dim)
+    sel = select_entries(x.shape[0], d, orders, entries, outputs)
+    gs = group_elements(grp, group_samples, seed, elements)
+    gs_dev = gs.to(device=ens.device, dtype=dtype)
+    moved = [grp.act_on_inputs(g, x) for g in gs_dev] if on == "input" else None
+    diff = {(k, n): MomentAccumulator(len(e), device=ens.device) for k in range(len(gs)) for n, e in sel.items()}
+    scale = {(k, n): torch.zeros(len(e), dtype=torch.float64, device=ens.device)
+             for k in range(len(gs)) for n, e in sel.items()}
+    dev_entries = {n: e.to(ens.device) for n, e in sel.items()}
+    for chunk_ in ens.chunks():
+        src = ens.source(chunk_, x)
+        for k, g in enumerate(gs_dev):
+            src_g = ens.source(chunk_, moved[k]) if on == "input" else src.act_on_outputs(grp, g)
+            for n, e in dev_entries.items():
+                means, m2s = [], []
+                for sl in entry_blocks(len(e), chunk_.size, 2 * n):
+                    a = src.products(e[sl])
+                    b = src_g.products(e[sl])
+                    scale[(k, n)][sl] += (a * a).sum(0) + (b * b).sum(0)
+                    part = MomentAccumulator(a.shape[1], device=ens.device).update(a.sub_(b))
+                    means.append(part.mean_)
+                    m2s.append(part.m2)
+                block = MomentAccumulator(len(e), device=ens.device)
+                block.count, block.mean_, block.m2 = chunk_.size, torch.cat(means), torch.cat(m2s)
+                diff[(k, n)].merge(block)
+        if progress is not None:
+            progress(chunk_.size)
+    unit = torch.finfo(dtype).eps / 2
+    diffs = {}
+    for (k, n), acc in diff.items():
+        count = acc.count
+        var = acc.m2 / max(count - 1, 1)
+        floor = 32 * n * unit * torch.sqrt(scale[(k, n)] / count).max()
+        diffs[(k, n)] = (acc.mean_, torch.sqrt(var / count + floor * floor))
+    return _result(grp, on, alpha, ens.networks, ens.estimator, gs, x, d, sel, diffs)
+
+
+def _result(grp, on, alpha, samples, estimator, gs, x, d, sel, diffs) -> InvarianceTestResult:
+    rows = {"element": [], "order": [], "entry": [], "difference": [], "se": []}
+    for (k, n), (value, se) in diffs.items():
+        rows["element"].append(torch.full((len(value),), k))
+        rows["order"].append(torch.full((len(value),), n))
+        rows["entry"].extend(sel[n].tolist())
+        rows["difference"].append(value.detach().cpu())
+        rows["se"].append(se.detach().cpu())
+    difference = torch.cat(rows["difference"])
+    se = torch.cat(rows["se"])
+    z = torch.where(se > 0, difference / torch.where(se > 0, se, torch.ones_like(se)),
+                    torch.where(difference == 0, torch.zeros_like(se), torch.full_like(se, math.inf)))
+    p = two_sided_p(z)
+    return InvarianceTestResult(
+        group=repr(grp), on=on, alpha=float(alpha), networks=samples, estimator=estimator,
+        elements=gs.cpu(), points=x.detach().cpu().to(torch.float64), outputs=d,
+        element=torch.cat(rows["element"]), order=torch.cat(rows["order"]), entry=rows["entry"],
+        difference=difference, se=se, z=z, p=p, p_holm=holm_adjust(p), orders=sorted(sel))
+
+
+def _neuron_invariance_test(network, grp, on, points, *, orders, neurons, seed, chunk, group_samples, elements,
+                            alpha, entries, outputs, device, dtype, progress) -> InvarianceTestResult:
+    """The neuron-level version of :func:`invariance_test` (see its docstring)."""
+    from .estimators import NeuronLevelEstimator
+    x = network._as_inputs(points, torch.float64, "cpu")
+    d = int(network.output_dim)
+    p = x.shape[0]
+    sel = select_entries(p, d, orders, entries, outputs)
+    gs = group_elements(grp, group_samples, seed, elements)
+    if on == "input":
+        union = torch.cat([x] + [grp.act_on_inputs(g, x) for g in gs])
+        groups = len(gs) + 1
+    else:
+        union, groups = x, 1
+    est = NeuronLevelEstimator(network, union, max(sel), neurons=neurons, seed=seed, chunk=chunk,
+                               device=device, dtype=dtype, progress=progress, groups=groups)
+    diffs = {}
+    for k, g in enumerate(gs):
+        for n, e in sel.items():
+            if on == "input":
+                diffs[(k, n)] = est.difference(e, e + (k + 1) * p * d)
+            else:
+                diffs[(k, n)] = est.difference(e, e, action=(grp, g))
+    return _result(grp, on, alpha, neurons, "neuron", gs, x, d, sel, diffs)
+
+
+def assert_invariant(network: Network, group, on: str, points, **kwargs) -> InvarianceTestResult:
+    """Run :func:`invariance_test` and raise ``AssertionError`` with its report when invariance is
+    rejected; returns the result otherwise.  Keyword arguments are passed on (``networks``, ``seed``,
+    ``orders``, ``alpha``, ``elements``, ...)."""
+    result = invariance_test(network, group, on, points, **kwargs)
+    if result.rejected:
+        raise AssertionError(f"invariance rejected for {network!r}\n{result.markdown()}")
+    return result
