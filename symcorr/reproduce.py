@@ -129,14 +129,16 @@ def _exp_output_rotations(doc, report, *, full, device, progress) -> list[Check]
                 "wrong formula.")
     report.table(HEADERS, [r.row() for r in res])
     path = plot_variation_measures(res, report.figure_path("so5_variation.png"))
-    report.image(path, "Variation measures of G2 and G4 under Haar SO(5) rotations vs log10 N: the blue band "
-                       "(rotation-induced change) lies inside the orange noise band at every width.")
+    report.image(path, "Variation measures of G2 and G4 under Haar SO(5) rotations vs log10 N: the "
+                       "rotation-induced variation (blue) is of the size of the Monte Carlo noise (orange).")
+    report.text("The band comparison is the paper's visual criterion; the pass/fail check is the Holm test "
+                "(sigma_M / delta_M is about 1 under invariance, and the paper's band used the chunk spread, "
+                "sqrt(10) times wider).")
     checks = []
     for r in res:
-        inside = all(r.variation[n][1] <= r.variation[n][2] for n in (2, 4))
-        checks.append(Check(doc.path.stem, f"SO(5) at N = {r.width}", "experiment", "invariant",
-                            f"{r.verdict}, blue ⊂ orange: {inside}", r.verdict == "invariant" and inside,
-                            f"max|z| = {r.max_z:.2f}, Holm p = {r.p_value:.3g}"))
+        ratios = ", ".join(f"sigma_M/delta_M (G{n}) = {r.variation[n][1] / r.variation[n][2]:.2f}" for n in (2, 4))
+        checks.append(Check(doc.path.stem, f"SO(5) at N = {r.width}", "experiment", "invariant", r.verdict,
+                            r.verdict == "invariant", f"max|z| = {r.max_z:.2f}, Holm p = {r.p_value:.3g}; {ratios}"))
     return checks
 
 
