@@ -163,15 +163,18 @@ class MomentAccumulator:
         if m == 0:
             return self
         v = v.to(dtype=torch.float64, device=self.device)
-        mean_b = v.mean(dim)
-        if not torch.isfinite(mean_b).all():  # a NaN or infinity anywhere makes its mean non-finite
-            raise SpecError("Monte Carlo values contain NaN or infinite numbers (overflow); reduce the "
-                            "parameter scales, the inputs or the correlator order")
-        centred = v - (mean_b if dim == 0 else mean_b[:, None])
-        m2_b = (centred * centred).sum(dim)
         c2_b = None
         if self.track_covariance:
+            mean_b = v.mean(dim)
+            centred = v - (mean_b if dim == 0 else mean_b[:, None])
+            m2_b = (centred * centred).sum(dim)
             c2_b = centred.T @ centred if dim == 0 else centred @ centred.T
+        else:  # one fused pass
+            var_b, mean_b = torch.var_mean(v, dim=dim, correction=0)
+            m2_b = var_b * m
+        if not (torch.isfinite(mean_b).all() and torch.isfinite(m2_b).all()):  # NaN/inf anywhere shows here
+            raise SpecError("Monte Carlo values contain NaN or infinite numbers (overflow); reduce the "
+                            "parameter scales, the inputs or the correlator order")
         self._merge_stats(m, mean_b, m2_b, c2_b)
         return self
 

@@ -43,7 +43,7 @@ from typing import Callable, Sequence
 import sympy as sp
 import torch
 
-from ..distributions import Normal, numeric_value
+from ..distributions import Normal
 from ..errors import SpecError
 from ..rng import child_seed, make_generator, resolve_device
 from ..spec import Dense, Network
@@ -94,10 +94,12 @@ def estimate_correlators(network: Network, points, orders: Sequence[int] = (2, 4
     ``progress(n)`` is called after each chunk with the number of networks it held.
     """
     if estimator == "neuron":
-        est = NeuronLevelEstimator(network, points, max_order=max(list(orders) + list(dict(entries or {}))),
-                                   neurons=networks, seed=seed, chunk=chunk, device=device, dtype=dtype,
-                                   progress=progress)
-        sel = select_entries(est.points.shape[0], est.outputs, orders, entries, outputs)
+        num = network._as_inputs(points, torch.float64, "cpu").shape[0]
+        d = int(network.output_dim)
+        sel = select_entries(num, d, orders, entries, outputs)
+        keep = {tuple(row) for e in sel.values() for row in (e // d).tolist()}
+        est = NeuronLevelEstimator(network, points, max_order=max(sel), neurons=networks, seed=seed, chunk=chunk,
+                                   device=device, dtype=dtype, progress=progress, point_sets=keep)
         return {n: est.correlator(entries=e) for n, e in sel.items()}
     ens = Ensemble(network, networks, seed=seed, chunk=chunk, device=device, dtype=dtype, estimator=estimator)
     x = ens.points(points)
@@ -120,8 +122,10 @@ def estimate_connected(network: Network, points, entries, *, networks: int = 200
     if estimator == "neuron":
         e = torch.as_tensor(entries, dtype=torch.long)
         e = e[None, :] if e.ndim == 1 else e
+        d = int(network.output_dim)
         est = NeuronLevelEstimator(network, points, max_order=e.shape[1], neurons=networks, seed=seed,
-                                   chunk=chunk, device=device, dtype=dtype, progress=progress)
+                                   chunk=chunk, device=device, dtype=dtype, progress=progress,
+                                   point_sets={tuple(row) for row in (e // d).tolist()})
         return est.correlator(entries=e, width=width, connected=True)
     ens = Ensemble(network, networks, seed=seed, chunk=chunk, device=device, dtype=dtype, estimator=estimator)
     x = ens.points(points)
@@ -154,9 +158,11 @@ class _MultisetIndex:
     """Maps multisets of point indices (any order) of size 1..max_order to feature indices.
 
     The points come in ``groups`` groups of ``points`` each (e.g. ``x`` and its images ``g x``); only
-    multisets within one group are features (moments never mix groups)."""
+    multisets within one group are features (moments never mix groups).  ``keep`` (global point tuples)
+    restricts the features to the sub-multisets of those tuples; by default every multiset is a feature.
+    ``multisets[i]`` is the (global, sorted) point tuple of feature ``i``."""
 
-    def __init__(self, points: int, max_order: int, device, groups: int = 1):
+    def __init__(self, points: int, max_order: int, device, groups: int = 1, keep=None):
         self.points, self.max_order, self.groups = points, max_order, groups
         self.offsets = _multiset_offsets(points, max_order)
         top = points + max_order + 1
@@ -166,24 +172,55 @@ class _MultisetIndex:
                 binom[a, b] = math.comb(a, b)
         self.binom = binom.to(device)
         self.per_group = self.offsets[max_order + 1]
-        self.size = self.per_group * groups
-        # all multisets of one group, listed by feature index
-        self.multisets: list[tuple] = [()] * self.per_group
-        for k in range(1, max_order + 1):
-            combos = unique_entries(points, k, device=device)
-            ranks = self.index(combos)
-            for r, row in zip(ranks.tolist(), combos.tolist()):
-                self.multisets[r] = tuple(row)
+        dense = self.per_group * groups
+        if keep is None:
+            wanted = [tuple(g * points + p for p in row) for g in range(groups) for k in range(1, max_order + 1)
+                      for row in unique_entries(points, k).tolist()]
+        else:
+            found = set()
+            for tup in keep:
+                tup = sorted(int(p) for p in tup)
+                if not 1 <= len(tup) <= max_order:
+                    raise SpecError(f"point tuple {tup} has more than max_order={max_order} points")
+                for r in range(1, len(tup) + 1):
+                    for sub in itertools.combinations(tup, r):
+                        found.add(sub)
+            wanted = sorted(found, key=lambda t: (len(t), t))
+        dense_idx = self._dense(torch.tensor([list(t) + [t[0]] * (max_order - len(t)) for t in wanted],
+                                             dtype=torch.long, device=device),
+                                torch.tensor([len(t) for t in wanted], dtype=torch.long, device=device)) \
+            if wanted else torch.empty(0, dtype=torch.long, device=device)
+        order = torch.argsort(dense_idx)
+        self.multisets: list[tuple] = [wanted[i] for i in order.tolist()]
+        self.size = len(self.multisets)
+        self.position = torch.full((dense,), -1, dtype=torch.long, device=device)
+        self.position[dense_idx[order]] = torch.arange(self.size, device=device)
 
-    def index(self, pts: torch.Tensor) -> torch.Tensor:
-        """Feature index of each row of ``pts`` ``(E, k)`` (points of one group per row)."""
+    def _dense(self, padded: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
+        out = torch.empty(padded.shape[0], dtype=torch.long, device=padded.device)
+        for k in range(1, self.max_order + 1):
+            mask = lengths == k
+            if bool(mask.any()):
+                out[mask] = self._dense_k(padded[mask, :k])
+        return out
+
+    def _dense_k(self, pts: torch.Tensor) -> torch.Tensor:
         k = pts.shape[1]
         group = torch.div(pts[:, 0], self.points, rounding_mode="floor")
         local = pts - group[:, None] * self.points
-        if bool((local < 0).any() or (local >= self.points).any()):
-            raise SpecError("a moment mixes points of different groups")
+        if bool((local < 0).any() or (local >= self.points).any() or (group >= self.groups).any()):
+            raise SpecError("a moment mixes points of different groups or points out of range")
         srt = torch.sort(local, dim=1).values
         return group * self.per_group + self.offsets[k] + _multiset_rank(srt, self.binom)
+
+    def index(self, pts: torch.Tensor) -> torch.Tensor:
+        """Feature index of each row of ``pts`` ``(E, k)`` (points of one group per row)."""
+        pos = self.position[self._dense_k(pts)]
+        if bool((pos < 0).any()):
+            missing = pts[pos < 0][0].tolist()
+            raise SpecError(f"the moment of points {sorted(missing)} was not estimated; include it in the "
+                            "requested entries")
+        return pos
 
 
 def _neuron_network(network: Network) -> Network:
@@ -227,12 +264,14 @@ class NeuronLevelEstimator:
     ``network`` may keep its hidden width symbolic (``N``): :meth:`correlator` then evaluates at any
     ``width`` by substituting it into the read-out law (e.g. :math:`W^1 \sim N(0, \sigma^2/N)`).
     ``neurons`` single neurons are drawn (seeded by ``child_seed(seed, 3, chunk_index)``) and the moments
-    :math:`m_A` of all multisets ``A`` of the points up to size ``max_order`` are accumulated with their
-    covariance (see the module docstring for the formula).
+    :math:`m_A` of all multisets ``A`` of the points up to size ``max_order`` (or only the sub-multisets
+    of the point tuples ``point_sets``, which is much cheaper for a few entries) are accumulated with
+    their covariance (see the module docstring for the formula).
     """
 
     def __init__(self, network: Network, points, max_order: int = 4, *, neurons: int = 1_000_000, seed: int = 0,
-                 chunk: int | None = None, device=None, dtype=torch.float64, progress=None, groups: int = 1):
+                 chunk: int | None = None, device=None, dtype=torch.float64, progress=None, groups: int = 1,
+                 point_sets=None):
         if not isinstance(network, Network):
             raise SpecError(f"expected a Network, got {type(network).__name__}")
         if isinstance(max_order, bool) or not isinstance(max_order, int) or not 1 <= max_order <= 8:
@@ -257,16 +296,17 @@ class NeuronLevelEstimator:
         self.group_points = self.points.shape[0] // groups
         self.outputs = int(network.output_dim)
         self.max_order = max_order
-        self.index = _MultisetIndex(self.group_points, max_order, self.device, groups)
+        self.index = _MultisetIndex(self.group_points, max_order, self.device, groups, keep=point_sets)
         self.seed = seed
         chunk = chunk or max(1024, min(1 << 16, (1 << 24) // max(1, self.index.size)))
         self.acc = MomentAccumulator(self.index.size, covariance=True, device=self.device)
-        columns = []  # per point group and multiset size: (F_k, k) point indices
-        for grp in range(groups):
-            for k in range(1, max_order + 1):
-                lo, hi = self.index.offsets[k], self.index.offsets[k + 1]
-                columns.append(grp * self.group_points + torch.tensor(
-                    [self.index.multisets[i] for i in range(lo, hi)], dtype=torch.long, device=self.device))
+        columns = []  # per multiset size k: feature positions and (F_k, k) point indices
+        for k in range(1, max_order + 1):
+            pos = [i for i, t in enumerate(self.index.multisets) if len(t) == k]
+            if pos:
+                columns.append((torch.tensor(pos, device=self.device),
+                                torch.tensor([self.index.multisets[i] for i in pos], dtype=torch.long,
+                                             device=self.device)))
         done, c = 0, 0
         while done < neurons:
             m = min(chunk, neurons - done)
@@ -274,13 +314,13 @@ class NeuronLevelEstimator:
             params = self.neuron.sample(m, generator=gen, dtype=dtype)
             phi = self.neuron.forward(params, self.points)[..., 0].to(torch.float64)  # (m, P)
             rows = phi.T.contiguous()  # (P, m)
-            feats = []
-            for cols in columns:
+            feats = torch.empty(self.index.size, m, dtype=torch.float64, device=self.device)
+            for pos, cols in columns:
                 v = torch.index_select(rows, 0, cols[:, 0])
                 for i in range(1, cols.shape[1]):
                     v *= torch.index_select(rows, 0, cols[:, i])
-                feats.append(v)
-            self.acc.update(torch.cat(feats, dim=0), dim=1)
+                feats[pos] = v
+            self.acc.update(feats, dim=1)
             done += m
             c += 1
             _tick(progress, m)
@@ -342,7 +382,8 @@ class NeuronLevelEstimator:
         return tuple(t.to(self.device) for t in (pair_a, pair_b, single_a, single_b))
 
     # --- the polynomial ------------------------------------------------------------------------------
-    def _moments_fn(self, entries: torch.Tensor, width: int, law, action=None) -> Callable[[torch.Tensor], torch.Tensor]:
+    def _moments_fn(self, entries: torch.Tensor, width: int, law,
+                    action=None) -> Callable[[torch.Tensor], torch.Tensor]:
         """``m -> G(entries)`` at ``width`` (a differentiable function of the moment vector); slots refer
         to all points (``point * d + output``); ``action`` transforms the outputs (see _coefficients)."""
         d = self.outputs

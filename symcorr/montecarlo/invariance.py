@@ -288,8 +288,12 @@ def _neuron_invariance_test(network, grp, on, points, *, orders, neurons, seed, 
         groups = len(gs) + 1
     else:
         union, groups = x, 1
+    keep = set()
+    for e in sel.values():
+        for k in range(groups):
+            keep |= {tuple(row) for row in (e // d + k * p).tolist()}
     est = NeuronLevelEstimator(network, union, max(sel), neurons=neurons, seed=seed, chunk=chunk,
-                               device=device, dtype=dtype, progress=progress, groups=groups)
+                               device=device, dtype=dtype, progress=progress, groups=groups, point_sets=keep)
     diffs = {}
     for k, g in enumerate(gs):
         for n, e in sel.items():

@@ -1,7 +1,5 @@
 """Ensembles: chunk-independent seeding, the Gaussian read-out integrated out exactly, device handling."""
 
-import math
-
 import pytest
 import torch
 
@@ -9,8 +7,7 @@ from symcorr import zoo
 from symcorr.distributions import Laplace, Normal
 from symcorr.errors import SpecError
 from symcorr.groups import SpecialOrthogonal, Translations
-from symcorr.montecarlo import (Ensemble, GaussianReadoutSource, ProductSource, estimate_correlators,
-                                readout_law, unique_entries)
+from symcorr.montecarlo import Ensemble, ProductSource, estimate_correlators, readout_law, unique_entries
 from symcorr.montecarlo.ensemble import partial_matchings
 from symcorr.spec import Dense, Network, size_symbol
 

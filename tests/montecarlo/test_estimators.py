@@ -247,6 +247,10 @@ def test_neuron_level_errors():
     sym = NeuronLevelEstimator(zoo.erf_net(1, size_symbol("N")), [[0.1]], 2, neurons=10)
     with pytest.raises(SpecError, match="pass width"):
         sym.correlator(2)
+    few = NeuronLevelEstimator(zoo.erf_net(1, 3), [[0.1], [0.5]], 4, neurons=10, point_sets=[(0, 1)])
+    assert few.index.size == 3  # m_0, m_1, m_01 only
+    with pytest.raises(SpecError, match="was not estimated"):
+        few.correlator(entries=[[0, 0, 1, 1]])
     lap = Network(1, [Dense(2, "erf"), Dense(1, weight=Laplace(0, 1))])
     with pytest.raises(SpecError, match="Gaussian read-out"):
         NeuronLevelEstimator(lap, [[0.1]], 2, neurons=10)

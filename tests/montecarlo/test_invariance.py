@@ -14,7 +14,7 @@ import pytest
 import torch
 
 from symcorr import zoo
-from symcorr.distributions import Laplace, Normal, Rademacher, UniformCircle
+from symcorr.distributions import Laplace, Normal, Rademacher
 from symcorr.errors import SpecError
 from symcorr.groups import (SignedPermutations, SpecialOrthogonal, Stabilizer, Translations,
                             rotation_matrix_2d)
