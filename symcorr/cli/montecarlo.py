@@ -19,7 +19,7 @@ from ..rng import child_seed, make_generator
 from ..specfile import load_spec
 
 DEFAULTS = {"networks": 20000, "seed": 0, "orders": [2, 4], "group_samples": 4, "alpha": 0.01,
-            "estimator": "auto", "dtype": "float64", "device": None}
+            "estimator": "auto", "dtype": "float64", "device": "auto"}
 
 
 def register(sub) -> None:

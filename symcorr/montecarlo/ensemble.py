@@ -264,12 +264,13 @@ class Ensemble:
 
     ``estimator``: ``"direct"`` (sample every layer, products of outputs), ``"readout"`` (integrate a
     Gaussian last layer out exactly) or ``"auto"`` (read-out when the last layer allows it).
-    ``device``: ``None``/``"cpu"``, ``"cuda"`` or ``"auto"`` (CUDA when present).  ``dtype`` is the
+    ``device``: ``"auto"`` (default: CUDA when present, else the CPU), ``None``/``"cpu"`` or
+    ``"cuda"``.  ``dtype`` is the
     dtype of sampling and forward passes (moments are always accumulated in float64).
     """
 
     def __init__(self, network: Network, networks: int, *, seed: int = 0, chunk: int | None = None,
-                 block: int | None = None, device=None, dtype=torch.float64, estimator: str = "auto"):
+                 block: int | None = None, device="auto", dtype=torch.float64, estimator: str = "auto"):
         if not isinstance(network, Network):
             raise SpecError(f"expected a Network, got {type(network).__name__}")
         network._require_concrete("Monte Carlo")

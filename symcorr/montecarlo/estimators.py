@@ -84,14 +84,15 @@ def _tick(progress, n):
 
 def estimate_correlators(network: Network, points, orders: Sequence[int] = (2, 4), *, networks: int = 20000,
                          seed: int = 0, chunk: int | None = None, estimator: str = "auto", entries=None,
-                         outputs: Sequence[int] | None = None, device=None, dtype=torch.float64,
+                         outputs: Sequence[int] | None = None, device="auto", dtype=torch.float64,
                          progress: Callable[[int], None] | None = None) -> dict[int, CorrelatorEstimate]:
     r"""Monte Carlo estimates of :math:`G^{(n)}` at ``points`` for each order, with standard errors.
 
     ``entries``: ``{order: (E, n) slot tensor}`` (slot = point * d_out + output); default all unique
     entries of the output indices ``outputs`` (default all).  ``estimator``: ``"direct"``, ``"readout"``,
     ``"auto"`` or ``"neuron"`` (single-hidden-layer nets; ``networks`` is then the number of neurons).
-    ``progress(n)`` is called after each chunk with the number of networks it held.
+    ``progress(n)`` is called after each chunk with the number of networks it held.  ``device="auto"``
+    runs on CUDA when present, else on the CPU.
     """
     if estimator == "neuron":
         num = network._as_inputs(points, torch.float64, "cpu").shape[0]
@@ -113,7 +114,7 @@ def estimate_correlators(network: Network, points, orders: Sequence[int] = (2, 4
 
 
 def estimate_connected(network: Network, points, entries, *, networks: int = 20000, seed: int = 0,
-                       chunk: int | None = None, estimator: str = "auto", width: int | None = None, device=None,
+                       chunk: int | None = None, estimator: str = "auto", width: int | None = None, device="auto",
                        dtype=torch.float64, progress=None) -> CorrelatorEstimate:
     r"""Connected correlators (joint cumulants) of the given entries, e.g. the connected 4-point function
     :math:`G^c_{1234} = G_{1234} - G_{12}G_{34} - G_{13}G_{24} - G_{14}G_{23}` (zero means), with
@@ -270,7 +271,7 @@ class NeuronLevelEstimator:
     """
 
     def __init__(self, network: Network, points, max_order: int = 4, *, neurons: int = 1_000_000, seed: int = 0,
-                 chunk: int | None = None, device=None, dtype=torch.float64, progress=None, groups: int = 1,
+                 chunk: int | None = None, device="auto", dtype=torch.float64, progress=None, groups: int = 1,
                  point_sets=None):
         if not isinstance(network, Network):
             raise SpecError(f"expected a Network, got {type(network).__name__}")

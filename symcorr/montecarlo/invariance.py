@@ -193,7 +193,7 @@ def _resolve_group(group, network: Network, on: str) -> Group:
 def invariance_test(network: Network, group, on: str, points, *, orders: Sequence[int] = (2, 4),
                     networks: int = 20000, seed: int = 0, chunk: int | None = None, group_samples: int = 4,
                     elements=None, alpha: float = 0.01, estimator: str = "auto", entries=None,
-                    outputs: Sequence[int] | None = None, device=None, dtype=torch.float64,
+                    outputs: Sequence[int] | None = None, device="auto", dtype=torch.float64,
                     progress: Callable[[int], None] | None = None) -> InvarianceTestResult:
     r"""Test invariance of the correlators of ``network`` under ``group`` acting ``on`` its inputs or
     outputs (see the module docstring).

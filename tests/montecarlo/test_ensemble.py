@@ -94,6 +94,24 @@ def test_readout_estimator_is_exact_for_a_linear_gaussian_net():
     assert abs(float(est[3].mean[7]) - float(mu[i] * mu[j] * mu[k])) > 1e-3
 
 
+def test_readout_orders_five_and_six_are_exact():
+    """A single Gaussian output f ~ N(mu, s^2): E f^5 = mu^5 + 10 mu^3 s^2 + 15 mu s^4 and
+    E f^6 = mu^6 + 15 mu^4 s^2 + 45 mu^2 s^4 + 15 s^6 (76 partial matchings for n = 6)."""
+    net = Network(1, [Dense(1, weight=Normal(0.7, 0.3), bias=Normal(0.2, 0.5))])
+    x = torch.tensor([[1.5]], dtype=torch.float64)
+    est = estimate_correlators(net, x, (5, 6), networks=5, seed=0, estimator="readout")
+    mu, s2 = 0.7 * 1.5 + 0.2, 0.3 * 1.5 ** 2 + 0.5
+    assert float(est[5].mean[0]) == pytest.approx(mu ** 5 + 10 * mu ** 3 * s2 + 15 * mu * s2 ** 2, rel=1e-12)
+    assert float(est[6].mean[0]) == pytest.approx(mu ** 6 + 15 * mu ** 4 * s2 + 45 * mu ** 2 * s2 ** 2
+                                                  + 15 * s2 ** 3, rel=1e-12)
+    zero = Network(1, [Dense(2, weight=Normal(0, 0.3))])
+    est = estimate_correlators(zero, x, (6,), networks=5, seed=0, estimator="readout")
+    assert est[6].get((0,) * 6, (0, 0, 1, 1, 1, 1))[0] == pytest.approx(3 * 0.675 ** 3, rel=1e-12)
+    direct = estimate_correlators(net, x, (6,), networks=200000, seed=1, estimator="direct")
+    exact = mu ** 6 + 15 * mu ** 4 * s2 + 45 * mu ** 2 * s2 ** 2 + 15 * s2 ** 3
+    assert abs(float(direct[6].mean[0]) - exact) <= 4 * float(direct[6].se[0])
+
+
 def test_readout_and_direct_agree_on_a_deep_net():
     net = Network(2, [Dense(3, "tanh", weight=Normal(0, 1.0), bias=Normal(0, 0.3)),
                       Dense(4, "relu", weight=Normal(0, 0.5), bias=Normal(0.2, 0.1)),

@@ -158,20 +158,23 @@ def _isserlis(mean, cov, idx):
 def test_neuron_combinatorics_exact_by_enumeration():
     """Rademacher first layer (N = 2, discrete): enumerate all 4 hidden configurations, integrate the
     Gaussian read-out (means, row covariance, bias) by Isserlis, and compare with the neuron-level
-    polynomial at the exact single-neuron moments, for every entry of orders 1-4."""
+    polynomial at the exact single-neuron moments, for every entry of orders 1-4 and a spread of orders
+    5 and 6."""
     s, width = 0.8, 2
     xs = [0.5, -1.0]
     u = [[1.0, 0.4], [0.4, 2.0]]
     net = Network(1, [Dense(width, "tanh", weight=Rademacher(s)),
                       Dense(2, weight=Normal([0.6, -0.3], 0.5, row_cov=u), bias=Normal([0.2, 0.1], 0.3))])
-    est = NeuronLevelEstimator(net, torch.tensor([[v] for v in xs]), 4, neurons=100, seed=0)
+    est = NeuronLevelEstimator(net, torch.tensor([[v] for v in xs]), 6, neurons=100, seed=0)
     exact_m = torch.tensor([0.5 * (math.prod(math.tanh(s * xs[p]) for p in a)
                                    + math.prod(math.tanh(-s * xs[p]) for p in a)) for a in est.index.multisets],
                            dtype=torch.float64)
     _, law = est._readout(width)
     mu_w, var, U = [0.6, -0.3], 0.5, torch.tensor(u, dtype=torch.float64)
-    for order in (1, 2, 3, 4):
+    for order in (1, 2, 3, 4, 5, 6):
         entries = torch.combinations(torch.arange(4), order, with_replacement=True)
+        if order > 4:
+            entries = entries[::7]  # a spread of entries (the pattern count grows fast)
         got = est._moments_fn(entries, width, law)(exact_m)
         want = torch.zeros(len(entries), dtype=torch.float64)
         for signs in itertools.product([s, -s], repeat=width):
