@@ -168,7 +168,6 @@ def _exp_gp_limit(doc, report, *, full, device, progress) -> list[Check]:
         logs.append(math.log(abs(ex)))
         logn.append(math.log(w))
     slope4 = float(np.polyfit(logn, logs, 1)[0])
-    c6 = [float(lead6.subs(width_symbol, w)) for w in widths]
     exact6 = g6.connected(pts6, (0,) * 6)
     c6_exact = [float(exact6.subs(width_symbol, w)) for w in widths]
     slope6 = float(np.polyfit(logn[-3:], np.log(np.abs(c6_exact[-3:])), 1)[0])

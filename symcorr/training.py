@@ -40,10 +40,10 @@ import torch
 
 from .errors import SpecError
 from .groups import Group, parse_group
-from .montecarlo.accumulators import CorrelatorEstimate, MomentAccumulator, NPointAccumulator, entry_blocks
+from .montecarlo.accumulators import CorrelatorEstimate, NPointAccumulator
 from .montecarlo.ensemble import Ensemble, ProductSource
 from .montecarlo.estimators import select_entries
-from .montecarlo.invariance import InvarianceTestResult, group_elements, holm_adjust, two_sided_p
+from .montecarlo.invariance import InvarianceTestResult, PairedDifferences, group_elements, invariance_result
 from .spec import Network
 
 __all__ = [
@@ -397,44 +397,14 @@ class TrainedEnsemble:
         sel = select_entries(x.shape[0], d, orders, entries)
         gs_dev = gs.to(dtype=dtype, device=device)
         moved_x = [grp.act_on_inputs(g, x) for g in gs_dev] if on == "input" else None
-        diff = {(k, n): MomentAccumulator(len(e), device=device) for k in range(len(gs)) for n, e in sel.items()}
-        scale = {(k, n): torch.zeros(len(e), dtype=torch.float64, device=device)
-                 for k in range(len(gs)) for n, e in sel.items()}
+        paired = PairedDifferences(sel, len(gs), device=device)
         for part in self._chunks(step, chunk):
             src = ProductSource(net.forward(part, x))
             for k, g in enumerate(gs_dev):
-                src_g = ProductSource(net.forward(part, moved_x[k])) if on == "input" else src.act_on_outputs(grp, g)
-                for n, e in sel.items():
-                    means, m2s = [], []
-                    for sl in entry_blocks(len(e), src.size, 2 * n):
-                        a, b = src.products(e[sl]), src_g.products(e[sl])
-                        part_acc = MomentAccumulator(a.shape[1], device=device).update(a - b)
-                        means.append(part_acc.mean_)
-                        m2s.append(part_acc.m2)
-                        scale[(k, n)][sl] += (a * a + b * b).sum(0)
-                    block = MomentAccumulator(len(e), device=device)
-                    block.count, block.mean_, block.m2 = src.size, torch.cat(means), torch.cat(m2s)
-                    diff[(k, n)].merge(block)
-        unit = torch.finfo(dtype).eps / 2
-        rows = {"element": [], "order": [], "entry": [], "difference": [], "se": []}
-        for (k, n), acc in diff.items():
-            var = acc.m2 / max(acc.count - 1, 1)
-            floor = 32 * n * unit * torch.sqrt(scale[(k, n)] / acc.count).max()
-            rows["element"].append(torch.full((len(var),), k))
-            rows["order"].append(torch.full((len(var),), n))
-            rows["entry"].extend(sel[n].tolist())
-            rows["difference"].append(acc.mean_.cpu())
-            rows["se"].append(torch.sqrt(var / acc.count + floor * floor).cpu())
-        difference, se = torch.cat(rows["difference"]), torch.cat(rows["se"])
-        z = torch.where(se > 0, difference / torch.where(se > 0, se, torch.ones_like(se)),
-                        torch.where(difference == 0, torch.zeros_like(se), torch.full_like(se, math.inf)))
-        p = two_sided_p(z)
-        return InvarianceTestResult(
-            group=repr(grp), on=on, alpha=float(alpha), networks=self.members,
-            estimator=f"direct, trained ({self.optimizer}, step {step})", elements=gs.cpu(),
-            points=x.detach().cpu().to(torch.float64), outputs=d, element=torch.cat(rows["element"]),
-            order=torch.cat(rows["order"]), entry=rows["entry"], difference=difference, se=se, z=z, p=p,
-            p_holm=holm_adjust(p), orders=sorted(sel))
+                moved = ProductSource(net.forward(part, moved_x[k])) if on == "input" else src.act_on_outputs(grp, g)
+                paired.update(k, src, moved)
+        return invariance_result(grp, on, alpha, self.members, f"direct, trained ({self.optimizer}, step {step})",
+                                 gs, x, d, sel, paired.differences(dtype))
 
     def markdown(self) -> str:
         lines = [f"Ensemble of {self.members} networks trained by {self.optimizer} (lr {self.lr}, "

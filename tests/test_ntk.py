@@ -19,14 +19,6 @@ from symcorr.ntk import (NTKExpectation, empirical_ntk, gaussian_pair_expectatio
 from symcorr.activations import get_activation
 from symcorr.spec import Dense, Network, size_symbol
 
-@pytest.fixture(autouse=True, scope="module")
-def _single_thread():
-    """These tensors are tiny: intra-op threads only add barrier waits, which on a shared, loaded 2-core
-    machine cost 10-20x (measured: 5 s single-threaded vs 106 s with the default threads).  Restored after."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
 
 
 X2 = torch.tensor([[0.3, -0.5], [1.0, 0.2], [-0.4, 0.8]], dtype=torch.float64)

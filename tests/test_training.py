@@ -20,14 +20,6 @@ from symcorr.rng import make_generator
 from symcorr.training import (check_equivariance, isotropy_ratio, optimizer_map, orbit_dataset,
                               parameter_action, train_ensemble)
 
-@pytest.fixture(autouse=True, scope="module")
-def _single_thread():
-    """These tensors are tiny: intra-op threads only add barrier waits, which on a shared, loaded 2-core
-    machine cost 10-20x (measured: 5 s single-threaded vs 106 s with the default threads).  Restored after."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
 
 
 GEN = make_generator(0)

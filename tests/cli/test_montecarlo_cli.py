@@ -3,18 +3,10 @@ status 1 when an empirical verdict disagrees with a claim, 2 on spec errors."""
 
 import textwrap
 
-import pytest
-import torch
 
 from symcorr.cli import main
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _single_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
 
 
 SPEC = """

@@ -1,7 +1,7 @@
 """The vectorised Fashion-MNIST sweep engine, on small synthetic data (the real files are not used)."""
 
 import math
-from dataclasses import replace
+
 
 import numpy as np
 import pytest

@@ -13,12 +13,6 @@ from symcorr.montecarlo import (ConnectedAccumulator, CorrelatorEstimate, Moment
 from symcorr.montecarlo.accumulators import set_partitions, slot_label
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _single_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
 
 
 def _data(m=1000, f=5, seed=0):

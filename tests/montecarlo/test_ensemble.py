@@ -12,12 +12,6 @@ from symcorr.montecarlo.ensemble import partial_matchings
 from symcorr.spec import Dense, Network, size_symbol
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _single_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
 
 
 X = torch.tensor([[0.4, -0.3], [1.0, 0.5]], dtype=torch.float64)

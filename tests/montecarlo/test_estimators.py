@@ -23,12 +23,6 @@ from symcorr.spec import Dense, Network, size_symbol
 TOL = 4.0  # standard errors
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _single_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
 
 
 def _within(value, se, exact, tol=TOL):

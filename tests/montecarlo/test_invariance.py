@@ -22,12 +22,6 @@ from symcorr.montecarlo import assert_invariant, holm_adjust, invariance_test, t
 from symcorr.spec import Dense, Network
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _single_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
 
 
 X3 = torch.tensor([[1.0, 0.0, 0.0], [0.3, -0.8, 0.5]], dtype=torch.float64)

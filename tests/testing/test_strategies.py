@@ -27,12 +27,6 @@ MC = settings(derandomize=True, deadline=None, suppress_health_check=[HealthChec
                                                                       HealthCheck.data_too_large])
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _single_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
 
 
 # ----------------------------------------------------------------------------------------------------
