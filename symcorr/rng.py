@@ -42,7 +42,8 @@ def default_device() -> torch.device:
 
 
 def resolve_device(device=None) -> torch.device:
-    """``None``/"auto" -> :func:`default_device`; "cuda" without a GPU -> a clear error."""
+    """``None`` -> CPU (the deterministic default of the spec layer); ``"auto"`` -> :func:`default_device`
+    (CUDA when present); ``"cuda"`` without a GPU -> a clear error."""
     if device is None or device == "auto":
         return torch.device("cpu") if device is None else default_device()
     dev = torch.device(device)
