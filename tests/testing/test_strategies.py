@@ -11,7 +11,7 @@ torch seed is drawn by Hypothesis and fed to a torch.Generator.
 
 import pytest
 import torch
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import assume, HealthCheck, given, settings, strategies as st
 
 from symcorr import zoo
 from symcorr.distributions import Normal
@@ -120,6 +120,11 @@ def test_output_rotation_verdicts_on_random_networks(net, seed, estimator):
 @given(single_hidden_layer_networks(), st.data(), seeds())
 def test_closed_form_two_and_four_point_functions_match_monte_carlo(net, data, seed):
     x = data.draw(inputs(int(net.input_dim), points=(2, 2), max_abs=1.2))
+    if net.layers[0].activation.name == "gauss":
+        # phi^4 = exp(4 z - 4 k0) is log-normal with log-variance 16 k0(x, x); beyond 16 k0 ~ 2 its
+        # sample standard error is dominated by unsampled tails and badly underestimates the true error
+        # (paper digest 3.1), so a z-score against it would test the tails, not the formula.
+        assume(16 * float(net.log_normaliser(0, x).max()) <= 2.0)
     d = int(net.output_dim)
     b = 1 if d > 1 else 0
     entries = {2: [[0, d]], 4: [[0, 0, d, d], [0, b, d, d + b]]}  # G2_00(x0,x1), G4_0000 and G4_0b0b
