@@ -41,6 +41,7 @@ import torch
 
 from ..distributions import Laplace, Law, Normal, Rademacher, Uniform
 from ..spec import Network
+from ..symbolic.rules import set_partitions  # noqa: F401 (re-exported)
 
 __all__ = ["Unsupported", "Value", "Neuron", "TwoLayerModel", "OneLayerModel", "set_partitions"]
 
@@ -104,17 +105,6 @@ class Value:
 # ----------------------------------------------------------------------------------------------------
 # small helpers
 # ----------------------------------------------------------------------------------------------------
-def set_partitions(items):
-    """All set partitions of the list ``items`` (lists of blocks)."""
-    items = list(items)
-    if not items:
-        yield []
-        return
-    first, rest = items[0], items[1:]
-    for part in set_partitions(rest):
-        yield [[first]] + part
-        for i in range(len(part)):
-            yield part[:i] + [[first] + part[i]] + part[i + 1:]
 
 
 def _is_zero_number(t) -> bool:

@@ -42,6 +42,7 @@ from typing import Callable, Iterable, Mapping, Sequence
 import torch
 
 from ..errors import SpecError
+from ..symbolic.rules import set_partitions
 
 __all__ = [
     "MomentAccumulator", "NPointAccumulator", "ConnectedAccumulator", "CorrelatorEstimate",
@@ -436,17 +437,6 @@ class NPointAccumulator:
         return {n: self.estimate(n) for n in self.orders}
 
 
-def set_partitions(items: Sequence):
-    """All set partitions of ``items`` (lists of blocks); Bell(n) of them."""
-    items = list(items)
-    if not items:
-        yield []
-        return
-    first, rest = items[0], items[1:]
-    for part in set_partitions(rest):
-        yield [[first]] + part
-        for i in range(len(part)):
-            yield part[:i] + [[first] + part[i]] + part[i + 1:]
 
 
 def cumulant_from_moments(moment: Callable[[tuple], torch.Tensor], positions: Sequence[int]) -> torch.Tensor:
