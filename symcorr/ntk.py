@@ -75,7 +75,7 @@ from .errors import SpecError
 from .groups import Group, parse_group
 from .montecarlo.accumulators import ELEMENT_BUDGET, MomentAccumulator, unique_entries
 from .montecarlo.ensemble import Ensemble
-from .montecarlo.invariance import group_elements, holm_adjust, two_sided_p
+from .montecarlo.invariance import HolmVerdict, group_elements, holm_adjust, two_sided_p
 from .spec import Network
 
 __all__ = [
@@ -358,7 +358,7 @@ def _products(stat: torch.Tensor, index: torch.Tensor) -> torch.Tensor:
 
 
 @dataclass
-class NTKInvarianceResult:
+class NTKInvarianceResult(HolmVerdict):
     r"""Outcome of :func:`ntk_invariance_test`; the NTK analogue of
     :class:`symcorr.montecarlo.InvarianceTestResult` (same statistic, same decision rule).
 
@@ -404,21 +404,6 @@ class NTKInvarianceResult:
     @property
     def rejected_tests(self) -> int:
         return int((self._flat(self.p_holm) <= self.alpha).sum())
-
-    @property
-    def rejected(self) -> bool:
-        return self.p_value <= self.alpha
-
-    @property
-    def invariant(self) -> bool:
-        return not self.rejected
-
-    @property
-    def verdict(self) -> str:
-        return "broken" if self.rejected else "invariant"
-
-    def __bool__(self):
-        return self.invariant
 
     def rows(self, top: int = 10) -> list[dict]:
         """The ``top`` tests by :math:`|z|`."""

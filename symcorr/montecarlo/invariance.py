@@ -75,8 +75,31 @@ def holm_adjust(p: torch.Tensor) -> torch.Tensor:
     return out
 
 
+class HolmVerdict:
+    """The decision rule shared by invariance-test results: invariance is rejected when the smallest
+    Holm-adjusted p-value (``p_value``) is at most ``alpha`` (family-wise level)."""
+
+    @property
+    def rejected(self) -> bool:
+        """Invariance rejected at level ``alpha`` (family-wise, Holm)."""
+        return self.p_value <= self.alpha
+
+    @property
+    def invariant(self) -> bool:
+        """Not rejected (the data are consistent with invariance)."""
+        return not self.rejected
+
+    @property
+    def verdict(self) -> str:
+        """``"broken"`` when rejected, ``"invariant"`` (consistent with invariance) otherwise."""
+        return "broken" if self.rejected else "invariant"
+
+    def __bool__(self):
+        return self.invariant
+
+
 @dataclass
-class InvarianceTestResult:
+class InvarianceTestResult(HolmVerdict):
     """Outcome of :func:`invariance_test` (see the module docstring for the statistics).
 
     Per test ``t`` (one group element, order and entry): ``element[t]``, ``order[t]``, ``entry[t]``
@@ -114,24 +137,6 @@ class InvarianceTestResult:
     def p_value(self) -> float:
         """The smallest Holm-adjusted p-value (the family-wise p-value of the test)."""
         return float(self.p_holm.min()) if self.tests else 1.0
-
-    @property
-    def rejected(self) -> bool:
-        """Invariance rejected at level ``alpha`` (family-wise, Holm)."""
-        return self.p_value <= self.alpha
-
-    @property
-    def invariant(self) -> bool:
-        """Not rejected (the data are consistent with invariance)."""
-        return not self.rejected
-
-    @property
-    def verdict(self) -> str:
-        """``"broken"`` when rejected, ``"invariant"`` (consistent with invariance) otherwise."""
-        return "broken" if self.rejected else "invariant"
-
-    def __bool__(self):
-        return self.invariant
 
     def summary(self) -> str:
         head = (f"{self.group} acting on the {self.on}s: {self.verdict} "
