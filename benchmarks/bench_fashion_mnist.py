@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import platform
 import time
 
 import numpy as np
@@ -29,18 +28,11 @@ from symcorr.experiments import fashion_mnist as fm
 from symcorr.experiments.fashion_mnist import (SweepConfig, TrainData, init_weights, reference_train,
                                                run_sweep, train_models)
 
+from _common import cpu_name
+
 FULL_GRID_MODEL_EPOCHS = (1260 + 420) * 20
 
 
-def _cpu_name() -> str:
-    try:
-        with open("/proc/cpuinfo") as fh:
-            for line in fh:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown CPU"
 
 
 def _fmt_minutes(seconds: float) -> str:
@@ -103,7 +95,7 @@ def main(argv=None) -> int:
     threads = args.threads or len(os.sched_getaffinity(0))
     torch.set_num_threads(threads)
 
-    print(f"CPU: {_cpu_name()}; {threads} torch thread(s); torch {torch.__version__}; "
+    print(f"CPU: {cpu_name()}; {threads} torch thread(s); torch {torch.__version__}; "
           f"oneDNN products: {bool(fm._onednn_op())}; fused Adam: {fm._fused_adam_available()}")
     t = time.perf_counter()
     data = TrainData.load(args.data_root)

@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import argparse
 import math
-import platform
 import time
 
 import torch
@@ -31,17 +30,9 @@ from symcorr.montecarlo import (Ensemble, NPointAccumulator, ProductSource, esti
                                 estimate_correlators)
 from symcorr.montecarlo.estimators import select_entries
 from symcorr.rng import child_seed, make_generator
+from _common import cpu_name
 
 
-def _cpu_name() -> str:
-    try:
-        with open("/proc/cpuinfo") as fh:
-            for line in fh:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown CPU"
 
 
 def _best(fn, repeat=3):
@@ -136,7 +127,7 @@ def main():
     parser.add_argument("--device", default="cpu")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
-    print(f"# symcorr.montecarlo benchmark: torch {torch.__version__}, {args.threads} thread(s), {_cpu_name()}, "
+    print(f"# symcorr.montecarlo benchmark: torch {torch.__version__}, {args.threads} thread(s), {cpu_name()}, "
           f"device {args.device}")
     summary = []
     for width in (10, 100):

@@ -67,7 +67,7 @@ def default_derivations() -> Path:
 # ----------------------------------------------------------------------------------------------------
 def _claims(doc: SpecDocument, report: Report, *, full: bool, device, progress: bool) -> list[Check]:
     from .cli.derive import derive_report
-    from .cli.montecarlo import _claim, _points, _settings
+    from .cli.montecarlo import claim_test, montecarlo_inputs, montecarlo_settings
     from .duality import prove_invariance
 
     checks = []
@@ -79,12 +79,12 @@ def _claims(doc: SpecDocument, report: Report, *, full: bool, device, progress: 
         return checks
     args = SimpleNamespace(networks=None, chunk=None, seed=None, orders=None, group_samples=None, alpha=None,
                            estimator=None, device=device, rows=8, no_progress=not progress)
-    mc = _settings(doc, args)
+    mc = montecarlo_settings(doc, args)
     if not full:  # the spec's [montecarlo] table is the full budget; the quick default uses a fifth of it
         mc["networks"] = max(5000, mc["networks"] // 5)
         mc["group_samples"] = min(mc["group_samples"], 4)
     net = doc.numeric_network()
-    x = _points(doc, net, mc)
+    x = montecarlo_inputs(doc, net, mc)
     rows = []
     for claim in doc.claims:
         label = f"{claim.group.subs(doc.values)!r} on {claim.on}s" + (" (NTK)" if claim.correlator == "ntk" else "")
@@ -93,7 +93,7 @@ def _claims(doc: SpecDocument, report: Report, *, full: bool, device, progress: 
         checks.append(Check(name, label, "symbolic", claim.expect, proof.expectation,
                             proof.expectation == claim.expect, proof.verdict))
         t0 = time.perf_counter()
-        verdict, markdown = _claim(claim, doc, net, x, mc, args)
+        verdict, markdown = claim_test(claim, doc, net, x, mc, args)
         seconds = time.perf_counter() - t0
         compared = claim.expect != "undecided" and claim.finite_width
         summary = markdown.splitlines()[0]

@@ -46,7 +46,8 @@ def register(sub) -> None:
     p.set_defaults(func=run)
 
 
-def _settings(doc, args) -> dict:
+def montecarlo_settings(doc, args) -> dict:
+    """The [montecarlo] settings of a spec with defaults and command-line overrides (``args``), validated."""
     mc = dict(DEFAULTS)
     mc.update({k: v for k, v in doc.montecarlo.items() if v is not None})
     for key in ("networks", "chunk", "seed", "orders", "group_samples", "alpha", "estimator", "device"):
@@ -70,7 +71,8 @@ def _settings(doc, args) -> dict:
     return mc
 
 
-def _points(doc, net, mc) -> torch.Tensor:
+def montecarlo_inputs(doc, net, mc) -> torch.Tensor:
+    """The spec's [montecarlo] inputs, or three seeded Gaussian points when it gives none."""
     if "inputs" in mc:
         return torch.tensor(mc["inputs"], dtype=torch.float64)
     d = int(net.input_dim)
@@ -126,7 +128,8 @@ def _correlators(doc, net, x, mc, args):
     yield from results.values()
 
 
-def _claim(claim, doc, net, x, mc, args):
+def claim_test(claim, doc, net, x, mc, args):
+    """Monte Carlo test of one claim (NTK claims via symcorr.ntk): ``(verdict, markdown report)``."""
     group = claim.group.subs(doc.values)  # e.g. SO(D) -> SO(3)
     if claim.correlator == "ntk":
         from ..ntk import ntk_invariance_test
@@ -154,9 +157,9 @@ def run(args) -> int:
             raise SpecError(f"--threads must be a positive integer, got {args.threads}")
         torch.set_num_threads(args.threads)
     doc = load_spec(args.spec)
-    mc = _settings(doc, args)
+    mc = montecarlo_settings(doc, args)
     net = doc.numeric_network()
-    x = _points(doc, net, mc)
+    x = montecarlo_inputs(doc, net, mc)
     if x.ndim != 2 or x.shape[1] != int(net.input_dim):
         raise SpecError(f"inputs must have {net.input_dim} coordinates each", "montecarlo.inputs")
     print(f"# Monte Carlo: {doc.title}" + (f"  ({doc.result})" if doc.result else ""))
@@ -177,7 +180,7 @@ def run(args) -> int:
     print()
     disagreements = 0
     for i, claim in enumerate(doc.claims):
-        verdict, report = _claim(claim, doc, net, x, mc, args)
+        verdict, report = claim_test(claim, doc, net, x, mc, args)
         if claim.expect == "undecided" or not claim.finite_width:
             status = "not compared (" + ("expectation undecided" if claim.expect == "undecided"
                                          else "claim concerns the infinite-width limit") + ")"
