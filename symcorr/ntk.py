@@ -72,10 +72,10 @@ import torch
 from .activations import Activation
 from .distributions import Normal, numeric_value
 from .errors import SpecError
-from .groups import Group, parse_group
+from .groups import Group
 from .montecarlo.accumulators import ELEMENT_BUDGET, MomentAccumulator, unique_entries
 from .montecarlo.ensemble import Ensemble
-from .montecarlo.invariance import HolmVerdict, group_elements, holm_adjust, two_sided_p
+from .montecarlo.invariance import HolmVerdict, group_elements, resolve_group, holm_adjust, two_sided_p
 from .spec import Network
 
 __all__ = [
@@ -443,12 +443,7 @@ class NTKInvarianceResult(HolmVerdict):
 
 
 def _resolve_group(group, network: Network, on: str) -> Group:
-    if on not in ("input", "output"):
-        raise SpecError(f"'on' must be 'input' or 'output', got {on!r}", "on")
-    dim = int(network.input_dim if on == "input" else network.output_dim)
-    grp = parse_group(group, dim=dim) if not isinstance(group, Group) else group
-    if grp.n != dim:
-        raise SpecError(f"{grp!r} acts on dimension {grp.n}, but the network's {on} dimension is {dim}", "group")
+    grp = resolve_group(group, network, on)
     if on == "output" and not grp.is_linear:
         raise SpecError("translations act on inputs only", "group")
     return grp

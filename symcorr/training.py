@@ -39,11 +39,11 @@ from typing import Callable, Mapping, Sequence
 import torch
 
 from .errors import SpecError
-from .groups import Group, parse_group
 from .montecarlo.accumulators import CorrelatorEstimate, NPointAccumulator
 from .montecarlo.ensemble import Ensemble, ProductSource
 from .montecarlo.estimators import select_entries
-from .montecarlo.invariance import InvarianceTestResult, PairedDifferences, group_elements, invariance_result
+from .montecarlo.invariance import (InvarianceTestResult, PairedDifferences, group_elements, invariance_result,
+                                   resolve_group)
 from .spec import Network
 
 __all__ = [
@@ -381,14 +381,8 @@ class TrainedEnsemble:
         """
         if not (isinstance(alpha, (int, float)) and 0 < alpha < 1):
             raise SpecError(f"alpha must be in (0, 1), got {alpha!r}", "alpha")
-        if on not in ("input", "output"):
-            raise SpecError(f"'on' must be 'input' or 'output', got {on!r}", "on")
         net = self.network
-        dim = int(net.input_dim if on == "input" else net.output_dim)
-        grp = parse_group(group, dim=dim) if not isinstance(group, Group) else group
-        if grp.n != dim:
-            raise SpecError(f"{grp!r} acts on dimension {grp.n}, but the network's {on} dimension is {dim}",
-                            "group")
+        grp = resolve_group(group, net, on)
         gs = group_elements(grp, group_samples, seed, elements)
         params = self._params(step)
         dtype, device = params["W0"].dtype, params["W0"].device

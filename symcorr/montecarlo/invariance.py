@@ -183,7 +183,9 @@ def group_elements(group: Group, samples: int, seed: int, elements=None) -> torc
     return group.sample(samples, make_generator(child_seed(seed, 1)))
 
 
-def _resolve_group(group, network: Network, on: str) -> Group:
+def resolve_group(group, network: Network, on: str) -> Group:
+    """``group`` (a Group or a name such as ``"SO"``) checked against the network's input or output
+    dimension; a clear SpecError otherwise."""
     if on not in ("input", "output"):
         raise SpecError(f"'on' must be 'input' or 'output', got {on!r}", "on")
     dim = int(network.input_dim if on == "input" else network.output_dim)
@@ -214,7 +216,7 @@ def invariance_test(network: Network, group, on: str, points, *, orders: Sequenc
         raise SpecError(f"expected a Network, got {type(network).__name__}")
     if not (isinstance(alpha, (int, float)) and 0 < alpha < 1):
         raise SpecError(f"alpha must be in (0, 1), got {alpha!r}", "alpha")
-    grp = _resolve_group(group, network, on)
+    grp = resolve_group(group, network, on)
     if estimator == "neuron":
         return _neuron_invariance_test(network, grp, on, points, orders=orders, neurons=networks, seed=seed,
                                        chunk=chunk, group_samples=group_samples, elements=elements, alpha=alpha,
