@@ -31,7 +31,7 @@ from .errors import SpecError
 
 __all__ = [
     "Group", "SpecialOrthogonal", "Orthogonal", "Translations", "Permutations", "SignedPermutations",
-    "Stabilizer", "GenericElement", "parse_group", "haar_orthogonal",
+    "Stabilizer", "GenericElement", "parse_group", "resolve_group", "haar_orthogonal",
 ]
 
 
@@ -608,6 +608,19 @@ def parse_group(text: str, dim=None, symbols: dict | None = None, fix=None) -> G
         group = _GROUP_NAMES[key](n)
     if fix is not None:
         group = Stabilizer(group, fix)
+    return group
+
+
+def resolve_group(group, dim, where: str = "group") -> Group:
+    """The one place where a group argument meets the space it acts on: ``group`` (a :class:`Group` or
+    a name such as ``"SO"`` / ``"SO(3)"``, parsed with dimension ``dim``) checked to act on ``dim``
+    (an int or a positive-integer symbol); a SpecError naming ``where`` otherwise."""
+    if isinstance(group, str):
+        return parse_group(group, dim=dim)
+    if not isinstance(group, Group):
+        raise SpecError(f"expected a group or a group name such as 'SO(3)', got {group!r}", where)
+    if sp.simplify(sp.sympify(group.n) - sp.sympify(dim)) != 0:
+        raise SpecError(f"{group!r} acts on dimension {group.n}, but the space has dimension {dim}", where)
     return group
 
 

@@ -72,10 +72,10 @@ import torch
 from .activations import Activation
 from .distributions import Normal, numeric_value
 from .errors import SpecError
-from .groups import Group
+from .groups import Group, resolve_group
 from .montecarlo.accumulators import ELEMENT_BUDGET, MomentAccumulator, unique_entries
 from .montecarlo.ensemble import Ensemble
-from .montecarlo.invariance import HolmVerdict, group_elements, resolve_group, holm_adjust, two_sided_p
+from .montecarlo.invariance import HolmVerdict, group_elements, holm_adjust, two_sided_p
 from .spec import Network
 
 __all__ = [
@@ -443,7 +443,7 @@ class NTKInvarianceResult(HolmVerdict):
 
 
 def _resolve_group(group, network: Network, on: str) -> Group:
-    grp = resolve_group(group, network, on)
+    grp = resolve_group(group, network.dimension(on))
     if on == "output" and not grp.is_linear:
         raise SpecError("translations act on inputs only", "group")
     return grp

@@ -35,6 +35,7 @@ from .activations import Activation, get_activation
 from .distributions import Law, Normal, as_expr, numeric_value
 from .errors import SpecError
 from .rng import make_generator
+from .verdicts import Side
 
 __all__ = ["Dense", "Network", "ParameterBlock", "size_symbol"]
 
@@ -214,6 +215,10 @@ class Network:
     @property
     def widths(self) -> list:
         return [layer.width for layer in self.layers]
+
+    def dimension(self, on) -> int | sp.Expr:
+        """The dimension of the side a group acts on: ``input_dim`` (``on="input"``) or ``output_dim``."""
+        return self.input_dim if Side.parse(on) is Side.INPUT else self.output_dim
 
     def fan_in(self, layer: int):
         return self.input_dim if layer == 0 else self.layers[layer - 1].width

@@ -39,11 +39,11 @@ from typing import Callable, Mapping, Sequence
 import torch
 
 from .errors import SpecError
+from .groups import resolve_group
 from .montecarlo.accumulators import CorrelatorEstimate, NPointAccumulator
 from .montecarlo.ensemble import Ensemble, ProductSource
 from .montecarlo.estimators import select_entries
-from .montecarlo.invariance import (InvarianceTestResult, PairedDifferences, group_elements, invariance_result,
-                                   resolve_group)
+from .montecarlo.invariance import InvarianceTestResult, PairedDifferences, group_elements, invariance_result
 from .spec import Network
 
 __all__ = [
@@ -382,7 +382,7 @@ class TrainedEnsemble:
         if not (isinstance(alpha, (int, float)) and 0 < alpha < 1):
             raise SpecError(f"alpha must be in (0, 1), got {alpha!r}", "alpha")
         net = self.network
-        grp = resolve_group(group, net, on)
+        grp = resolve_group(group, net.dimension(on))
         gs = group_elements(grp, group_samples, seed, elements)
         params = self._params(step)
         dtype, device = params["W0"].dtype, params["W0"].device

@@ -31,7 +31,7 @@ import sympy as sp
 from ..errors import SpecError
 from ..spec import Network
 from . import elements as el
-from .prover import prove_invariance, resolve_group
+from .prover import catalogue_group, prove_invariance
 from .witness import _act_input, _has_integral, _one_parameter_elements, concretize, zero_test
 
 __all__ = ["CrossCheck", "crosscheck"]
@@ -82,7 +82,7 @@ def crosscheck(network: Network, group, on: str = "input", n: int = 2, *, elemen
     with the verdict of ``proof`` (computed with :func:`prove_invariance` when not given)."""
     from ..symbolic import apply_relations, correlator
 
-    group = resolve_group(network, group, on)
+    group = catalogue_group(network, group, on)
     if element not in ("generic", "parametrized"):
         raise SpecError(f"element must be 'generic' or 'parametrized', got {element!r}", "element")
     if points not in ("symbolic", "random"):

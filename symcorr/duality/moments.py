@@ -39,11 +39,11 @@ import numpy as np
 import sympy as sp
 import torch
 
+from ..combinatorics import set_partitions
 from ..distributions import Laplace, Law, Normal, Rademacher, Uniform
 from ..spec import Network
-from ..symbolic.rules import set_partitions  # noqa: F401 (re-exported)
 
-__all__ = ["Unsupported", "Value", "Neuron", "TwoLayerModel", "OneLayerModel", "set_partitions"]
+__all__ = ["Unsupported", "Value", "Neuron", "TwoLayerModel", "OneLayerModel"]
 
 
 class Unsupported(Exception):

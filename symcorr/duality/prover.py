@@ -22,7 +22,7 @@ from __future__ import annotations
 import sympy as sp
 
 from ..errors import SpecError
-from ..groups import Group, parse_group
+from ..groups import Group, resolve_group
 from ..spec import Network
 from . import elements as el
 from .absorb import absorb
@@ -30,21 +30,15 @@ from .invariance import LawCheck, block_invariance, shear_invariance
 from .proof import InvarianceProof, ProofStep, Witness
 from .witness import find_witness, kernel_invariance
 
-__all__ = ["prove_invariance", "resolve_group"]
+__all__ = ["prove_invariance", "catalogue_group"]
 
 
-def resolve_group(network: Network, group, on: str) -> Group:
-    """A :class:`Group` acting on the ``on`` side of ``network`` (names are parsed with that dimension)."""
-    if on not in ("input", "output"):
-        raise SpecError(f"'on' must be 'input' or 'output', got {on!r}", "on")
-    dim = network.input_dim if on == "input" else network.output_dim
-    if isinstance(group, Group):
-        if sp.simplify(sp.sympify(group.n) - sp.sympify(dim)) != 0:
-            raise SpecError(f"{group!r} acts on dimension {group.n}, but the network's {on} dimension is {dim}",
-                            "group")
-        el.family(group)  # raises for groups outside the catalogue
-        return group
-    return parse_group(group, dim=dim)
+def catalogue_group(network: Network, group, on) -> Group:
+    """``group`` resolved on the ``on`` side of ``network`` (:func:`symcorr.groups.resolve_group`) and
+    checked to be a group the prover knows (raises SpecError for groups outside the catalogue)."""
+    group = resolve_group(group, network.dimension(on))
+    el.family(group)
+    return group
 
 
 def _tex(name: str) -> str:
@@ -112,7 +106,7 @@ def prove_invariance(network: Network, group, on: str = "input", correlator: str
         raise SpecError(f"expected a Network, got {type(network).__name__}")
     if correlator not in ("function", "ntk"):
         raise SpecError(f"'correlator' must be 'function' or 'ntk', got {correlator!r}", "correlator")
-    group = resolve_group(network, group, on)
+    group = catalogue_group(network, group, on)
     orders = tuple(sorted({int(k) for k in orders} | ({1, 2} if on == "output" else {2})))
     fam = el.family(group)
     if fam == "T" and on == "output":

@@ -13,7 +13,7 @@ Slots: an entry of order n is a tuple of slots ``s = point * d_out + output``.
 """
 
 from .accumulators import (ConnectedAccumulator, CorrelatorEstimate, MomentAccumulator, NPointAccumulator,
-                           cumulant_from_moments, delta_method, entries_from_indices, unique_entries)
+                           delta_method, entries_from_indices, unique_entries)
 from .ensemble import (Ensemble, EnsembleChunk, GaussianReadoutSource, ProductSource, ReadoutLaw,
                        readout_law)
 from .estimators import NeuronLevelEstimator, estimate_connected, estimate_correlators
@@ -23,7 +23,7 @@ from .invariance import (InvarianceTestResult, assert_invariant, group_elements,
 __all__ = [
     "ConnectedAccumulator", "CorrelatorEstimate", "Ensemble", "EnsembleChunk", "GaussianReadoutSource",
     "InvarianceTestResult", "MomentAccumulator", "NPointAccumulator", "NeuronLevelEstimator",
-    "ProductSource", "ReadoutLaw", "assert_invariant", "cumulant_from_moments", "delta_method",
+    "ProductSource", "ReadoutLaw", "assert_invariant", "delta_method",
     "entries_from_indices", "estimate_connected", "estimate_correlators", "group_elements", "holm_adjust",
     "invariance_test", "readout_law", "two_sided_p", "unique_entries",
 ]

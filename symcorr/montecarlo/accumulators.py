@@ -41,8 +41,8 @@ from typing import Callable, Iterable, Mapping, Sequence
 
 import torch
 
+from ..combinatorics import joint_cumulant
 from ..errors import SpecError
-from ..symbolic.rules import set_partitions
 
 __all__ = [
     "MomentAccumulator", "NPointAccumulator", "ConnectedAccumulator", "CorrelatorEstimate",
@@ -439,22 +439,6 @@ class NPointAccumulator:
 
 
 
-def cumulant_from_moments(moment: Callable[[tuple], torch.Tensor], positions: Sequence[int]) -> torch.Tensor:
-    r"""Joint cumulant :math:`\kappa(X_1..X_n) = \sum_\pi (|\pi|-1)!\,(-1)^{|\pi|-1}\prod_{B\in\pi}
-    E[\prod_{i\in B} X_i]` over set partitions :math:`\pi`; ``moment(block)`` returns the moment of a
-    tuple of positions."""
-    total = None
-    for part in set_partitions(list(positions)):
-        k = len(part)
-        term = ((-1) ** (k - 1)) * math.factorial(k - 1)
-        prod = None
-        for block in part:
-            m = moment(tuple(block))
-            prod = m if prod is None else prod * m
-        total = term * prod if total is None else total + term * prod
-    return total
-
-
 class ConnectedAccumulator:
     r"""Connected correlators (joint cumulants) of chosen entries, with delta-method standard errors.
 
@@ -503,7 +487,7 @@ class ConnectedAccumulator:
         for row in self.entries.tolist():
             def moment(block, row=row):
                 return means[self.features[tuple(sorted(row[i] for i in block))]]
-            out.append(cumulant_from_moments(moment, range(len(row))))
+            out.append(joint_cumulant(moment, range(len(row))))
         return torch.stack(out)
 
     def estimate(self) -> CorrelatorEstimate:

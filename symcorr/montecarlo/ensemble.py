@@ -44,6 +44,7 @@ from typing import Iterator
 
 import torch
 
+from ..combinatorics import partial_matchings
 from ..distributions import Normal, numeric_value
 from ..errors import SpecError
 from ..groups import Group
@@ -51,7 +52,7 @@ from ..rng import child_seed, make_generator, resolve_device
 from ..spec import Network
 
 __all__ = ["Ensemble", "EnsembleChunk", "ProductSource", "GaussianReadoutSource", "ReadoutLaw",
-           "readout_law", "partial_matchings", "ESTIMATORS"]
+           "readout_law", "ESTIMATORS"]
 
 #: the per-network estimators an ensemble offers
 ESTIMATORS = ("direct", "readout", "auto")
@@ -91,24 +92,6 @@ class ProductSource:
 
 
 @functools.lru_cache(maxsize=None)
-def partial_matchings(n: int, perfect_only: bool = False) -> tuple:
-    """All partial matchings of positions ``0..n-1`` as ``(pairs, singles)``; with ``perfect_only`` only
-    the :math:`(n-1)!!` perfect ones (none for odd ``n``)."""
-    def rec(items):
-        if not items:
-            return [((), ())]
-        first, rest = items[0], items[1:]
-        out = []
-        if not perfect_only:
-            for pairs, singles in rec(rest):
-                out.append((pairs, (first,) + singles))
-        for i, other in enumerate(rest):
-            for pairs, singles in rec(rest[:i] + rest[i + 1:]):
-                out.append((((first, other),) + pairs, singles))
-        return out
-    return tuple(rec(tuple(range(n))))
-
-
 class GaussianReadoutSource:
     r"""Conditional moments of a Gaussian read-out given the last hidden layer (see module docstring).
 

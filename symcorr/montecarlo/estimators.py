@@ -43,13 +43,14 @@ from typing import Callable, Sequence
 import sympy as sp
 import torch
 
+from ..combinatorics import joint_cumulant, partial_matchings
 from ..distributions import Normal
 from ..errors import SpecError
 from ..rng import child_seed, make_generator, resolve_device
 from ..spec import Dense, Network
 from .accumulators import (ConnectedAccumulator, CorrelatorEstimate, MomentAccumulator, NPointAccumulator,
-                           as_entries, cumulant_from_moments, delta_method, unique_entries)
-from .ensemble import Ensemble, partial_matchings, readout_law
+                           as_entries, delta_method, unique_entries)
+from .ensemble import Ensemble, readout_law
 
 __all__ = ["estimate_correlators", "estimate_connected", "NeuronLevelEstimator", "output_slots",
            "select_entries"]
@@ -478,7 +479,7 @@ class NeuronLevelEstimator:
                       for r in range(1, n + 1) for b in itertools.combinations(range(n), r)}
 
             def fn(m):
-                return cumulant_from_moments(lambda block: blocks[tuple(block)](m), range(n))
+                return joint_cumulant(lambda block: blocks[tuple(block)](m), range(n))
         else:
             fn = self._moments_fn(entries, width, law)
         value, se = delta_method(fn, self.acc.mean, self.acc.mean_covariance())

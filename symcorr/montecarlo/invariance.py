@@ -44,7 +44,7 @@ from typing import Callable, Sequence
 import torch
 
 from ..errors import SpecError
-from ..groups import Group, parse_group
+from ..groups import Group, resolve_group
 from ..rng import child_seed, make_generator
 from ..spec import Network
 from .accumulators import MomentAccumulator, entry_blocks, slot_label
@@ -183,20 +183,6 @@ def group_elements(group: Group, samples: int, seed: int, elements=None) -> torc
     return group.sample(samples, make_generator(child_seed(seed, 1)))
 
 
-def resolve_group(group, network: Network, on: str) -> Group:
-    """``group`` (a Group or a name such as ``"SO"``) checked against the network's input or output
-    dimension; a clear SpecError otherwise."""
-    if on not in ("input", "output"):
-        raise SpecError(f"'on' must be 'input' or 'output', got {on!r}", "on")
-    dim = int(network.input_dim if on == "input" else network.output_dim)
-    g = parse_group(group, dim=dim) if isinstance(group, str) else group
-    if not isinstance(g, Group):
-        raise SpecError(f"expected a group or a group name, got {group!r}", "group")
-    if g.n != dim:
-        raise SpecError(f"{g!r} acts on dimension {g.n}, but the network's {on} dimension is {dim}", "group")
-    return g
-
-
 def invariance_test(network: Network, group, on: str, points, *, orders: Sequence[int] = (2, 4),
                     networks: int = 20000, seed: int = 0, chunk: int | None = None, group_samples: int = 4,
                     elements=None, alpha: float = 0.01, estimator: str = "auto", entries=None,
@@ -216,7 +202,7 @@ def invariance_test(network: Network, group, on: str, points, *, orders: Sequenc
         raise SpecError(f"expected a Network, got {type(network).__name__}")
     if not (isinstance(alpha, (int, float)) and 0 < alpha < 1):
         raise SpecError(f"alpha must be in (0, 1), got {alpha!r}", "alpha")
-    grp = resolve_group(group, network, on)
+    grp = resolve_group(group, network.dimension(on))
     if estimator == "neuron":
         return _neuron_invariance_test(network, grp, on, points, orders=orders, neurons=networks, seed=seed,
                                        chunk=chunk, group_samples=group_samples, elements=elements, alpha=alpha,

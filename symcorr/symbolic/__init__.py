@@ -19,7 +19,8 @@ from .correlator import Correlator, CorrelatorForm, Terms, correlator
 from .inputs import InnerProduct, apply_relations, inner
 from .integral import GaussianExpectation, ParameterIntegral
 from .kernels import KNOWN_KERNELS, FirstLayer, Kernel, kernel, moment_table, neuron_moment
-from .rules import VectorLaw, perfect_matchings, set_partitions, wick_sum
+from ..combinatorics import perfect_matchings, set_partitions
+from .rules import VectorLaw, wick_sum
 
 __all__ = [
     "Correlator", "CorrelatorForm", "FirstLayer", "GaussianExpectation", "InnerProduct", "KNOWN_KERNELS",

@@ -44,7 +44,8 @@ from ..errors import SpecError
 from .inputs import as_points
 from .integral import GaussianExpectation, ParameterIntegral
 from .kernels import FirstLayer, neuron_moment
-from .rules import VectorLaw, cumulant_from_moments_coefficients, set_partitions, wick_sum
+from ..combinatorics import moment_cumulant_coefficient, set_partitions
+from .rules import VectorLaw, wick_sum
 
 __all__ = ["Correlator", "CorrelatorForm", "Terms", "correlator"]
 
@@ -314,7 +315,7 @@ class _Builder:
                 prod = t if prod is None else prod.mul(t)
             if prod is None:
                 continue
-            total.iadd(prod, cumulant_from_moments_coefficients(len(part)))
+            total.iadd(prod, moment_cumulant_coefficient(len(part)))
         return total
 
 

@@ -51,7 +51,8 @@ from ..distributions import Law, Normal
 from ..errors import SpecError
 from .inputs import as_points, inner, is_explicit, linear_combination, sum_entries
 from .integral import GaussianExpectation, ParameterIntegral
-from .rules import characteristic_polar, set_partitions
+from ..combinatorics import set_partitions
+from .rules import characteristic_polar
 
 __all__ = ["FirstLayer", "neuron_moment", "moment_table", "KNOWN_KERNELS", "Kernel", "kernel"]
 

@@ -28,45 +28,10 @@ from typing import Callable, Iterator, Sequence
 
 import sympy as sp
 
+from ..combinatorics import perfect_matchings, set_partitions
 from ..distributions import Laplace, Law, Normal, Rademacher, Uniform, UniformCircle
 
-__all__ = ["set_partitions", "perfect_matchings", "moment_monomials", "wick_sum", "VectorLaw",
-           "characteristic_polar", "cumulant_from_moments_coefficients"]
-
-
-# ----------------------------------------------------------------------------------------------------
-# combinatorics
-# ----------------------------------------------------------------------------------------------------
-def set_partitions(items: Sequence, allowed: Callable[[int], bool] | None = None) -> Iterator[list[tuple]]:
-    """All set partitions of ``items`` (list of tuples, blocks in order of their first element).
-
-    ``allowed(size)`` prunes blocks of sizes that cannot contribute (e.g. odd sizes for a zero-mean
-    Gaussian), so the enumeration only visits surviving partitions.
-    """
-    items = list(items)
-    if not items:
-        yield []
-        return
-    first, rest = items[0], items[1:]
-    n = len(rest)
-    for k in range(n + 1):
-        if allowed is not None and not allowed(k + 1):
-            continue
-        for combo in _combinations(rest, k):
-            chosen = set(combo)
-            remaining = [x for x in rest if x not in chosen]
-            for tail in set_partitions(remaining, allowed):
-                yield [(first, *combo)] + tail
-
-
-def _combinations(seq, k):
-    from itertools import combinations
-    return combinations(seq, k)
-
-
-def perfect_matchings(items: Sequence) -> Iterator[list[tuple]]:
-    """All perfect matchings (partitions into pairs) of ``items``; none for an odd count."""
-    return set_partitions(items, allowed=lambda s: s == 2)
+__all__ = ["moment_monomials", "wick_sum", "VectorLaw", "characteristic_polar"]
 
 
 def moment_monomials(slots: Sequence, cumulant: Callable[[tuple], sp.Expr],
@@ -103,12 +68,6 @@ def wick_sum(kernel: Callable, points: Sequence, indices: Sequence | None = None
             term = term * sp.KroneckerDelta(idx[i], idx[j]) * kernel(points[i], points[j])
         total.append(term)
     return sp.Add(*total)
-
-
-def cumulant_from_moments_coefficients(n_blocks: int) -> int:
-    r"""Coefficient :math:`(-1)^{k-1}(k-1)!` of a k-block product in the moment-cumulant inversion."""
-    from math import factorial
-    return (-1) ** (n_blocks - 1) * factorial(n_blocks - 1)
 
 
 # ----------------------------------------------------------------------------------------------------

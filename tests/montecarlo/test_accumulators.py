@@ -8,9 +8,9 @@ import torch
 
 from symcorr.errors import SpecError
 from symcorr.montecarlo import (ConnectedAccumulator, CorrelatorEstimate, MomentAccumulator, NPointAccumulator,
-                                ProductSource, cumulant_from_moments, delta_method, entries_from_indices,
+                                ProductSource, delta_method, entries_from_indices,
                                 unique_entries)
-from symcorr.montecarlo.accumulators import set_partitions, slot_label
+from symcorr.montecarlo.accumulators import slot_label
 
 
 
@@ -113,26 +113,6 @@ def test_partial_entries_and_merge():
         est.tensor()
     with pytest.raises(SpecError, match="was not estimated"):
         est.get((0, 1, 1, 1))
-
-
-def test_set_partitions_are_bell_numbers():
-    assert [sum(1 for _ in set_partitions(range(n))) for n in range(7)] == [1, 1, 2, 5, 15, 52, 203]
-
-
-def test_cumulant_formula():
-    m = {(0,): 0.5, (1,): -0.2, (0, 1): 1.3}
-    assert float(cumulant_from_moments(lambda b: torch.tensor(m[b]), (0, 1))) == pytest.approx(1.3 + 0.1)
-    # zero means: kappa_4 = m_1234 - m_12 m_34 - m_13 m_24 - m_14 m_23
-    pair = {(0, 1): 2.0, (2, 3): 3.0, (0, 2): 0.5, (1, 3): 0.7, (0, 3): 1.1, (1, 2): 0.3}
-
-    def moment(block):
-        if len(block) == 1 or len(block) == 3:
-            return torch.tensor(0.0)
-        if len(block) == 4:
-            return torch.tensor(10.0)
-        return torch.tensor(pair[block])
-    want = 10.0 - 2.0 * 3.0 - 0.5 * 0.7 - 1.1 * 0.3
-    assert float(cumulant_from_moments(moment, range(4))) == pytest.approx(want)
 
 
 def test_connected_four_point_of_gaussian_is_zero_and_of_product_is_not():

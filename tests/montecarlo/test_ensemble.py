@@ -8,19 +8,12 @@ from symcorr.distributions import Laplace, Normal
 from symcorr.errors import SpecError
 from symcorr.groups import SpecialOrthogonal, Translations
 from symcorr.montecarlo import Ensemble, ProductSource, estimate_correlators, readout_law, unique_entries
-from symcorr.montecarlo.ensemble import partial_matchings
 from symcorr.spec import Dense, Network, size_symbol
 
 
 
 
 X = torch.tensor([[0.4, -0.3], [1.0, 0.5]], dtype=torch.float64)
-
-
-def test_partial_matchings_counts():
-    # telephone numbers and double factorials
-    assert [len(partial_matchings(n)) for n in range(1, 7)] == [1, 2, 4, 10, 26, 76]
-    assert [len(partial_matchings(n, True)) for n in range(1, 7)] == [0, 1, 0, 3, 0, 15]
 
 
 def test_results_do_not_depend_on_chunk_size():

@@ -17,7 +17,7 @@ from symcorr import zoo
 from symcorr.distributions import Laplace, Normal, Rademacher
 from symcorr.errors import SpecError
 from symcorr.montecarlo import NeuronLevelEstimator, estimate_connected, estimate_correlators
-from symcorr.montecarlo.ensemble import partial_matchings
+from symcorr.combinatorics import partial_matchings
 from symcorr.spec import Dense, Network, size_symbol
 
 TOL = 4.0  # standard errors

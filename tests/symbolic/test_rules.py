@@ -8,27 +8,10 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from symcorr import Laplace, Normal, Rademacher, Uniform, size_symbol
-from symcorr.symbolic import VectorLaw, perfect_matchings, set_partitions, wick_sum
+from symcorr.symbolic import VectorLaw, wick_sum
 from symcorr.symbolic.correlator import laurent_coefficients
 from symcorr.symbolic.rules import characteristic_polar
 
-BELL = [1, 1, 2, 5, 15, 52, 203, 877]
-
-
-@given(st.integers(min_value=0, max_value=7))
-def test_set_partitions_count_bell_numbers_and_cover_every_item(n):
-    parts = list(set_partitions(range(n)))
-    assert len(parts) == BELL[n]
-    assert len({tuple(map(tuple, p)) for p in parts}) == len(parts)
-    for p in parts:
-        assert sorted(i for block in p for i in block) == list(range(n))
-
-
-@given(st.integers(min_value=0, max_value=8))
-def test_perfect_matchings_count(n):
-    count = len(list(perfect_matchings(range(n))))
-    want = 0 if n % 2 else math.prod(range(n - 1, 0, -2))
-    assert count == want
 
 
 @given(st.sampled_from([Normal(sp.Rational(1, 3), 2), Laplace(sp.Rational(-1, 2), sp.Rational(1, 3)),
