@@ -2,7 +2,7 @@ r"""``symcorr reproduce``: every result of the paper from the spec files in ``de
 
 For each spec file:
 
-1. the symbolic frame (:func:`symcorr.cli.derive.derive_report`): the network, its correlators and the
+1. the symbolic frame (:func:`symcorr.claims.derive_report`): the network, its correlators and the
    symmetry-via-duality proof of every claim, whose verdict is compared with the claim's ``expect``;
 2. the numeric frame (:mod:`symcorr.montecarlo`, :mod:`symcorr.ntk`): the calibrated invariance test of
    every claim (paired z-scores, Holm correction, level ``alpha``), compared with ``expect`` too;
@@ -22,20 +22,19 @@ import dataclasses
 import math
 import time
 from pathlib import Path
-from types import SimpleNamespace
 from typing import Callable
 
 import numpy as np
 import torch
 
+from .claims import (Agreement, claim_label, claim_test, compare, derive_report, montecarlo_inputs,
+                     montecarlo_settings, prove_claim)
 from .errors import SpecError
+from .progress import ProgressBar
 from .report import Report
 from .specfile import SpecDocument, load_spec
 
 __all__ = ["Check", "reproduce", "default_derivations", "EXPERIMENTS"]
-
-_PROOF_FOR = {"invariant": "proven", "broken": "refuted", "undecided": "undecided"}
-
 
 @dataclasses.dataclass
 class Check:
@@ -66,42 +65,36 @@ def default_derivations() -> Path:
 # claims: proof and Monte Carlo
 # ----------------------------------------------------------------------------------------------------
 def _claims(doc: SpecDocument, report: Report, *, full: bool, device, progress: bool) -> list[Check]:
-    from .cli.derive import derive_report
-    from .cli.montecarlo import claim_test, montecarlo_inputs, montecarlo_settings
-    from .duality import prove_invariance
-
     checks = []
     name = doc.path.stem if doc.path else doc.title
-    text = derive_report(doc.path) if doc.path else ""
+    text = derive_report(doc)
     # demote the headings of the derive report below this spec's section
     report.text("\n".join(("##" + line) if line.startswith("#") else line for line in text.splitlines()[1:]))
     if not doc.claims:
         return checks
-    args = SimpleNamespace(networks=None, chunk=None, seed=None, orders=None, group_samples=None, alpha=None,
-                           estimator=None, device=device, rows=8, no_progress=not progress)
-    mc = montecarlo_settings(doc, args)
+    mc = montecarlo_settings(doc, {"device": device})
     if not full:  # the spec's [montecarlo] table is the full budget; the quick default uses a fifth of it
-        mc["networks"] = max(5000, mc["networks"] // 5)
-        mc["group_samples"] = min(mc["group_samples"], 4)
+        mc = mc.scaled(0.2, minimum=5000, max_group_samples=4)
     net = doc.numeric_network()
-    x = montecarlo_inputs(doc, net, mc)
+    x = montecarlo_inputs(net, mc)
     rows = []
     for claim in doc.claims:
-        label = f"{claim.group.subs(doc.values)!r} on {claim.on}s" + (" (NTK)" if claim.correlator == "ntk" else "")
-        proof = prove_invariance(doc.network, claim.group, claim.on, claim.correlator,
-                                 finite_width=claim.finite_width, values=doc.values, orders=claim.orders)
+        label = claim_label(claim, doc)
+        proof = prove_claim(doc, claim)
+        agreement, _ = compare(claim, proof.expectation, statistical=False)
         checks.append(Check(name, label, "symbolic", claim.expect, proof.expectation,
-                            proof.expectation == claim.expect, proof.verdict))
+                            agreement is Agreement.AGREES, proof.verdict))
         t0 = time.perf_counter()
-        verdict, markdown = claim_test(claim, doc, net, x, mc, args)
+        with ProgressBar(mc.networks, label, disable=not progress) as bar:
+            outcome = claim_test(claim, doc, net, x, mc, progress=bar, rows=8)
         seconds = time.perf_counter() - t0
-        compared = claim.expect != "undecided" and claim.finite_width
-        summary = markdown.splitlines()[0]
-        checks.append(Check(name, label, "Monte Carlo", claim.expect if compared else "(not compared)", verdict,
-                            (verdict == claim.expect) if compared else True, summary))
-        rows.append([label, claim.expect, proof.verdict, verdict, f"{seconds:.1f} s", summary])
+        agreement, _ = compare(claim, outcome.verdict, statistical=True)
+        compared = agreement is not Agreement.NOT_COMPARED
+        checks.append(Check(name, label, "Monte Carlo", claim.expect if compared else "(not compared)",
+                            outcome.verdict, agreement is not Agreement.DISAGREES, outcome.summary))
+        rows.append([label, claim.expect, proof.verdict, outcome.verdict, f"{seconds:.1f} s", outcome.summary])
     report.section("Monte Carlo check of the claims", 3)
-    report.text(f"{mc['networks']} networks per claim, seed {mc['seed']}, alpha = {mc['alpha']} (Holm), "
+    report.text(f"{mc.networks} networks per claim, seed {mc.seed}, alpha = {mc.alpha} (Holm), "
                 f"inputs {x.tolist()}.")
     report.table(["claim", "expected", "proof", "Monte Carlo", "time", "test"], rows)
     return checks

@@ -12,14 +12,8 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+from ..claims import derive_report
 from ..errors import SpecError
-from ..specfile import load_spec
-
-_TEX_HEAD = r"""\documentclass{article}
-\usepackage{amsmath,amssymb}
-\usepackage[margin=2cm]{geometry}
-\begin{document}
-"""
 
 
 def register(sub) -> None:
@@ -41,60 +35,6 @@ def _orders(text: str) -> list[int]:
     if not orders or any(k < 1 or k > 8 for k in orders):
         raise SpecError(f"--orders must be integers in 1..8, got {text!r}")
     return orders
-
-
-def _correlators(network, orders, fmt: str) -> list[str]:
-    try:
-        from ..symbolic import correlator
-    except ImportError:  # pragma: no cover - the symbolic module ships with symcorr
-        return ["(symbolic correlators unavailable: symcorr.symbolic is not installed)"]
-    out = []
-    for n in orders:
-        try:
-            G = correlator(network, n)
-            out.append(G.latex() if fmt == "tex" else G.markdown())
-        except SpecError as err:
-            out.append(f"(the {n}-point function is not available: {err})")
-    return out
-
-
-def derive_report(path, fmt: str = "md", orders=(2, 4)) -> str:
-    """The report for one spec file as a string (Markdown or a LaTeX document)."""
-    from ..duality import prove_invariance
-
-    doc = load_spec(path)
-    proofs = [prove_invariance(doc.network, c.group, c.on, c.correlator, finite_width=c.finite_width,
-                               values=doc.values, orders=c.orders) for c in doc.claims]
-    if fmt == "tex":
-        from ..duality.proof import _tex_text
-
-        parts = [_TEX_HEAD, rf"\section*{{{_tex_text(doc.title)}}}"]
-        if doc.description:
-            parts.append(_tex_text(doc.description.strip()))
-        parts += [r"\subsection*{Network}", rf"\[ {doc.network.latex()} \]",
-                  r"\begin{itemize}"]
-        parts += [rf"\item ${b.name[0]}^{{{b.name[1:]}}} \sim {b.law.latex()}$, shape "
-                  + " $\\times$ ".join(f"${s}$" for s in b.shape) for b in doc.network.blocks.values()]
-        parts += [r"\end{itemize}", r"\subsection*{Correlators}"]
-        for text in _correlators(doc.network, orders, "tex"):
-            parts.append(rf"\[ {text} \]" if not text.startswith("(") else _tex_text(text))
-        parts.append(r"\subsection*{Claims}")
-        for claim, proof in zip(doc.claims, proofs):
-            parts.append(proof.latex())
-            parts.append(rf"Expected: \textbf{{{claim.expect}}}; obtained: \textbf{{{proof.expectation}}}.")
-        parts.append(r"\end{document}")
-        return "\n\n".join(parts) + "\n"
-    parts = [f"# {doc.title}" + (f" ({doc.result})" if doc.result else "")]
-    if doc.description:
-        parts.append(doc.description.strip())
-    parts += ["## Network", doc.network.markdown(), "## Correlators"]
-    parts += _correlators(doc.network, orders, "md")
-    parts.append("## Claims")
-    for claim, proof in zip(doc.claims, proofs):
-        note = f" — {claim.note}" if claim.note else ""
-        parts.append(proof.markdown(heading="###") +
-                     f"\nExpected: **{claim.expect}**; obtained: **{proof.expectation}**{note}.")
-    return "\n\n".join(parts) + "\n"
 
 
 def run(args) -> int:

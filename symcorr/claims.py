@@ -1,0 +1,290 @@
+r"""Claims of spec files, checked in both frames: the one place the CLI and ``reproduce`` call.
+
+A spec file's ``[[claims]]`` say that a group acting on the inputs or outputs is (``invariant``) or is not
+(``broken``) a symmetry of the network density or of its NTK, or that the question is ``undecided``.
+This module holds, once:
+
+* :class:`MonteCarloSettings` -- the ``[montecarlo]`` table with defaults and overrides, validated;
+* :func:`montecarlo_inputs` -- the points the numeric frame evaluates at;
+* :func:`prove_claim` -- the symmetry-via-duality proof of a claim (:func:`symcorr.duality.prove_invariance`);
+* :func:`claim_test` -- the calibrated Monte Carlo test of a claim (:func:`symcorr.montecarlo.invariance_test`
+  or :func:`symcorr.ntk.ntk_invariance_test`), with its verdict and Markdown report;
+* :func:`compare` -- the one rule that says whether an obtained verdict agrees with a claim's ``expect``
+  (statistical verdicts are not compared for ``undecided`` claims or claims about the infinite-width limit,
+  which a finite ensemble cannot test);
+* :func:`correlator_estimates` -- the Monte Carlo n-point functions of a spec;
+* :func:`derive_report` -- the symbolic report of a spec (network, correlators, proofs) in Markdown or LaTeX.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from enum import StrEnum
+from pathlib import Path
+from typing import Callable, Iterator, Mapping, Sequence
+
+import torch
+
+from .duality import InvarianceProof, prove_invariance
+from .duality.proof import _tex_text
+from .errors import SpecError
+from .montecarlo import CorrelatorEstimate, NeuronLevelEstimator, estimate_correlators, invariance_test
+from .ntk import ntk_invariance_test
+from .rng import child_seed, make_generator
+from .spec import Network
+from .specfile import Claim, SpecDocument, load_spec
+from .symbolic import correlator
+from .verdicts import CorrelatorKind, Expectation, ProofVerdict
+
+__all__ = ["MonteCarloSettings", "montecarlo_settings", "montecarlo_inputs", "prove_claim", "ClaimTest",
+           "claim_test", "Agreement", "compare", "correlator_estimates", "derive_report", "claim_label"]
+
+#: estimators of :func:`symcorr.montecarlo.estimate_correlators` (``neuron``: single-hidden-layer nets)
+ESTIMATORS = ("auto", "direct", "readout", "neuron")
+_DTYPES = {"float64": torch.float64, "float32": torch.float32}
+#: NTK tests use at most this many networks (order-2 NTK statistics are costly)
+NTK_NETWORKS_LIMIT = 20000
+
+Progress = Callable[[int], None] | None
+
+
+@dataclass(frozen=True)
+class MonteCarloSettings:
+    """The numeric frame's budget for one spec: ``networks`` per test, ``chunk`` (networks per batch, the
+    memory bound; ``None``: automatic), ``seed``, correlator ``orders``, ``group_samples`` (Haar-sampled
+    elements per claim), family-wise level ``alpha`` (Holm), ``estimator``, ``dtype``, ``device``,
+    optional ``inputs`` (points), ``outputs`` (output components) and ``widths`` (neuron estimator)."""
+
+    networks: int = 20000
+    seed: int = 0
+    orders: tuple = (2, 4)
+    group_samples: int = 4
+    alpha: float = 0.01
+    estimator: str = "auto"
+    dtype: str = "float64"
+    device: str | None = "auto"
+    chunk: int | None = None
+    inputs: tuple | None = None
+    outputs: tuple | None = None
+    widths: tuple | None = None
+
+    def __post_init__(self):
+        for key in ("networks", "group_samples"):
+            value = getattr(self, key)
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise SpecError(f"{key} must be a positive integer, got {value!r}", key)
+        if self.chunk is not None and (isinstance(self.chunk, bool) or not isinstance(self.chunk, int)
+                                       or self.chunk < 1):
+            raise SpecError(f"chunk must be a positive integer, got {self.chunk!r}", "chunk")
+        if isinstance(self.seed, bool) or not isinstance(self.seed, int) or self.seed < 0:
+            raise SpecError(f"seed must be a non-negative integer, got {self.seed!r}", "seed")
+        if isinstance(self.alpha, bool) or not isinstance(self.alpha, (int, float)) or not 0 < self.alpha < 1:
+            raise SpecError(f"alpha must be in (0, 1), got {self.alpha!r}", "alpha")
+        if self.estimator not in ESTIMATORS:
+            raise SpecError(f"unknown estimator {self.estimator!r}; use {', '.join(ESTIMATORS)}",
+                            "montecarlo.estimator")
+        if self.dtype not in _DTYPES:
+            raise SpecError(f"dtype must be float64 or float32, got {self.dtype!r}", "montecarlo.dtype")
+
+    @property
+    def torch_dtype(self) -> torch.dtype:
+        return _DTYPES[self.dtype]
+
+    def scaled(self, fraction: float, *, minimum: int = 5000, max_group_samples: int | None = None
+               ) -> "MonteCarloSettings":
+        """A smaller budget: ``fraction`` of the networks (at least ``minimum``), at most
+        ``max_group_samples`` group elements."""
+        networks = max(minimum, int(self.networks * fraction))
+        samples = self.group_samples if max_group_samples is None else min(self.group_samples, max_group_samples)
+        return dataclasses.replace(self, networks=networks, group_samples=samples)
+
+
+_SETTING_KEYS = {f.name for f in dataclasses.fields(MonteCarloSettings)}
+
+
+def montecarlo_settings(doc: SpecDocument, overrides: Mapping | None = None) -> MonteCarloSettings:
+    """The spec's ``[montecarlo]`` table over the defaults, then ``overrides`` (``None`` values are
+    ignored), validated."""
+    values = {k: v for k, v in doc.montecarlo.items() if k in _SETTING_KEYS and v is not None}
+    values.update({k: v for k, v in (overrides or {}).items() if v is not None})
+    unknown = set(values) - _SETTING_KEYS
+    if unknown:
+        raise SpecError(f"unknown Monte Carlo setting(s) {sorted(unknown)}", "montecarlo")
+    for key in ("orders", "inputs", "outputs", "widths"):
+        if key in values:
+            value = values[key]
+            values[key] = tuple(tuple(v) if isinstance(v, list) else v for v in value)
+    return MonteCarloSettings(**values)
+
+
+def montecarlo_inputs(net: Network, settings: MonteCarloSettings) -> torch.Tensor:
+    """The settings' inputs, or three seeded Gaussian points (``child_seed(seed, 2)``) when none are given;
+    shape ``(points, input_dim)``."""
+    d = int(net.input_dim)
+    if settings.inputs is not None:
+        x = torch.tensor([list(p) for p in settings.inputs], dtype=torch.float64)
+    else:
+        x = torch.randn((3, d), generator=make_generator(child_seed(settings.seed, 2)), dtype=torch.float64)
+    if x.ndim != 2 or x.shape[1] != d:
+        raise SpecError(f"inputs must have {d} coordinates each", "montecarlo.inputs")
+    return x
+
+
+def claim_label(claim: Claim, doc: SpecDocument | None = None) -> str:
+    """``"SO(3) on inputs"``, ``"... [ntk]"``, ``"... [GP limit]"``; with ``doc`` its values substituted."""
+    group = claim.group.subs(doc.values) if doc is not None else claim.group
+    corr = " [ntk]" if CorrelatorKind.parse(claim.correlator) is CorrelatorKind.NTK else ""
+    width = "" if claim.finite_width else " [GP limit]"
+    return f"{group!r} on {claim.on}s{corr}{width}"
+
+
+def prove_claim(doc: SpecDocument, claim: Claim) -> InvarianceProof:
+    """The symmetry-via-duality proof (or refutation) of ``claim`` for the spec's network."""
+    return prove_invariance(doc.network, claim.group, claim.on, claim.correlator, finite_width=claim.finite_width,
+                            values=doc.values, orders=claim.orders)
+
+
+@dataclass(frozen=True)
+class ClaimTest:
+    """The Monte Carlo test of one claim: ``verdict`` (``invariant`` = not rejected at level alpha,
+    ``broken`` = rejected, ``undecided`` = the test could not decide), the full ``result`` object and its
+    Markdown report."""
+
+    verdict: Expectation
+    result: object
+    markdown: str
+
+    @property
+    def summary(self) -> str:
+        return self.markdown.splitlines()[0] if self.markdown else ""
+
+
+def claim_test(claim: Claim, doc: SpecDocument, net: Network, x: torch.Tensor, settings: MonteCarloSettings, *,
+               progress: Progress = None, rows: int = 8) -> ClaimTest:
+    """The calibrated invariance test of ``claim`` on the numeric network ``net`` at points ``x``: paired
+    differences on one ensemble, z-scores, Holm at ``settings.alpha`` (NTK claims through
+    :func:`symcorr.ntk.ntk_invariance_test`, orders 1 and 2 of the kernel entries)."""
+    group = claim.group.subs(doc.values)  # e.g. SO(D) -> SO(3)
+    if CorrelatorKind.parse(claim.correlator) is CorrelatorKind.NTK:
+        orders = [n for n in claim.orders if n in (1, 2)] or [1, 2]
+        result = ntk_invariance_test(net, group, claim.on, x, networks=min(settings.networks, NTK_NETWORKS_LIMIT),
+                                     seed=settings.seed, group_samples=settings.group_samples, orders=orders,
+                                     alpha=float(settings.alpha), dtype=settings.torch_dtype, device=settings.device)
+        return ClaimTest(Expectation(result.verdict), result, result.markdown(top=rows))
+    estimator = "auto" if settings.estimator == "neuron" else settings.estimator
+    result = invariance_test(net, group, claim.on, x, orders=claim.orders, networks=settings.networks,
+                             seed=settings.seed, chunk=settings.chunk, group_samples=settings.group_samples,
+                             alpha=float(settings.alpha), estimator=estimator,
+                             outputs=None if settings.outputs is None else list(settings.outputs),
+                             device=settings.device, dtype=settings.torch_dtype, progress=progress)
+    return ClaimTest(Expectation(result.verdict), result, result.markdown(top=rows))
+
+
+class Agreement(StrEnum):
+    """How an obtained verdict relates to a claim's ``expect``."""
+
+    AGREES = "agrees"
+    DISAGREES = "disagrees"
+    NOT_COMPARED = "not compared"
+
+
+def compare(claim: Claim, obtained, *, statistical: bool) -> tuple[Agreement, str]:
+    """Does ``obtained`` (a proof's :class:`~symcorr.verdicts.Expectation`, or a statistical test's verdict)
+    agree with ``claim.expect``?  Proofs are always compared (``undecided`` must stay undecided); a
+    statistical verdict is not compared when the claim is ``undecided`` or concerns the infinite-width
+    limit only (a finite ensemble cannot test it).  Returns the agreement and the reason when not compared."""
+    expect = Expectation.parse(claim.expect)
+    obtained = Expectation.parse(obtained, "verdict")
+    if statistical and expect is Expectation.UNDECIDED:
+        return Agreement.NOT_COMPARED, "expectation undecided"
+    if statistical and not claim.finite_width:
+        return Agreement.NOT_COMPARED, "claim concerns the infinite-width limit"
+    return (Agreement.AGREES if obtained is expect else Agreement.DISAGREES), ""
+
+
+def expected_proof_verdict(claim: Claim) -> ProofVerdict:
+    """The proof verdict a claim asks for: invariant -> proven, broken -> refuted, undecided -> undecided."""
+    return ProofVerdict.for_expectation(claim.expect)
+
+
+def correlator_estimates(doc: SpecDocument, net: Network, x: torch.Tensor, settings: MonteCarloSettings, *,
+                         progress: Progress = None) -> Iterator[CorrelatorEstimate]:
+    """The Monte Carlo n-point functions of orders ``settings.orders`` with standard errors; with the
+    ``neuron`` estimator every width in ``settings.widths`` (single-hidden-layer nets: the hidden width is
+    kept symbolic so that the read-out law can be evaluated at every width from one set of neurons)."""
+    orders = list(settings.orders)
+    outputs = None if settings.outputs is None else list(settings.outputs)
+    if settings.estimator == "neuron":
+        widths = settings.widths or (int(net.layers[0].width),)
+        width_symbol = doc.network.layers[0].width
+        symbolic = doc.network.subs({s: v for s, v in doc.values.items() if s != width_symbol})
+        est = NeuronLevelEstimator(symbolic, x, max(orders), neurons=settings.networks, seed=settings.seed,
+                                   chunk=settings.chunk, device=settings.device, dtype=settings.torch_dtype,
+                                   progress=progress)
+        for w in widths:
+            for n in orders:
+                yield est.correlator(n, width=int(w), outputs=outputs)
+        return
+    results = estimate_correlators(net, x, orders, networks=settings.networks, seed=settings.seed,
+                                   chunk=settings.chunk, estimator=settings.estimator, outputs=outputs,
+                                   device=settings.device, dtype=settings.torch_dtype, progress=progress)
+    yield from results.values()
+
+
+# ----------------------------------------------------------------------------------------------------
+# the symbolic report of a spec
+# ----------------------------------------------------------------------------------------------------
+_TEX_HEAD = r"""\documentclass{article}
+\usepackage{amsmath,amssymb}
+\usepackage[margin=2cm]{geometry}
+\begin{document}
+"""
+
+
+def _correlator_texts(network: Network, orders: Sequence[int], fmt: str) -> list[str]:
+    out = []
+    for n in orders:
+        try:
+            G = correlator(network, n)
+            out.append(G.latex() if fmt == "tex" else G.markdown())
+        except SpecError as err:
+            out.append(f"(the {n}-point function is not available: {err})")
+    return out
+
+
+def derive_report(source, fmt: str = "md", orders: Sequence[int] = (2, 4)) -> str:
+    """The symbolic report of one spec (a path or a :class:`SpecDocument`): the network, its correlators
+    of ``orders`` (closed forms where the rules apply) and the proof of every claim with its expected and
+    obtained verdict, as Markdown (``fmt="md"``) or a standalone LaTeX document (``fmt="tex"``)."""
+    doc = source if isinstance(source, SpecDocument) else load_spec(Path(source))
+    if fmt not in ("md", "tex"):
+        raise SpecError(f"format must be 'md' or 'tex', got {fmt!r}", "format")
+    proofs = [prove_claim(doc, c) for c in doc.claims]
+    if fmt == "tex":
+        parts = [_TEX_HEAD, rf"\section*{{{_tex_text(doc.title)}}}"]
+        if doc.description:
+            parts.append(_tex_text(doc.description.strip()))
+        parts += [r"\subsection*{Network}", rf"\[ {doc.network.latex()} \]", r"\begin{itemize}"]
+        parts += [rf"\item ${b.name[0]}^{{{b.name[1:]}}} \sim {b.law.latex()}$, shape "
+                  + " $\\times$ ".join(f"${s}$" for s in b.shape) for b in doc.network.blocks.values()]
+        parts += [r"\end{itemize}", r"\subsection*{Correlators}"]
+        for text in _correlator_texts(doc.network, orders, "tex"):
+            parts.append(rf"\[ {text} \]" if not text.startswith("(") else _tex_text(text))
+        parts.append(r"\subsection*{Claims}")
+        for claim, proof in zip(doc.claims, proofs):
+            parts.append(proof.latex())
+            parts.append(rf"Expected: \textbf{{{claim.expect}}}; obtained: \textbf{{{proof.expectation}}}.")
+        parts.append(r"\end{document}")
+        return "\n\n".join(parts) + "\n"
+    parts = [f"# {doc.title}" + (f" ({doc.result})" if doc.result else "")]
+    if doc.description:
+        parts.append(doc.description.strip())
+    parts += ["## Network", doc.network.markdown(), "## Correlators"]
+    parts += _correlator_texts(doc.network, orders, "md")
+    parts.append("## Claims")
+    for claim, proof in zip(doc.claims, proofs):
+        note = f" — {claim.note}" if claim.note else ""
+        parts.append(proof.markdown(heading="###") +
+                     f"\nExpected: **{claim.expect}**; obtained: **{proof.expectation}**{note}.")
+    return "\n\n".join(parts) + "\n"
