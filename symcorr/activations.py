@@ -1,7 +1,8 @@
 r"""Activation functions, each with a SymPy form and a torch form that agree.
 
-Built in (by name): ``erf``, ``relu`` (:math:`\max(0, z)`), ``tanh``, ``cos``, ``identity`` and
-``gauss``, the normalised exponential of the paper's Gauss-net,
+Built in (by name): ``erf``, ``relu`` (:math:`\max(0, z)`), ``step`` (:math:`1(z>0)`), ``tanh``, ``cos``,
+``sin``, ``identity``, ``sigmoid``, ``gelu`` (:math:`z\Phi(z)`), ``silu`` (:math:`z\,\mathrm{sigmoid}(z)`),
+``softplus`` and ``gauss``, the normalised exponential of the paper's Gauss-net,
 
 .. math:: \phi(z) = \frac{e^{z}}{\sqrt{E[e^{2z}]}} = \exp\Big(z - \tfrac12 \log E[e^{2z}]\Big),
 
@@ -154,14 +155,39 @@ def _fold(op, args):
     return out
 
 
+def _step_sympy(z):
+    return sp.Piecewise((1, z > 0), (0, True))
+
+
+def _step_torch(z):
+    return (z > 0).to(z.dtype)
+
+
+def _gelu_sympy(z):
+    return z * (1 + sp.erf(z / sp.sqrt(2))) / 2
+
+
+def _sigmoid_sympy(z):
+    return 1 / (1 + sp.exp(-z))
+
+
 _BUILTIN = {
     "erf": Activation("erf", sp.erf, torch.erf, doc="error function"),
     "relu": Activation("relu", _relu_sympy, torch.relu, doc="max(0, z)"),
+    "step": Activation("step", _step_sympy, _step_torch, doc="Heaviside step 1(z > 0) (the derivative of relu)"),
     "tanh": Activation("tanh", sp.tanh, torch.tanh, doc="hyperbolic tangent"),
     "cos": Activation("cos", sp.cos, torch.cos, doc="cosine (Cos-net)"),
+    "sin": Activation("sin", sp.sin, torch.sin, doc="sine"),
     "identity": Activation("identity", lambda z: z, lambda z: z, doc="linear read-out"),
     "gauss": Activation("gauss", _gauss_sympy, _gauss_torch, normalised=True,
                         doc="normalised exponential exp(z) / sqrt(E[exp(2z)]) (Gauss-net)"),
+    "sigmoid": Activation("sigmoid", _sigmoid_sympy, torch.sigmoid, doc="logistic 1 / (1 + exp(-z))"),
+    "gelu": Activation("gelu", _gelu_sympy, lambda z: torch.nn.functional.gelu(z),
+                       doc="z Phi(z) (exact, erf form; torch.nn.GELU with approximate='none')"),
+    "silu": Activation("silu", lambda z: z * _sigmoid_sympy(z), torch.nn.functional.silu,
+                       doc="z sigmoid(z) (swish; torch.nn.SiLU)"),
+    "softplus": Activation("softplus", lambda z: sp.log(1 + sp.exp(z)), torch.nn.functional.softplus,
+                           doc="log(1 + exp(z)) (torch.nn.Softplus with beta = 1)"),
 }
 
 
