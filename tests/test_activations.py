@@ -34,12 +34,13 @@ def test_gauss_is_exp_of_the_difference_and_needs_the_normaliser():
 def test_unknown_name_suggests_the_closest():
     with pytest.raises(SpecError, match="did you mean 'relu'"):
         get_activation("rleu")
-    assert set(activation_names()) == {"erf", "relu", "tanh", "cos", "gauss", "identity"}
+    assert set(activation_names()) == {"erf", "relu", "step", "tanh", "cos", "sin", "gauss", "identity", "sigmoid",
+                                      "gelu", "silu", "softplus"}
     assert get_activation(None).name == "identity"
 
 
 def test_custom_activation_generated_torch_form():
-    softplus = Activation.custom("softplus", lambda v: sp.log(1 + sp.exp(v)))
+    softplus = Activation.custom("my_softplus", lambda v: sp.log(1 + sp.exp(v)))
     got = softplus.torch(torch.tensor([0.0, 1.0], dtype=torch.float64))
     assert got.tolist() == pytest.approx([math.log(2), math.log(1 + math.e)])
     assert softplus.derivative(z) == sp.exp(z) / (1 + sp.exp(z))
@@ -50,3 +51,14 @@ def test_custom_activation_forms_must_agree():
         Activation.custom("bad", sp.sin, torch.cos)
     with pytest.raises(SpecError, match="built-in"):
         Activation.custom("erf", sp.erf, torch.erf)
+    with pytest.raises(SpecError, match="built-in"):
+        Activation.custom("softplus", lambda v: sp.log(1 + sp.exp(v)))
+
+
+@pytest.mark.parametrize("name", ["step", "sin", "sigmoid", "gelu", "silu", "softplus"])
+def test_new_builtin_activations_agree_in_both_frames(name):
+    act = get_activation(name)
+    pts = [-2.5, -0.4, 0.0, 0.3, 1.7]
+    got = act.torch(torch.tensor(pts, dtype=torch.float64)).tolist()
+    want = [float(act.sympy(sp.Float(p))) for p in pts]
+    assert got == pytest.approx(want, rel=1e-12, abs=1e-15)
