@@ -75,7 +75,9 @@ from .errors import SpecError
 from .groups import Group, resolve_group
 from .montecarlo.accumulators import ELEMENT_BUDGET, MomentAccumulator, unique_entries
 from .montecarlo.ensemble import Ensemble
-from .montecarlo.invariance import HolmVerdict, group_elements, holm_adjust, two_sided_p
+from .montecarlo.invariance import group_elements
+from .montecarlo.statistics import (HolmVerdict, floored_se, holm_adjust, paired_z, rounding_floor,
+                                  two_sided_p)
 from .spec import Network
 
 __all__ = [
@@ -387,6 +389,9 @@ class NTKInvarianceResult(HolmVerdict):
     def _flat(self, what: dict) -> torch.Tensor:
         return torch.cat([what[n].reshape(-1) for n in self.orders])
 
+    def z_scores(self) -> torch.Tensor:
+        return self._flat(self.z)
+
     @property
     def tests(self) -> int:
         return int(self._flat(self.z).numel())
@@ -425,7 +430,7 @@ class NTKInvarianceResult(HolmVerdict):
                 f"{r['difference']:.4g} +- {r['se']:.3g} (z = {r['z']:.3g})")
 
     def summary(self) -> str:
-        return (f"NTK law under {self.group} acting on the {self.on}s: {self.verdict} (max |z| = "
+        return (f"NTK law under {self.group} acting on the {self.on}s: {self.verdict_text()} (max |z| = "
                 f"{self.statistic:.2f}, Holm p = {self.p_value:.3g}, alpha = {self.alpha}, {self.tests} tests, "
                 f"{self.rejected_tests} rejected, {self.elements.shape[0]} group elements, orders "
                 f"{', '.join(map(str, self.orders))}, {self.networks} networks)")
@@ -519,16 +524,15 @@ def ntk_invariance_test(network: Network, group, on: str, x, x2=None, *, network
                 a, b = _products(base, index[n]), _products(moved_t, index[n])
                 diff[n].update((a - b).reshape(a.shape[0], -1))
                 scale[n] += (a * a + b * b).sum(0)
-    unit = torch.finfo(dtype).eps / 2
     means, ses, zs, flat_p = {}, {}, {}, []
     for n in orders:
         acc = diff[n]
         mean = acc.mean.reshape(k_el, -1)
         var = (acc.m2 / max(acc.count - 1, 1)).reshape(k_el, -1)
-        floor = 32 * n * unit * torch.sqrt(scale[n] / acc.count).amax(dim=1, keepdim=True)
-        se = torch.sqrt(var / acc.count + floor * floor)
-        z = torch.where(se > 0, mean / torch.where(se > 0, se, torch.ones_like(se)),
-                        torch.where(mean == 0, torch.zeros_like(se), torch.full_like(se, math.inf)))
+        # scale of the floor: the largest root-mean-square statistic of this order, per group element
+        floor = rounding_floor(n, torch.sqrt(scale[n] / acc.count).amax(dim=1, keepdim=True), dtype)
+        se = floored_se(torch.sqrt(var / acc.count), floor)
+        z = paired_z(mean, se)
         means[n], ses[n], zs[n] = mean.cpu(), se.cpu(), z.cpu()
         flat_p.append(two_sided_p(z.reshape(-1)).cpu())
     p_holm_flat = holm_adjust(torch.cat(flat_p))
