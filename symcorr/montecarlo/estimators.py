@@ -1,5 +1,9 @@
 r"""Correlator estimators: whole-network ensembles and the neuron-level estimator.
 
+(Length: about 540 lines, over the 500-line guide, because the neuron-level estimator -- multiset index,
+exact-in-width polynomial, its magnitude polynomial for the rounding floor -- lives here with the
+whole-network wrappers that dispatch to it; its natural home, if this grows, is a module of its own.)
+
 Whole-network estimators (:func:`estimate_correlators`, :func:`estimate_connected`) stream an
 :class:`~symcorr.montecarlo.ensemble.Ensemble` through n-point accumulators.  With
 ``estimator="readout"`` (the default ``"auto"`` picks it when possible) a Gaussian last layer is
