@@ -6,6 +6,9 @@ r"""The numeric frame: Monte Carlo ensembles, n-point estimates with standard er
   :class:`NPointAccumulator`, :class:`ConnectedAccumulator`) and :class:`CorrelatorEstimate`.
 * :mod:`.estimators` -- :func:`estimate_correlators`, :func:`estimate_connected` and the
   :class:`NeuronLevelEstimator` (exact-in-width correlators from single-neuron moments).
+* :mod:`.statistics` -- the statistics of every invariance test, written once: :func:`paired_z`,
+  :func:`rounding_floor`, :func:`two_sided_p`, :func:`holm_adjust` and the decision rule
+  :class:`HolmVerdict` (invariant / broken / undecided).
 * :mod:`.invariance` -- :func:`invariance_test` (paired z-scores, Holm correction) and
   :func:`assert_invariant`.
 
@@ -17,13 +20,14 @@ from .accumulators import (ConnectedAccumulator, CorrelatorEstimate, MomentAccum
 from .ensemble import (Ensemble, EnsembleChunk, GaussianReadoutSource, ProductSource, ReadoutLaw,
                        readout_law)
 from .estimators import NeuronLevelEstimator, estimate_connected, estimate_correlators
-from .invariance import (InvarianceTestResult, assert_invariant, group_elements, holm_adjust,
-                         invariance_test, two_sided_p)
+from .invariance import InvarianceTestResult, assert_invariant, group_elements, invariance_test
+from .statistics import HolmVerdict, floored_se, holm_adjust, paired_z, rounding_floor, two_sided_p
 
 __all__ = [
     "ConnectedAccumulator", "CorrelatorEstimate", "Ensemble", "EnsembleChunk", "GaussianReadoutSource",
-    "InvarianceTestResult", "MomentAccumulator", "NPointAccumulator", "NeuronLevelEstimator",
+    "HolmVerdict", "InvarianceTestResult", "MomentAccumulator", "NPointAccumulator", "NeuronLevelEstimator",
     "ProductSource", "ReadoutLaw", "assert_invariant", "delta_method",
-    "entries_from_indices", "estimate_connected", "estimate_correlators", "group_elements", "holm_adjust",
-    "invariance_test", "readout_law", "two_sided_p", "unique_entries",
+    "entries_from_indices", "estimate_connected", "estimate_correlators", "floored_se", "group_elements",
+    "holm_adjust", "invariance_test", "paired_z", "readout_law", "rounding_floor", "two_sided_p",
+    "unique_entries",
 ]

@@ -1,5 +1,9 @@
 r"""Correlator estimators: whole-network ensembles and the neuron-level estimator.
 
+(Length: about 540 lines, over the 500-line guide, because the neuron-level estimator -- multiset index,
+exact-in-width polynomial, its magnitude polynomial for the rounding floor -- lives here with the
+whole-network wrappers that dispatch to it; its natural home, if this grows, is a module of its own.)
+
 Whole-network estimators (:func:`estimate_correlators`, :func:`estimate_connected`) stream an
 :class:`~symcorr.montecarlo.ensemble.Ensemble` through n-point accumulators.  With
 ``estimator="readout"`` (the default ``"auto"`` picks it when possible) a Gaussian last layer is
@@ -51,6 +55,7 @@ from ..spec import Dense, Network
 from .accumulators import (ConnectedAccumulator, CorrelatorEstimate, MomentAccumulator, NPointAccumulator,
                            as_entries, delta_method, unique_entries)
 from .ensemble import Ensemble, readout_law
+from .statistics import floored_se, rounding_floor
 
 __all__ = ["estimate_correlators", "estimate_connected", "NeuronLevelEstimator", "output_slots",
            "select_entries"]
@@ -361,10 +366,13 @@ class NeuronLevelEstimator:
                             "layers[1].weight")
         return width, law
 
-    def _coefficients(self, law, action=None):
+    def _coefficients(self, law, action=None, magnitude: bool = False):
         r"""Read-out coefficients: pair terms :math:`vU` (neuron sums) and :math:`v_bC^b`, single terms
         :math:`\mu` and :math:`m_b`.  ``action = (group, g)`` transforms them as the law of
-        :math:`g\cdot f`: :math:`\rho U\rho^T`, :math:`\rho\mu`, ... (translations shift :math:`m_b`)."""
+        :math:`g\cdot f`: :math:`\rho U\rho^T`, :math:`\rho\mu`, ... (translations shift :math:`m_b`).
+        ``magnitude=True``: the same sums with every term replaced by its absolute value
+        (:math:`|\rho||U||\rho|^T`, :math:`|\rho||\mu|`, :math:`|m_b| + |c|`), the magnitudes whose
+        cancellation the rounding of the transformed coefficients is relative to."""
         d = self.outputs
         eye = torch.eye(d, dtype=torch.float64)
         u = law.row_cov.cpu() if law.row_cov is not None else eye
@@ -373,9 +381,13 @@ class NeuronLevelEstimator:
         pair_b = (law.bias_var * cb) if law.has_bias else torch.zeros(d, d, dtype=torch.float64)
         single_a = law.mean[:, 0].cpu()
         single_b = law.bias_mean.cpu() if law.has_bias else torch.zeros(d, dtype=torch.float64)
+        if magnitude:
+            pair_a, pair_b, single_a, single_b = (t.abs() for t in (pair_a, pair_b, single_a, single_b))
         if action is not None:
             group, g = action
             g = g.to(torch.float64).cpu()
+            if magnitude:
+                g = g.abs()
             if group.is_linear:
                 pair_a, pair_b = g @ pair_a @ g.T, g @ pair_b @ g.T
                 single_a, single_b = g @ single_a, g @ single_b
@@ -384,13 +396,20 @@ class NeuronLevelEstimator:
         return tuple(t.to(self.device) for t in (pair_a, pair_b, single_a, single_b))
 
     # --- the polynomial ------------------------------------------------------------------------------
-    def _moments_fn(self, entries: torch.Tensor, width: int, law,
-                    action=None) -> Callable[[torch.Tensor], torch.Tensor]:
+    def _moments_fn(self, entries: torch.Tensor, width: int, law, action=None,
+                    magnitude: bool = False) -> Callable[[torch.Tensor], torch.Tensor]:
         """``m -> G(entries)`` at ``width`` (a differentiable function of the moment vector); slots refer
-        to all points (``point * d + output``); ``action`` transforms the outputs (see _coefficients)."""
+        to all points (``point * d + output``); ``action`` transforms the outputs (see _coefficients).
+
+        ``magnitude=True``: the *magnitude polynomial* -- the same evaluation with every coefficient,
+        moment and subtraction replaced by absolute values and additions (``m -> |m|``, the
+        moment-cumulant recursion with ``+``).  It bounds the sum of the absolute values of all the terms
+        whose cancellation produces the value, so rounding in the evaluation is at most a small multiple
+        of ``u`` times it (the classical bound for evaluating a polynomial by a fixed sequence of
+        operations)."""
         d = self.outputs
         pts, outs = entries // d, entries % d
-        pair_a, pair_b, single_a, single_b = self._coefficients(law, action)
+        pair_a, pair_b, single_a, single_b = self._coefficients(law, action, magnitude)
         n = entries.shape[1]
         patterns = []
         for pairs, singles in partial_matchings(n):
@@ -421,7 +440,11 @@ class NeuronLevelEstimator:
                     coefs.append((mask, coef))
             prepared.append((f, idx, coefs))
 
+        sign = 1.0 if magnitude else -1.0
+
         def fn(m: torch.Tensor) -> torch.Tensor:
+            if magnitude:
+                m = m.abs()
             total = torch.zeros(entries.shape[0], dtype=m.dtype, device=m.device)
             for f, idx, coefs in prepared:
                 # joint single-neuron cumulants kappa_B by the moment-cumulant recursion over subsets
@@ -434,7 +457,7 @@ class NeuronLevelEstimator:
                     while True:
                         bp = sub | low
                         if bp != mask:
-                            value = value - kappa[bp] * m[idx[mask ^ bp]]
+                            value = value + sign * kappa[bp] * m[idx[mask ^ bp]]
                         if sub == 0:
                             break
                         sub = (sub - 1) & rest
@@ -489,9 +512,21 @@ class NeuronLevelEstimator:
     def difference(self, entries, other_entries, *, width: int | None = None, action=None):
         r"""Paired differences :math:`G(\text{entries}) - G'(\text{other\_entries})` with delta-method
         standard errors from the joint covariance of all moments, where :math:`G'` is the correlator of
-        :math:`g\cdot f` when ``action = (group, g)`` acts on the outputs.  Returns ``(value, se)``; the
-        s.e. includes a floating-point floor :math:`1024\,n\,\epsilon\max|G|` (``epsilon`` the float64
-        machine epsilon) so that rounding is never read as a signal."""
+        :math:`g\cdot f` when ``action = (group, g)`` acts on the outputs.  Returns ``(value, se)``.
+
+        The s.e. includes the rounding floor :func:`~symcorr.montecarlo.statistics.rounding_floor`,
+        :math:`\epsilon = 32\,n\,u\,\max_e \max(\tilde G_e, \tilde G'_e)`, so that rounding is never
+        read as a signal.  Scale: :math:`\tilde G` is the *magnitude polynomial* of the correlator (see
+        ``_moments_fn``): the value of the same exact-in-width polynomial with every term replaced by its
+        absolute value -- :math:`|m_A|` for the moments, :math:`+` in the moment-cumulant recursion, and
+        absolute read-out coefficients transformed by :math:`|\rho|` (:math:`|\rho||U||\rho|^T`, ...).
+        That is the sum of the absolute values of the terms whose cancellation produces :math:`G`
+        (width-weighted products of moments, e.g. :math:`N(N-1)m_{12}m_{34}` against :math:`N m_{12}m_{34}`
+        inside the cumulants), and of the coefficient products that :math:`\rho` mixes: the rounding of
+        both sides is relative to it, not to the (possibly zero) value of :math:`G - G'`.  The maximum over
+        the entries of the order follows the other paired tests (:mod:`symcorr.montecarlo.invariance`):
+        a group action mixes components, so rounding is relative to the largest ones.  ``u`` is the unit
+        round-off of the forward dtype (float64 or coarser)."""
         n_slots = self.points.shape[0] * self.outputs
         e1 = as_entries(entries, n_slots).to(self.device)
         e2 = as_entries(other_entries, n_slots, e1.shape[1]).to(self.device)
@@ -501,8 +536,8 @@ class NeuronLevelEstimator:
         f1 = self._moments_fn(e1, width, law)
         f2 = self._moments_fn(e2, width, law, action)
         value, se = delta_method(lambda m: f1(m) - f2(m), self.acc.mean, self.acc.mean_covariance())
-        # floating-point floor: the polynomials are sums of width-weighted terms that cancel; rounding
-        # relative to the largest value of this order must not look like a signal
-        scale = torch.maximum(f1(self.acc.mean).abs(), f2(self.acc.mean).abs()).max()
-        floor = 1024 * e1.shape[1] * torch.finfo(torch.float64).eps * scale
-        return value, torch.sqrt(se * se + floor * floor)
+        g1 = self._moments_fn(e1, width, law, magnitude=True)(self.acc.mean)
+        g2 = self._moments_fn(e2, width, law, action, magnitude=True)(self.acc.mean)
+        dtype = self.dtype if torch.finfo(self.dtype).eps > torch.finfo(torch.float64).eps else torch.float64
+        floor = rounding_floor(e1.shape[1], torch.maximum(g1, g2).max(), dtype)
+        return value, floored_se(se, floor)

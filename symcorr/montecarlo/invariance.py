@@ -18,16 +18,19 @@ given the hidden layers with the read-out estimator.  The :math:`D_m` are iid wi
 
 is asymptotically standard normal under the null; the correlation between :math:`G` and
 :math:`g\cdot G` is accounted for exactly (it is usually strong, which makes paired errors much smaller
-than independent ones).  :math:`\epsilon` is a floating-point floor,
-:math:`\epsilon = 32\,n\,u\,\max_{e}\sqrt{\overline{P_{x,e}^2} + \overline{P_{g,e}^2}}` (largest
-root-mean-square product of that order and group element, ``u`` the unit roundoff of the forward
+than independent ones).  :math:`\epsilon` is the floating-point floor of
+:func:`symcorr.montecarlo.statistics.rounding_floor`,
+:math:`\epsilon = 32\,n\,u\,\max_{e}\sqrt{\overline{P_{x,e}^2} + \overline{P_{g,e}^2}}` (scale: the
+largest root-mean-square product of that order and group element, ``u`` the unit roundoff of the forward
 dtype): rounding in :math:`\rho f` or :math:`Rx` mixes all components, so it is relative to the largest
 ones, and it must not masquerade as a signal in an entry whose true value is 0.  Two-sided p-values
 :math:`p = \mathrm{erfc}(|z|/\sqrt2)` over all entries, orders and group elements are corrected by
 Holm's step-down procedure (valid under any dependence between the tests): with the ``m`` p-values sorted,
 :math:`\tilde p_{(i)} = \max_{j\le i}\min(1, (m-j+1)p_{(j)})`.  The test rejects invariance at
 family-wise level :math:`\alpha` when some :math:`\tilde p \le \alpha`; the reported p-value is the
-smallest Holm-adjusted p-value and the statistic the largest :math:`|z|`.
+smallest Holm-adjusted p-value and the statistic the largest :math:`|z|`.  A NaN statistic (a NaN in
+an estimate) makes the verdict ``undecided``, with the reason.  All of these statistics live in
+:mod:`symcorr.montecarlo.statistics`.
 
 Not rejecting is not a proof: the power depends on the number of networks, the points, the orders and
 the group elements.  Heavy-tailed outputs (Gauss-net higher moments grow like :math:`e^{O(n^2)}`) make
@@ -37,7 +40,6 @@ milder laws.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 from typing import Callable, Sequence
 
@@ -47,55 +49,14 @@ from ..errors import SpecError
 from ..groups import Group, resolve_group
 from ..rng import child_seed, make_generator
 from ..spec import Network
+from ..verdicts import Side
 from .accumulators import MomentAccumulator, entry_blocks, slot_label
 from .ensemble import Ensemble
 from .estimators import select_entries
+from .statistics import HolmVerdict, floored_se, holm_adjust, paired_z, rounding_floor, two_sided_p
 
-__all__ = ["InvarianceTestResult", "invariance_test", "holm_adjust", "two_sided_p", "assert_invariant",
-           "group_elements"]
-
-
-def two_sided_p(z: torch.Tensor) -> torch.Tensor:
-    r"""Two-sided normal p-values :math:`\mathrm{erfc}(|z|/\sqrt2)`."""
-    return torch.special.erfc(z.abs() / math.sqrt(2.0))
-
-
-def holm_adjust(p: torch.Tensor) -> torch.Tensor:
-    r"""Holm-Bonferroni adjusted p-values (same order as ``p``):
-    :math:`\tilde p_{(i)} = \max_{j \le i} \min(1, (m - j + 1)\,p_{(j)})`."""
-    p = torch.as_tensor(p, dtype=torch.float64).reshape(-1)
-    m = p.numel()
-    if m == 0:
-        return p.clone()
-    order = torch.argsort(p)
-    factors = torch.arange(m, 0, -1, dtype=torch.float64)
-    adj = torch.cummax((p[order] * factors).clamp(max=1.0), dim=0).values
-    out = torch.empty_like(adj)
-    out[order] = adj
-    return out
-
-
-class HolmVerdict:
-    """The decision rule shared by invariance-test results: invariance is rejected when the smallest
-    Holm-adjusted p-value (``p_value``) is at most ``alpha`` (family-wise level)."""
-
-    @property
-    def rejected(self) -> bool:
-        """Invariance rejected at level ``alpha`` (family-wise, Holm)."""
-        return self.p_value <= self.alpha
-
-    @property
-    def invariant(self) -> bool:
-        """Not rejected (the data are consistent with invariance)."""
-        return not self.rejected
-
-    @property
-    def verdict(self) -> str:
-        """``"broken"`` when rejected, ``"invariant"`` (consistent with invariance) otherwise."""
-        return "broken" if self.rejected else "invariant"
-
-    def __bool__(self):
-        return self.invariant
+__all__ = ["InvarianceTestResult", "invariance_test", "assert_invariant", "group_elements",
+           "PairedDifferences", "invariance_result"]
 
 
 @dataclass
@@ -124,6 +85,9 @@ class InvarianceTestResult(HolmVerdict):
     p_holm: torch.Tensor
     orders: list = field(default_factory=list)
 
+    def z_scores(self) -> torch.Tensor:
+        return self.z.reshape(-1)
+
     @property
     def tests(self) -> int:
         return int(self.z.numel())
@@ -139,7 +103,7 @@ class InvarianceTestResult(HolmVerdict):
         return float(self.p_holm.min()) if self.tests else 1.0
 
     def summary(self) -> str:
-        head = (f"{self.group} acting on the {self.on}s: {self.verdict} "
+        head = (f"{self.group} acting on the {self.on}s: {self.verdict_text()} "
                 f"(max |z| = {self.statistic:.2f}, Holm p = {self.p_value:.3g}, alpha = {self.alpha}, "
                 f"{self.tests} tests over {len(self.elements)} group elements and orders "
                 f"{', '.join(map(str, self.orders))}, {self.networks} networks, {self.estimator} estimator)")
@@ -202,6 +166,7 @@ def invariance_test(network: Network, group, on: str, points, *, orders: Sequenc
         raise SpecError(f"expected a Network, got {type(network).__name__}")
     if not (isinstance(alpha, (int, float)) and 0 < alpha < 1):
         raise SpecError(f"alpha must be in (0, 1), got {alpha!r}", "alpha")
+    on = Side.parse(on)
     grp = resolve_group(group, network.dimension(on))
     if estimator == "neuron":
         return _neuron_invariance_test(network, grp, on, points, orders=orders, neurons=networks, seed=seed,
@@ -214,12 +179,12 @@ def invariance_test(network: Network, group, on: str, points, *, orders: Sequenc
     sel = select_entries(x.shape[0], d, orders, entries, outputs)
     gs = group_elements(grp, group_samples, seed, elements)
     gs_dev = gs.to(device=ens.device, dtype=dtype)
-    moved = [grp.act_on_inputs(g, x) for g in gs_dev] if on == "input" else None
+    moved = [grp.act_on_inputs(g, x) for g in gs_dev] if on is Side.INPUT else None
     paired = PairedDifferences(sel, len(gs), device=ens.device)
     for chunk_ in ens.chunks():
         src = ens.source(chunk_, x)
         for k, g in enumerate(gs_dev):
-            src_g = ens.source(chunk_, moved[k]) if on == "input" else src.act_on_outputs(grp, g)
+            src_g = ens.source(chunk_, moved[k]) if on is Side.INPUT else src.act_on_outputs(grp, g)
             paired.update(k, src, src_g)
         if progress is not None:
             progress(chunk_.size)
@@ -232,9 +197,11 @@ class PairedDifferences:
     element ``k``, order ``n`` and entry, accumulated over chunks of networks.
 
     ``update(k, source, moved_source)`` adds one chunk (two moment sources on the *same* networks);
-    ``differences(dtype)`` returns ``{(k, n): (mean of D, s.e.)}``.  The standard error carries a
-    rounding floor :math:`32\,n\,u\,\max_e \sqrt{E[a^2+b^2]}` (``u`` the unit round-off), so that an
-    exactly invariant estimator (differences of order 1e-16) does not give huge z-scores.
+    ``differences(dtype)`` returns ``{(k, n): (mean of D, s.e.)}``.  The standard error carries the
+    rounding floor :func:`~symcorr.montecarlo.statistics.rounding_floor` with scale
+    :math:`\max_e \sqrt{\overline{a_e^2} + \overline{b_e^2}}` (the largest root-mean-square product of
+    either side, ``dtype`` the forward dtype), so that an exactly invariant estimator (differences of
+    order 1e-16) does not give huge z-scores.
     """
 
     def __init__(self, entries: dict, elements: int, device=None):
@@ -260,13 +227,12 @@ class PairedDifferences:
             self.acc[(k, n)].merge(block)
 
     def differences(self, dtype) -> dict:
-        unit = torch.finfo(dtype).eps / 2
         out = {}
         for (k, n), acc in self.acc.items():
             count = acc.count
             var = acc.m2 / max(count - 1, 1)
-            floor = 32 * n * unit * torch.sqrt(self.scale[(k, n)] / count).max()
-            out[(k, n)] = (acc.mean_, torch.sqrt(var / count + floor * floor))
+            floor = rounding_floor(n, torch.sqrt(self.scale[(k, n)] / count).max(), dtype)
+            out[(k, n)] = (acc.mean_, floored_se(torch.sqrt(var / count), floor))
         return out
 
 
@@ -282,11 +248,10 @@ def invariance_result(grp, on, alpha, samples, estimator, gs, x, d, sel, diffs) 
         rows["se"].append(se.detach().cpu())
     difference = torch.cat(rows["difference"])
     se = torch.cat(rows["se"])
-    z = torch.where(se > 0, difference / torch.where(se > 0, se, torch.ones_like(se)),
-                    torch.where(difference == 0, torch.zeros_like(se), torch.full_like(se, math.inf)))
+    z = paired_z(difference, se)
     p = two_sided_p(z)
     return InvarianceTestResult(
-        group=repr(grp), on=on, alpha=float(alpha), networks=samples, estimator=estimator,
+        group=repr(grp), on=Side.parse(on), alpha=float(alpha), networks=samples, estimator=estimator,
         elements=gs.cpu(), points=x.detach().cpu().to(torch.float64), outputs=d,
         element=torch.cat(rows["element"]), order=torch.cat(rows["order"]), entry=rows["entry"],
         difference=difference, se=se, z=z, p=p, p_holm=holm_adjust(p), orders=sorted(sel))
@@ -301,7 +266,7 @@ def _neuron_invariance_test(network, grp, on, points, *, orders, neurons, seed, 
     p = x.shape[0]
     sel = select_entries(p, d, orders, entries, outputs)
     gs = group_elements(grp, group_samples, seed, elements)
-    if on == "input":
+    if on is Side.INPUT:
         union = torch.cat([x] + [grp.act_on_inputs(g, x) for g in gs])
         groups = len(gs) + 1
     else:
@@ -315,7 +280,7 @@ def _neuron_invariance_test(network, grp, on, points, *, orders, neurons, seed, 
     diffs = {}
     for k, g in enumerate(gs):
         for n, e in sel.items():
-            if on == "input":
+            if on is Side.INPUT:
                 diffs[(k, n)] = est.difference(e, e + (k + 1) * p * d)
             else:
                 diffs[(k, n)] = est.difference(e, e, action=(grp, g))
@@ -324,9 +289,12 @@ def _neuron_invariance_test(network, grp, on, points, *, orders, neurons, seed, 
 
 def assert_invariant(network: Network, group, on: str, points, **kwargs) -> InvarianceTestResult:
     """Run :func:`invariance_test` and raise ``AssertionError`` with its report when invariance is
-    rejected; returns the result otherwise.  Keyword arguments are passed on (``networks``, ``seed``,
-    ``orders``, ``alpha``, ``elements``, ...)."""
+    rejected, or when the test could not decide (a NaN statistic); returns the result otherwise.
+    Keyword arguments are passed on (``networks``, ``seed``, ``orders``, ``alpha``, ``elements``, ...)."""
     result = invariance_test(network, group, on, points, **kwargs)
     if result.rejected:
         raise AssertionError(f"invariance rejected for {network!r}\n{result.markdown()}")
+    if not result.decided:
+        raise AssertionError(f"invariance test undecided for {network!r}: {result.reason}\n"
+                             f"{result.markdown()}")
     return result

@@ -251,3 +251,34 @@ def test_neuron_level_errors():
     lap = Network(1, [Dense(2, "erf"), Dense(1, weight=Laplace(0, 1))])
     with pytest.raises(SpecError, match="Gaussian read-out"):
         NeuronLevelEstimator(lap, [[0.1]], 2, neurons=10)
+
+
+def test_neuron_level_difference_has_the_rounding_floor_of_its_magnitude_polynomial():
+    """Output SO(2) on an isotropic read-out: G and rho.G agree in exact arithmetic, but rho U rho^T
+    differs from U by rounding.  The s.e. of the difference carries the one rounding floor
+    32 n u max_e G~_e, G~ the magnitude polynomial (every term by its absolute value, so G~ >= |G|, with
+    equality where no term cancels); it keeps this rounding at |z| < 0.1, while the delta-method s.e.
+    alone would read it as |z| > 100."""
+    from symcorr.groups import SpecialOrthogonal, rotation_matrix_2d
+    from symcorr.montecarlo import rounding_floor, unique_entries
+    est = NeuronLevelEstimator(zoo.erf_net(1, 3, d_out=2), [[0.7], [-0.4]], 4, neurons=20000, seed=10)
+    action = (SpecialOrthogonal(2), rotation_matrix_2d(0.7))
+    width, law = est._readout(None)
+    m = est.acc.mean
+    for n in (2, 4):
+        e = unique_entries(4, n)
+        value, se = est.difference(e, e, action=action)
+        g = est._moments_fn(e, width, law)(m)
+        mag = est._moments_fn(e, width, law, magnitude=True)(m)
+        mag_moved = est._moments_fn(e, width, law, action, magnitude=True)(m)
+        assert bool((mag >= g.abs() * (1 - 1e-12)).all())
+        floor = rounding_floor(n, torch.maximum(mag, mag_moved).max(), torch.float64)
+        assert bool((se >= floor).all()) and float(se.min()) == pytest.approx(float(floor), rel=1e-6)
+        assert float((value / se).abs().max()) < 0.1
+        if n == 2:  # G2_ab = delta_ab v N m_12: one term, no cancellation
+            diag = (e % 2 == 0).all(1) | (e % 2 == 1).all(1)
+            torch.testing.assert_close(mag[diag], g[diag].abs())
+        else:
+            raw = torch.sqrt((se * se - floor * floor).clamp_min(0))
+            z_raw = torch.where(raw > 0, value / raw, torch.zeros_like(value))
+            assert float(z_raw.abs().max()) > 100

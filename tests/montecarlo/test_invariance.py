@@ -18,7 +18,7 @@ from symcorr.distributions import Laplace, Normal, Rademacher
 from symcorr.errors import SpecError
 from symcorr.groups import (SignedPermutations, SpecialOrthogonal, Stabilizer, Translations,
                             rotation_matrix_2d)
-from symcorr.montecarlo import assert_invariant, holm_adjust, invariance_test, two_sided_p
+from symcorr.montecarlo import assert_invariant, invariance_test
 from symcorr.spec import Dense, Network
 
 
@@ -27,14 +27,6 @@ from symcorr.spec import Dense, Network
 X3 = torch.tensor([[1.0, 0.0, 0.0], [0.3, -0.8, 0.5]], dtype=torch.float64)
 X1 = torch.tensor([[0.7], [-0.4]], dtype=torch.float64)
 X2 = torch.tensor([[0.0, 0.0], [0.5, -0.3]], dtype=torch.float64)
-
-
-def test_holm_adjustment_by_hand():
-    p = torch.tensor([0.01, 0.04, 0.03, 0.005])
-    # sorted 0.005*4 = 0.02, 0.01*3 = 0.03, 0.03*2 = 0.06, max(0.04*1, 0.06) = 0.06
-    assert holm_adjust(p).tolist() == pytest.approx([0.03, 0.06, 0.06, 0.02])
-    assert holm_adjust(torch.tensor([0.9, 0.8])).tolist() == pytest.approx([1.0, 1.0])
-    assert float(two_sided_p(torch.tensor(1.959964))) == pytest.approx(0.05, abs=1e-6)
 
 
 def _rejections(make, seeds):
@@ -203,3 +195,36 @@ def test_output_translations_are_not_a_symmetry():
     net = zoo.erf_net(1, 3, d_out=2)
     r = invariance_test(net, Translations(2), "output", X1, orders=(1,), networks=2000, seed=13)
     assert r.rejected
+
+
+def _assembled(difference, se):
+    """An InvarianceTestResult from given order-2 differences and s.e. (one group element)."""
+    from symcorr.groups import parse_group
+    from symcorr.montecarlo.invariance import invariance_result
+    grp = parse_group("SO", dim=3)
+    sel = {2: torch.tensor([[0, 0], [0, 1], [1, 1]])}
+    diffs = {(0, 2): (torch.tensor(difference, dtype=torch.float64), torch.tensor(se, dtype=torch.float64))}
+    return invariance_result(grp, "input", 0.01, 100, "direct", torch.eye(3)[None], X3, 1, sel, diffs)
+
+
+def test_verdicts_are_typed():
+    from symcorr.verdicts import Expectation, Side
+    r = invariance_test(zoo.erf_net(3, 3), "SO", "input", X3, orders=(2,), networks=500, seed=14)
+    assert r.on is Side.INPUT and r.verdict is Expectation.INVARIANT and r.verdict == "invariant"
+    assert _assembled([1.0, 0.0, 0.0], [0.01, 0.1, 0.1]).verdict is Expectation.BROKEN
+
+
+@pytest.mark.parametrize("difference,se", [([0.1, math.nan, 0.0], [0.1, 0.1, 0.1]),   # NaN estimate
+                                           ([0.1, math.nan, 0.0], [0.1, math.nan, 0.1]),  # used to be z = inf
+                                           ([0.1, 0.2, 0.0], [0.1, math.nan, 0.1])])
+def test_a_nan_estimate_is_undecided_with_the_reason(difference, se, monkeypatch):
+    """Before the NaN rule a NaN difference gave p = NaN and the verdict "invariant" (a NaN s.e. even gave
+    z = inf, "broken"); now the test is undecided and says why, and assert_invariant raises."""
+    from symcorr.montecarlo import invariance as module
+    from symcorr.verdicts import Expectation
+    r = _assembled(difference, se)
+    assert r.verdict is Expectation.UNDECIDED and not r.invariant and not r.rejected
+    assert "NaN" in r.reason and "undecided" in r.summary()
+    monkeypatch.setattr(module, "invariance_test", lambda *a, **k: r)
+    with pytest.raises(AssertionError, match="undecided"):
+        module.assert_invariant(zoo.erf_net(3, 3), "SO", "input", X3)

@@ -1,0 +1,124 @@
+r"""Streaming Monte Carlo moments of the NTK: :math:`E[\Theta]` and :math:`E[\Theta\otimes\Theta]` with
+standard errors, over the networks of a :class:`symcorr.montecarlo.Ensemble`.
+
+The networks are drawn in chunks (memory bounded by ``chunk``; the networks themselves depend only on
+``seed``), the empirical kernel of each chunk comes from :func:`symcorr.ntk.empirical.empirical_ntk`,
+and the moments are merged with :class:`symcorr.montecarlo.accumulators.MomentAccumulator` (Chan's
+update), so s.e. :math:`= \sqrt{s^2/M}` for :math:`M` networks.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Sequence
+
+import torch
+
+from ..errors import SpecError
+from ..montecarlo.accumulators import ELEMENT_BUDGET, MomentAccumulator
+from ..montecarlo.ensemble import Ensemble
+from ..spec import Network
+from .empirical import check_blocks, check_points, empirical_ntk
+
+__all__ = ["NTKMoments", "ntk_moments", "ntk_ensemble", "check_count"]
+
+
+@dataclass
+class NTKMoments:
+    r"""Monte Carlo estimates of :math:`E[\Theta_{ab}(x_p, x'_q)]` and
+    :math:`E[\Theta_{ab}(x_p,x'_q)\Theta_{cd}(x_r,x'_s)]` with standard errors.
+
+    ``mean``/``se``: shape ``(P, P', d, d)``.  ``second``/``second_se``: shape
+    ``(P, P', d, d, P, P', d, d)`` (``None`` for ``order=1``).  ``block_mean``/``block_se``: the per-block
+    contributions to the mean (their sum is ``mean``).
+    """
+
+    x: torch.Tensor
+    x2: torch.Tensor
+    networks: int
+    parameterisation: str
+    mean: torch.Tensor
+    se: torch.Tensor
+    block_mean: dict
+    block_se: dict
+    second: torch.Tensor | None = None
+    second_se: torch.Tensor | None = None
+
+    def markdown(self) -> str:
+        d = self.mean.shape[-1]
+        lines = [f"NTK moments from {self.networks} networks ({self.parameterisation} parameterisation)", "",
+                 "| p | q | a | b | E[Theta_ab(x_p, x'_q)] | s.e. |", "|---|---|---|---|---|---|"]
+        for p in range(self.mean.shape[0]):
+            for q in range(self.mean.shape[1]):
+                for a in range(d):
+                    for b in range(d):
+                        lines.append(f"| {p} | {q} | {a} | {b} | {float(self.mean[p, q, a, b]):.6g} | "
+                                     f"{float(self.se[p, q, a, b]):.3g} |")
+        return "\n".join(lines)
+
+
+def check_count(value, what: str) -> int:
+    """``value`` if it is a positive integer (not a bool); a SpecError naming ``what`` otherwise."""
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise SpecError(f"must be a positive integer, got {value!r}", what)
+    return value
+
+
+def ntk_ensemble(network: Network, networks: int, seed: int, chunk: int, dtype, device) -> Ensemble:
+    """The networks of :class:`symcorr.montecarlo.Ensemble` (same seed, same networks as its tests)."""
+    return Ensemble(network, networks, seed=seed, chunk=chunk, device=device, dtype=dtype, estimator="direct")
+
+
+def _moments_update(acc: MomentAccumulator, batch: torch.Tensor) -> None:
+    acc.update(batch.reshape(batch.shape[0], -1))
+
+
+def ntk_moments(network: Network, x, x2=None, *, networks: int, seed: int, chunk: int | None = None,
+                order: int = 2, parameterisation: str = "standard", method: str = "auto",
+                blocks: Sequence[str] | None = None, dtype=torch.float64, device=None) -> NTKMoments:
+    """Stream ``networks`` draws of ``network`` in chunks and accumulate the NTK correlators.
+
+    The networks are those of ``symcorr.montecarlo.Ensemble(network, networks, seed=seed)`` (independent
+    of ``chunk``, which only bounds the memory); moments are merged with its ``MomentAccumulator``.
+    ``order`` 1 estimates :math:`E[\\Theta]`, order 2 also :math:`E[\\Theta\\otimes\\Theta]`.
+    """
+    networks = check_count(networks, "networks")
+    if chunk is not None:
+        check_count(chunk, "chunk")
+    if networks < 2:
+        raise SpecError("standard errors need at least two networks", "networks")
+    if order not in (1, 2):
+        raise SpecError(f"order must be 1 or 2, got {order!r}", "order")
+    network._require_concrete("the NTK moments")
+    names = check_blocks(network, blocks)
+    ens = ntk_ensemble(network, networks, seed, chunk, dtype, device)
+    x1 = check_points(network, x, dtype, ens.device, "x")
+    x2t = x1 if x2 is None else check_points(network, x2, dtype, ens.device, "x2")
+    shape = (x1.shape[0], x2t.shape[0], int(network.output_dim), int(network.output_dim))
+    k = math.prod(shape)
+    first = MomentAccumulator(k, device=ens.device)
+    second = MomentAccumulator(k * k, device=ens.device) if order == 2 else None
+    block_acc = {name: MomentAccumulator(k, device=ens.device) for name in names}
+    for part in ens.chunks():
+        per_block = empirical_ntk(network, part.params, x1, x2t, parameterisation=parameterisation,
+                                  method=method, per_block=True, blocks=names)
+        theta = sum(per_block.values())
+        _moments_update(first, theta)
+        for name, t in per_block.items():
+            _moments_update(block_acc[name], t)
+        if second is not None:
+            flat = theta.reshape(part.size, -1)
+            step = max(1, ELEMENT_BUDGET // (k * k))
+            sub = MomentAccumulator(k * k, device=ens.device)
+            for s in range(0, part.size, step):
+                piece = flat[s:s + step]
+                sub.update((piece[:, :, None] * piece[:, None, :]).reshape(piece.shape[0], -1))
+            second.merge(sub)
+    out = NTKMoments(x1, x2t, networks, parameterisation, first.mean.reshape(shape), first.se.reshape(shape),
+                     {n: a.mean.reshape(shape) for n, a in block_acc.items()},
+                     {n: a.se.reshape(shape) for n, a in block_acc.items()})
+    if second is not None:
+        out.second = second.mean.reshape(shape + shape)
+        out.second_se = second.se.reshape(shape + shape)
+    return out
