@@ -201,7 +201,7 @@ def _floor(value: torch.Tensor) -> torch.Tensor:
 # ----------------------------------------------------------------------------------------------------
 # pair functions
 # ----------------------------------------------------------------------------------------------------
-_PAIR_RESOLUTIONS = (24, 40)
+_PAIR_RESOLUTIONS = (32, 64)
 
 
 def _pair_quadrature(f1, f2, k11, k12, k22) -> QuadratureResult:

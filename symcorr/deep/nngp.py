@@ -1,0 +1,220 @@
+r"""The infinite-width (NNGP) metric of a deep network, layer by layer, on a set of sample points.
+
+For the layers of :class:`~symcorr.deep.layers.LayerStack`, at infinite width the pre-activations of every
+layer :math:`l \ge 1` form a centred Gaussian process (independent and identical across units) whose
+covariance, the **metric** :math:`K^{(l)}`, obeys
+
+.. math:: K^{(1)}(x, y) = C_b^{(1)} + C_W^{(1)}\,E\big[\phi_0(z^{(0)}(x))\,\phi_0(z^{(0)}(y))\big],\qquad
+          K^{(l+1)}(x, y) = C_b^{(l+1)} + C_W^{(l+1)}\,F_{\phi_l}\big(K^{(l)}(x,x), K^{(l)}(x,y), K^{(l)}(y,y)\big),
+
+with :math:`F_\phi(k_{11},k_{12},k_{22}) = E[\phi(u)\phi(v)]` for the centred Gaussian pair of that covariance
+(:mod:`symcorr.gaussian`; the diagonal :math:`x = y` uses the one-point function :math:`E[\phi(u)^2]`).  The
+first step uses the single-neuron moment of the first layer (:func:`symcorr.symbolic.kernels.neuron_moment`:
+any first-layer law that machinery reads, Cos-net's uniform phase included), which is exact at every width,
+so for a single hidden layer :math:`K^{(1)}` *is* today's exact two-point function.  :math:`C_W^{(l)}` is the
+limit of :math:`n_l\,\mathrm{Var}(W^l)` (:meth:`~symcorr.deep.layers.LayerRecursion.limit_c_w`).
+
+The network output is :math:`f = \phi_L(z^{(L)})`; with a linear read-out its kernel is :math:`K^{(L)}`.
+
+Two frames: :meth:`NNGP.metrics` gives SymPy matrices over symbolic or explicit points (closed forms nested
+through the layers, an unevaluated :class:`~symcorr.symbolic.integral.GaussianExpectation` where an
+activation has none); :meth:`NNGP.metrics_torch` gives float64 tensors with error estimates at numeric points.
+"""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+import sympy as sp
+import torch
+
+from ..errors import SpecError
+from ..gaussian import Factor, GaussianMoment, pair_expectation
+from ..gaussian.forms import closed_form
+from ..spec import Network
+from ..symbolic.inputs import as_points
+from ..symbolic.integral import GaussianExpectation
+from ..symbolic.kernels import FirstLayer, neuron_moment
+from .layers import LayerStack
+
+__all__ = ["NNGP", "MetricValues"]
+
+_U = sp.Dummy("u", real=True)
+
+
+class MetricValues(tuple):
+    """``(values, errors)``: float64 tensors ``(L, P, P)`` (one metric per layer 1..L) and their absolute
+    error estimates (quadrature; rounding level for closed forms)."""
+
+    @property
+    def values(self) -> torch.Tensor:
+        return self[0]
+
+    @property
+    def errors(self) -> torch.Tensor:
+        return self[1]
+
+
+class NNGP:
+    r"""The infinite-width metrics :math:`K^{(1)}, \dots, K^{(L)}` of a network (module docstring)."""
+
+    def __init__(self, network: Network):
+        self.network = network
+        self.stack = LayerStack.from_network(network)
+        if self.stack.depth < 2:
+            raise SpecError("a network with no hidden layer has no hidden metric; its output is linear in the "
+                            "first layer's parameters", "layers")
+        widths = self.stack.width_symbols
+        self.c_w = [rec.limit_c_w(widths) for rec in self.stack.layers]
+        self.c_b = [rec.c_b for rec in self.stack.layers]
+        self.first = FirstLayer.from_network(network)
+        if self.first is None:
+            raise SpecError("the first layer's units are not iid (a row covariance or per-row mean of W0, or a "
+                            "structured b0); the layer recursion needs iid units", "layers[0]")
+
+    def __repr__(self):
+        return f"NNGP({self.network!r})"
+
+    # --- symbolic ------------------------------------------------------------------------------------
+    def metrics(self, points) -> list[sp.Matrix]:
+        r"""``[K^{(1)}, ..., K^{(L)}]`` as symmetric SymPy matrices over ``points`` (lists, columns or
+        matrix symbols of length ``input_dim``)."""
+        pts = as_points(points, self.network.input_dim)
+        P = len(pts)
+        first = sp.zeros(P, P)
+        for i in range(P):
+            first[i, i] = neuron_moment(self.first, [pts[i]], [2])
+            for j in range(i + 1, P):
+                first[i, j] = first[j, i] = neuron_moment(self.first, [pts[i], pts[j]])
+        out = [first.applyfunc(lambda e: self.c_b[1] + self.c_w[1] * e)]
+        for l in range(1, self.stack.depth - 1):
+            out.append(self._next_symbolic(out[-1], l))
+        return out
+
+    def _pair_symbolic(self, act, k11, k12, k22, diagonal: bool) -> sp.Expr:
+        pair = pair_expectation(act)
+        value = pair.diagonal_sympy(k11) if diagonal else pair.sympy(k11, k12, k22)
+        if value is not None:
+            return value
+        phi = sp.Lambda(_U, act.sympy(_U))
+        if diagonal:
+            return GaussianExpectation(phi, [0], [[k11]], [2])
+        return GaussianExpectation(phi, [0, 0], [[k11, k12], [k12, k22]], [1, 1])
+
+    def _next_symbolic(self, k: sp.Matrix, l: int) -> sp.Matrix:
+        act = self.stack.layers[l].activation
+        P = k.rows
+        out = sp.zeros(P, P)
+        for i in range(P):
+            out[i, i] = self.c_b[l + 1] + self.c_w[l + 1] * self._pair_symbolic(act, k[i, i], k[i, i], k[i, i], True)
+            for j in range(i + 1, P):
+                out[i, j] = out[j, i] = self.c_b[l + 1] + self.c_w[l + 1] * self._pair_symbolic(
+                    act, k[i, i], k[i, j], k[j, j], False)
+        return out
+
+    def output_kernel(self, points) -> sp.Matrix:
+        r"""The kernel of the output :math:`f = \phi_L(z^{(L)})` (the last metric for a linear read-out)."""
+        k = self.metrics(points)[-1]
+        act = self.stack.readout.activation
+        if act.name == "identity":
+            return k
+        P = k.rows
+        return sp.Matrix(P, P, lambda i, j: self._pair_symbolic(act, k[i, i], k[i, j], k[j, j], i == j))
+
+    def hidden_mean(self, points) -> list[sp.Expr]:
+        r""":math:`E[\phi_{L-1}(z^{(L-1)}(x))]` at each point: the mean of one last-hidden unit (first-layer
+        moments for a single hidden layer; the centred Gaussian one-point function deeper)."""
+        pts = as_points(points, self.network.input_dim)
+        if self.stack.depth == 2:
+            return [neuron_moment(self.first, [p]) for p in pts]
+        k = self.metrics(pts)[-1]
+        act = self.stack.layers[-2].activation
+        out = []
+        for i in range(len(pts)):
+            value = closed_form([Factor.of(act)], sp.Matrix([[k[i, i]]]))
+            out.append(value if value is not None
+                       else GaussianExpectation(sp.Lambda(_U, act.sympy(_U)), [0], [[k[i, i]]], [1]))
+        return out
+
+    # --- numeric -------------------------------------------------------------------------------------
+    def _first_metric_torch(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """``E[phi_0(z0(x_i)) phi_0(z0(x_j))]`` at numeric points: the Gaussian table when the first layer
+        is Gaussian, else the exact single-neuron moment evaluated in SymPy."""
+        fl, P = self.first, x.shape[0]
+        if fl.gaussian and not fl.activation.normalised:
+            metric = _numeric(fl.b_var) + _numeric(fl.w_var) * _metric_inner(x, fl.metric)
+            mean = _numeric(fl.b_mean) + _numeric(fl.w_mean) * x.sum(-1)
+            i, j = torch.triu_indices(P, P)
+            cov = torch.stack([torch.stack([metric[i, i], metric[i, j]], -1),
+                               torch.stack([metric[i, j], metric[j, j]], -1)], -2)
+            mu = torch.stack([mean[i], mean[j]], -1)
+            pair = GaussianMoment([Factor.of(fl.activation)] * 2).torch(cov, mu)
+            values = torch.zeros(P, P, dtype=torch.float64)
+            errors = torch.zeros(P, P, dtype=torch.float64)
+            values[i, j], errors[i, j] = pair
+            values[j, i], errors[j, i] = pair
+            return values, errors
+        pts = [sp.Matrix([sp.nsimplify(float(v), rational=True) for v in row]) for row in x.tolist()]
+        exact = sp.zeros(P, P)
+        for a in range(P):
+            exact[a, a] = neuron_moment(fl, [pts[a]], [2])
+            for b in range(a + 1, P):
+                exact[a, b] = exact[b, a] = neuron_moment(fl, [pts[a], pts[b]])
+        if any(isinstance(e, GaussianExpectation) or e.free_symbols for e in exact):
+            raise SpecError("the first layer's moments have no closed form here; use a Gaussian first layer or "
+                            "Monte Carlo", "layers[0]")
+        values = torch.tensor([[float(sp.N(exact[a, b], 20)) for b in range(P)] for a in range(P)],
+                              dtype=torch.float64)
+        return values, 64 * torch.finfo(torch.float64).eps * values.abs().clamp_min(1.0)
+
+    def metrics_torch(self, points) -> MetricValues:
+        r"""``(values, errors)`` of ``[K^{(1)}, ..., K^{(L)}]`` at numeric points ``(P, input_dim)``: tensors
+        ``(L, P, P)``; errors propagate each layer's quadrature error to first order through the next layer
+        (:math:`|\partial F/\partial k|` times the input error)."""
+        if not self.network.is_concrete:
+            raise SpecError("numeric metrics need a concrete network; use network.subs({...}) first")
+        x = self.network._as_inputs(points, torch.float64, "cpu")
+        m1, e1 = self._first_metric_torch(x)
+        c_w = [_numeric(c) for c in self.c_w]
+        c_b = [_numeric(c) for c in self.c_b]
+        values, errors = [c_b[1] + c_w[1] * m1], [abs(c_w[1]) * e1]
+        for l in range(1, self.stack.depth - 1):
+            k, dk = values[-1], errors[-1]
+            pair = pair_expectation(self.stack.layers[l].activation)
+            diag = torch.diagonal(k)
+            k11, k22 = diag[:, None].expand_as(k), diag[None, :].expand_as(k)
+            f, ef = pair.torch(k11, k, k22)
+            g, eg = pair.diagonal_torch(diag)
+            # first-order propagation of the input error through F (Price: dF/dk12 = E[phi' phi'], ...)
+            d11, _ = pair.torch(k11, k, k22, (1, 0, 0))
+            d12, _ = pair.torch(k11, k, k22, (0, 1, 0))
+            d22, _ = pair.torch(k11, k, k22, (0, 0, 1))
+            dd = torch.diagonal(dk)
+            prop = d11.abs() * dd[:, None] + d12.abs() * dk + d22.abs() * dd[None, :]
+            f = 0.5 * (f + f.T)  # two quadratures of one symmetric function: average them
+            ef = torch.maximum(ef + prop, (ef + prop).T)
+            idx = torch.arange(k.shape[0])
+            gd, _ = pair.diagonal_torch(diag, 1)
+            f[idx, idx] = g
+            ef[idx, idx] = eg + gd.abs() * dd
+            values.append(c_b[l + 1] + c_w[l + 1] * f)
+            errors.append(abs(c_w[l + 1]) * ef)
+        return MetricValues((torch.stack(values), torch.stack(errors)))
+
+
+def _numeric(expr) -> float:
+    expr = sp.sympify(expr)
+    if expr.free_symbols:
+        raise SpecError(f"{expr} still depends on {sorted(map(str, expr.free_symbols))}; substitute values first")
+    return float(expr)
+
+
+def _metric_inner(x: torch.Tensor, metric) -> torch.Tensor:
+    if metric is None:
+        return x @ x.T
+    v = torch.tensor([[float(e) for e in metric.row(i)] for i in range(metric.rows)], dtype=torch.float64)
+    return x @ v @ x.T
+
+
+def _unused(_: Sequence) -> None:  # pragma: no cover - keeps Sequence imported for type comments
+    return None
