@@ -97,19 +97,19 @@ def test_quadrature_layers_carry_an_honest_error_estimate():
 
 
 def test_monte_carlo_at_large_width_agrees_within_standard_errors():
-    """Two hidden ReLU layers of width 512: the sampled two-point function equals the infinite-width metric
-    within 4 s.e. (the 1/N correction, ~1e-3 relative, is far below the s.e. here), and a metric with a
-    wrong C_W (10% off) is rejected."""
-    width = 512
+    """Two hidden ReLU layers of width 128, 8000 networks sampled directly: the two-point function equals the
+    infinite-width metric within 4 s.e. (s.e. ~1.5% relative, above the O(1/N) correction), and a metric
+    20% off is rejected (the 1/N-corrected comparison at several widths is in test_finite_width)."""
+    width = 128
     net = Network(2, [Dense(width, "relu", weight=Normal(0, 1), bias=Normal(0, sp.Rational(1, 10))),
                       Dense(width, "relu", weight=Normal(0, sp.Rational(2, width)), bias=Normal(0, sp.Rational(1, 10))),
                       Dense(1, weight=Normal(0, sp.Rational(1, width)))])
     x = torch.tensor([[1.0, 0.0], [0.6, -0.8]], dtype=torch.float64)
     k = NNGP(net).metrics_torch(x).values[-1]
-    est = estimate_correlators(net, x, (2,), networks=4000, seed=3, estimator="readout")[2]
+    est = estimate_correlators(net, x, (2,), networks=8000, seed=3, estimator="direct")[2]
     for entry, (i, j) in (((0, 0), (0, 0)), ((0, 1), (0, 1)), ((1, 1), (1, 1))):
         value, se = est.get(entry)
         assert abs(value - float(k[i, j])) < 4 * se
-    wrong = 1.1 * float(k[0, 1])
+    wrong = 1.2 * float(k[0, 1])
     value, se = est.get((0, 1))
     assert abs(value - wrong) > 4 * se
