@@ -18,9 +18,10 @@ See docs/symbolic.md for the rules and the math.
 from .correlator import Correlator, CorrelatorForm, Terms, correlator
 from .inputs import InnerProduct, apply_relations, inner
 from .integral import GaussianExpectation, ParameterIntegral
-from .kernels import KNOWN_KERNELS, FirstLayer, Kernel, kernel, moment_table, neuron_moment
+from .kernels import KNOWN_KERNELS, FirstLayer, moment_table, neuron_moment
 from ..combinatorics import perfect_matchings, set_partitions
 from .rules import VectorLaw, wick_sum
+from .two_point import Kernel, kernel
 
 __all__ = [
     "Correlator", "CorrelatorForm", "FirstLayer", "GaussianExpectation", "InnerProduct", "KNOWN_KERNELS",

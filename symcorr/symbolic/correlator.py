@@ -42,7 +42,7 @@ import sympy as sp
 
 from ..errors import SpecError
 from .inputs import as_points
-from .integral import GaussianExpectation, ParameterIntegral
+from .integral import GaussianExpectation, ParameterIntegral, register_network_rules
 from .kernels import FirstLayer, neuron_moment
 from ..combinatorics import moment_cumulant_coefficient, set_partitions
 from .rules import VectorLaw, wick_sum
@@ -755,3 +755,12 @@ def correlator(network, n: int) -> Correlator:
         except TypeError:
             pass
     return hit
+
+
+def _exact_rules(network, points, labels):
+    """``ParameterIntegral.doit``: the exact n-point function where the rules apply, else None."""
+    corr = correlator(network, len(points))
+    return corr.expr(points, labels) if corr.is_exact else None
+
+
+register_network_rules(_exact_rules)

@@ -30,17 +30,20 @@ from __future__ import annotations
 import itertools
 import math
 from functools import lru_cache
+from typing import Callable
 
 import numpy as np
 import sympy as sp
 import torch
 from sympy.core.symbol import Str
 
+from ..activations import TORCH_TRANSLATIONS
 from ..errors import SpecError
 from ..rng import make_generator
+from ..spec import Dense, Network
 
 __all__ = ["GaussianExpectation", "ParameterIntegral", "gauss_hermite_expectation",
-           "register_network", "registered_network"]
+           "register_network", "registered_network", "register_network_rules"]
 
 
 # ----------------------------------------------------------------------------------------------------
@@ -83,7 +86,7 @@ def _integrand(f, z: np.ndarray, powers) -> np.ndarray:
 def _adaptive_1d(f, mean, col, powers) -> float:
     """Rank one: :math:`\\int du\\, \\varphi(u) \\prod_u f(\\mu_u + L_u u)^{p_u}` by adaptive quadrature,
     with break points where a pre-activation crosses 0 (the kink of relu-like activations)."""
-    from scipy import integrate
+    from scipy import integrate  # not a cycle: scipy.integrate costs ~0.6 s to import, only needed here
 
     breaks = sorted({float(-m / l) for m, l in zip(mean, col) if abs(l) > 0 and abs(m / l) < 12})
 
@@ -262,8 +265,7 @@ class GaussianExpectation(sp.Expr):
             return value, abs(value - coarse)
         if method == "montecarlo":
             u = self.activation.variables[0]
-            from ..activations import _TORCH_TRANSLATIONS
-            f = sp.lambdify(u, self.activation.expr, modules=[_TORCH_TRANSLATIONS, "math"])
+            f = sp.lambdify(u, self.activation.expr, modules=[TORCH_TRANSLATIONS, "math"])
 
             def f_torch(t, _f=f):
                 out = _f(t)
@@ -287,6 +289,18 @@ class GaussianExpectation(sp.Expr):
 # the parameter-space integral
 # ----------------------------------------------------------------------------------------------------
 _NETWORKS: dict[str, object] = {}
+
+#: ``rules(network, points, labels) -> expression | None``: the exact evaluation of a network-kind
+#: integral (None where no rule applies).  The rules live above this module (the correlator builds
+#: these integrals), so they register themselves here instead of being imported.
+_NETWORK_RULES: list[Callable] = []
+
+
+def register_network_rules(rules: Callable) -> None:
+    """Make ``ParameterIntegral(..., kind="network").doit()`` apply ``rules`` (see ``_NETWORK_RULES``);
+    :mod:`symcorr.symbolic.correlator` registers the exact single-hidden-layer rules on import."""
+    if rules not in _NETWORK_RULES:
+        _NETWORK_RULES.append(rules)
 
 
 def register_network(network) -> str:
@@ -391,15 +405,15 @@ class ParameterIntegral(sp.Expr):
         return f"ParameterIntegral[{self.kind} {self.args[0].name}; points ({pts}); {what} ({labs})]"
 
     def doit(self, **hints):
-        """Apply the evaluation rules (:func:`symcorr.symbolic.correlator`) to a network-kind
-        integral; unchanged where no rule applies."""
+        """Apply the registered evaluation rules (:func:`symcorr.symbolic.correlator`) to a
+        network-kind integral; unchanged where no rule applies."""
         if self.kind != "network":
             return self
-        from .correlator import correlator
-        corr = correlator(self.network, len(self.points))
-        if not corr.is_exact:
-            return self
-        return corr.expr(self.points, self.labels)
+        for rules in _NETWORK_RULES:
+            value = rules(self.network, self.points, self.labels)
+            if value is not None:
+                return value
+        return self
 
     # --- numerics ------------------------------------------------------------------------------------
     def montecarlo(self, samples: int = 100_000, seed: int = 0, chunk: int = 20_000,
@@ -408,7 +422,6 @@ class ParameterIntegral(sp.Expr):
         with a seeded ``torch.Generator``; ``values`` substitutes remaining symbols of the network."""
         net = self.network.subs(values or {})
         if self.kind == "neuron":  # one hidden neuron: only the first layer's laws matter
-            from ..spec import Dense, Network
             bias = net.bias(0)
             net = Network(net.input_dim, [Dense(1, net.layers[0].activation, weight=net.weight(0).law,
                                                 bias=None if bias is None else bias.law)])

@@ -40,6 +40,7 @@ anything else          an unevaluated :class:`~symcorr.symbolic.integral.Gaussia
 
 from __future__ import annotations
 
+import copy
 from functools import lru_cache
 from itertools import product
 from typing import Sequence
@@ -54,7 +55,7 @@ from .integral import GaussianExpectation, ParameterIntegral
 from ..combinatorics import set_partitions
 from .rules import characteristic_polar
 
-__all__ = ["FirstLayer", "neuron_moment", "moment_table", "KNOWN_KERNELS", "Kernel", "kernel"]
+__all__ = ["FirstLayer", "neuron_moment", "moment_table", "KNOWN_KERNELS"]
 
 #: activations with a closed-form table entry, and which moments are closed
 KNOWN_KERNELS = {
@@ -117,7 +118,6 @@ class FirstLayer:
     def with_simplifier(self, fn) -> "FirstLayer":
         """A copy that applies ``fn`` (e.g. ``sympy.cancel``) to every inner product and mean of the
         inputs before they enter a moment."""
-        import copy
         out = copy.copy(self)
         out._simplify = fn
         out._gram = {}
@@ -377,49 +377,3 @@ def moment_table(network, points, powers: Sequence[int] | None = None) -> sp.Exp
                         "there is no single-neuron moment")
     pts = as_points(points, network.input_dim)
     return neuron_moment(fl, pts, powers)
-
-
-# ----------------------------------------------------------------------------------------------------
-# the kernel
-# ----------------------------------------------------------------------------------------------------
-class Kernel:
-    r"""The exact two-point function :math:`K(x,x') = G^{(2)}_{aa}(x,x')` of a network (any width;
-    for an iid zero-mean read-out :math:`G^{(2)}_{ab} = \delta_{ab}K`).
-
-    ``K(x, xp)`` returns the SymPy expression; ``K(x, xp, indices=(a, b))`` the component
-    :math:`G^{(2)}_{ab}`; ``K.evaluate(x, xp)`` a float; ``K.latex()`` the formula at symbolic points.
-    """
-
-    def __init__(self, network):
-        from .correlator import correlator
-        self.network = network
-        self._g2 = correlator(network, 2)
-
-    def __call__(self, x, xp, indices=(0, 0), width=None) -> sp.Expr:
-        return self._g2.expr([x, xp], indices, width=width)
-
-    def gp_limit(self, x, xp, indices=(0, 0)) -> sp.Expr:
-        return self._g2.gp_limit([x, xp], indices)
-
-    def evaluate(self, x, xp, indices=(0, 0)) -> float:
-        return self._g2.evaluate([x, xp], indices)
-
-    def form(self, x=None, xp=None, indices=(0, 0)):
-        return self._g2.form([x, xp] if x is not None else None, indices)
-
-    def latex(self) -> str:
-        return self._g2.latex()
-
-    def markdown(self) -> str:
-        return self._g2.markdown()
-
-    def _repr_latex_(self):
-        return f"${self.latex()}$"
-
-    def __repr__(self):
-        return f"Kernel({self.network!r})"
-
-
-def kernel(network) -> Kernel:
-    """The exact two-point function of ``network`` (see :class:`Kernel`)."""
-    return Kernel(network)

@@ -67,14 +67,6 @@ def test_so5_table_numbers():
     assert G.expr(x, (0, 1, 2, 3)) == 0 and G.expr(x, (0, 0, 0, 1)) == 0
 
 
-def test_two_point_function_is_width_independent_and_diagonal():
-    net = erf_net(1, N, 3)
-    G = correlator(net, 2)
-    K = kernel(net)
-    assert same(G.expr(P4[:2], (a, b)), sp.KroneckerDelta(a, b) * K(P4[0], P4[1]))
-    assert N not in G.expr(P4[:2]).free_symbols
-
-
 @pytest.mark.parametrize("maker", [erf_net, cos_net, gauss_net])
 def test_gp_limit_is_the_wick_sum_of_the_kernel(maker):
     net = maker(1, N, 3)
