@@ -15,11 +15,13 @@ r"""Symbolic n-point correlators of random networks (the parameter-space frame).
 See docs/symbolic.md for the rules and the math.
 """
 
-from .correlator import Correlator, CorrelatorForm, Terms, correlator
+from ..combinatorics import perfect_matchings, set_partitions
+from .correlator import Correlator, correlator
+from .form import CorrelatorForm
 from .inputs import InnerProduct, apply_relations, inner
 from .integral import GaussianExpectation, ParameterIntegral
 from .kernels import KNOWN_KERNELS, FirstLayer, moment_table, neuron_moment
-from ..combinatorics import perfect_matchings, set_partitions
+from .laurent import Terms
 from .rules import VectorLaw, wick_sum
 from .two_point import Kernel, kernel
 

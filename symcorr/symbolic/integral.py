@@ -64,6 +64,19 @@ def _numpy_function(phi: sp.Lambda):
     return sp.lambdify(u, phi.expr, modules=["scipy", "numpy"])
 
 
+def _torch_function(phi: sp.Lambda):
+    """``phi`` on torch tensors (a ``Piecewise`` has no torch translation: through numpy)."""
+    if isinstance(phi.expr, sp.Piecewise):
+        f_np = _numpy_function(phi)
+        return lambda t: torch.as_tensor(np.asarray(f_np(t.numpy()), dtype=float))
+    f = sp.lambdify(phi.variables[0], phi.expr, modules=[TORCH_TRANSLATIONS, "math"])
+
+    def f_torch(t):
+        out = f(t)
+        return out if isinstance(out, torch.Tensor) else torch.full_like(t, float(out))
+    return f_torch
+
+
 def _reduce(mean: np.ndarray, cov: np.ndarray, tol: float = 1e-12):
     """``z = mean + L u`` with ``u ~ N(0, I_r)``, ``r = rank(cov)`` (eigen-decomposition: works for a
     singular covariance, e.g. coincident or collinear bias-free inputs)."""
@@ -264,18 +277,8 @@ class GaussianExpectation(sp.Expr):
             coarse = gauss_hermite_expectation(f, mean, cov, self.powers, max(2, n // 2))
             return value, abs(value - coarse)
         if method == "montecarlo":
-            u = self.activation.variables[0]
-            f = sp.lambdify(u, self.activation.expr, modules=[TORCH_TRANSLATIONS, "math"])
-
-            def f_torch(t, _f=f):
-                out = _f(t)
-                return out if isinstance(out, torch.Tensor) else torch.full_like(t, float(out))
-            if isinstance(self.activation.expr, sp.Piecewise):
-                np_f = _numpy_function(self.activation)
-
-                def f_torch(t, _f=np_f):  # noqa: F811 - Piecewise has no torch translation
-                    return torch.as_tensor(np.asarray(_f(t.numpy()), dtype=float))
-            return _montecarlo_gaussian(f_torch, mean, cov, self.powers, samples, seed)
+            return _montecarlo_gaussian(_torch_function(self.activation), mean, cov, self.powers,
+                                        samples, seed)
         raise SpecError(f"unknown method {method!r}; use 'quadrature' or 'montecarlo'")
 
     def _eval_evalf(self, prec):
