@@ -39,15 +39,37 @@ class Correlator:
     Points: lists/columns of numbers or expressions (length ``d_in``) or matrix expressions
     (``MatrixSymbol('x1', D, 1)``, ``R*x1``, ``x1 + c``).  Indices: ints or SymPy symbols (deltas
     become ``KroneckerDelta``); default all 0.
+
+    Immutable (:func:`correlator` shares one per network and order): its attributes cannot be set,
+    and what it returns is immutable too (SymPy expressions, :class:`CorrelatorForm`) or a fresh
+    object (dicts of coefficients, lists of generic points).
     """
 
     def __init__(self, network, n: int):
         if isinstance(n, bool) or not isinstance(n, int) or n < 1:
             raise SpecError(f"the correlator order n must be a positive integer, got {n!r}")
-        self.network = network
-        self.n = n
-        self._model = SingleLayerModel.of(network)
-        self._cache: dict = {}
+        object.__setattr__(self, "_network", network)
+        object.__setattr__(self, "_n", n)
+        object.__setattr__(self, "_model", SingleLayerModel.of(network))
+        object.__setattr__(self, "_sums", {})  # (points, indices, simplifier) -> MomentSums (a memo)
+        object.__setattr__(self, "_forms", {})  # (MomentSums, kind, generic) -> CorrelatorForm (a memo)
+
+    def __setattr__(self, name, value):
+        raise AttributeError(f"a Correlator is immutable (cannot set {name!r}); build another with "
+                             "correlator(network, n)")
+
+    def __delattr__(self, name):
+        raise AttributeError(f"a Correlator is immutable (cannot delete {name!r})")
+
+    @property
+    def network(self):
+        """The network whose n-point function this is."""
+        return self._network
+
+    @property
+    def n(self) -> int:
+        """The order n (number of points)."""
+        return self._n
 
     # --- inputs --------------------------------------------------------------------------------------
     @property
@@ -91,14 +113,15 @@ class Correlator:
         pts = as_points(points, self.network.input_dim, self.n)
         idx = self._indices(indices, self.n)
         key = (tuple(pts), tuple(idx), simplify_inputs)
-        if key not in self._cache:
+        if key not in self._sums:
             first = self._model.first
             if first is not None and simplify_inputs is not None:
                 first = first.with_simplifier(simplify_inputs)
-            if len(self._cache) > 256:
-                self._cache.clear()
-            self._cache[key] = MomentSums(self.network, self._model, pts, idx, first)
-        return self._cache[key]
+            if len(self._sums) > 256:
+                self._sums.clear()
+                self._forms.clear()
+            self._sums[key] = MomentSums(self.network, self._model, pts, idx, first)
+        return self._sums[key]
 
     def _title(self, idx, kind="G") -> str:
         sub = "".join(sp.latex(a) for a in idx) if all(sp.sympify(a).is_number for a in idx) \
@@ -116,14 +139,25 @@ class Correlator:
             points, gen_idx = self.generic_points()
             indices = gen_idx if indices is None else indices
         b = self._builder(points, indices, simplify_inputs)
-        if style == "cumulants":
-            out = cumulant_form(self._title(b.indices), b, tuple(range(self.n)))
-        elif style == "moments":
-            out = CorrelatorForm(self._title(b.indices), b.terms(tuple(range(self.n))), b)
-        else:
+        if style not in ("moments", "cumulants"):
             raise SpecError(f"unknown form style {style!r}; use 'moments' or 'cumulants'")
-        out.generic = generic
-        return out
+        return self._form(b, style, generic)
+
+    def _form(self, b: MomentSums, kind: str, generic: bool = False) -> CorrelatorForm:
+        """The form of kind ``"moments"``, ``"cumulants"`` or ``"connected"`` at ``b``'s points, built
+        once (forms are immutable, so the memo can hand out the same one)."""
+        key = (b, kind, generic)
+        hit = self._forms.get(key)
+        if hit is None:
+            slots = tuple(range(self.n))
+            if kind == "cumulants":
+                hit = cumulant_form(self._title(b.indices), b, slots, generic)
+            elif kind == "moments":
+                hit = CorrelatorForm(self._title(b.indices), b.terms(slots), b, generic=generic)
+            else:
+                hit = CorrelatorForm(self._title(b.indices, "G_c"), b.connected(slots), b)
+            self._forms[key] = hit
+        return hit
 
     def _check_width(self, width):
         if width is not None and not isinstance(self.width, sp.Symbol) and sp.sympify(width) != self.width:
@@ -211,7 +245,7 @@ class Correlator:
             points, gen_idx = self.generic_points()
             indices = gen_idx if indices is None else indices
         b = self._builder(points, indices)
-        return CorrelatorForm(self._title(b.indices, "G_c"), b.connected(tuple(range(self.n))), b)
+        return self._form(b, "connected")
 
     def wick(self, points, indices=None) -> sp.Expr:
         r"""The Wick sum :math:`\sum_{\text{pairings}}\prod\delta_{a_ia_j}K(x_i,x_j)` of the
@@ -326,12 +360,15 @@ def _numeric(definition: sp.Expr, method: str, samples: int, seed: int) -> tuple
     return float(value.real), err
 
 
+#: (network, its name, n) -> Correlator.  The values are immutable (see :class:`Correlator`), so sharing
+#: them cannot let one caller's changes reach another's results.  Networks compare equal regardless of
+#: their names; the name is part of the key because the printed forms show it.
 _CORRELATORS: dict = {}
 
 
 def correlator(network, n: int) -> Correlator:
-    r"""The n-point function of ``network`` (cached per network and order)."""
-    key = (network, n)
+    r"""The n-point function of ``network`` (cached per network and order; immutable)."""
+    key = (network, getattr(network, "name", None), n)
     try:
         hit = _CORRELATORS.get(key)
     except TypeError:

@@ -11,6 +11,9 @@ Two readings of the same exact expression (:class:`CorrelatorForm`):
 
 from __future__ import annotations
 
+from types import MappingProxyType
+from typing import Mapping
+
 import sympy as sp
 
 from ..combinatorics import set_partitions
@@ -26,7 +29,7 @@ class CorrelatorForm:
 
     * ``style="moments"``: a sum over width-dependent coefficients times monomials in named
       single-neuron moments (``k_{12}``, ``m_{1234}``, ...); :attr:`terms` is the underlying
-      :class:`Terms`.
+      :class:`Terms` (``None`` in the cumulant style).
     * ``style="cumulants"``: the moment-cumulant expansion
       :math:`G = \sum_\pi\prod_{B\in\pi}\kappa_B` with :math:`\kappa` of one slot named
       ``M_{i}``, of two slots ``K_{ij}`` (with the :math:`\delta_{a_ia_j}` pulled out when it factors)
@@ -34,41 +37,56 @@ class CorrelatorForm:
       paper's "GP part + connected part" reading.
 
     ``form.expr`` is the readable expression, ``form.expanded()`` substitutes the definitions
-    (recursively), ``form.latex()`` / ``form.markdown()`` print both."""
+    (recursively), ``form.latex()`` / ``form.markdown()`` print both.  A form is immutable: its
+    attributes cannot be set, :attr:`definitions` is a read-only mapping, :attr:`points` a tuple and
+    :attr:`terms` frozen :class:`Terms` (the correlator's caches share them)."""
 
-    def __init__(self, title: str, terms: Terms | None, builder: MomentSums, *, expr=None,
-                 definitions: dict | None = None):
-        self.title = title
-        self.terms = terms.cleaned() if terms is not None else None
-        self.builder = builder
-        self._expr = self.terms.to_expr() if expr is None else expr
+    def __init__(self, title: str, terms: Terms | None, sums: MomentSums, *, expr=None,
+                 definitions: dict | None = None, generic: bool = False):
+        terms = terms.cleaned() if terms is not None else None
+        expr = terms.to_expr() if expr is None else expr
         defs = dict(definitions or {})
-        defs.update(builder.definitions)
+        defs.update(sums.definitions)
         # keep the definitions reachable from the expression, in order of appearance
         used: dict = {}
-        frontier = [self._expr]
+        frontier = [expr]
         while frontier:
             e = frontier.pop(0)
             for sym in sorted(e.free_symbols, key=str):
                 if sym in defs and sym not in used:
                     used[sym] = defs[sym]
                     frontier.append(defs[sym])
-        self.definitions = used
-        self.width = builder.model.width
-        self.points = builder.points
-        self.distinct_points = builder.distinct
+        fields = {"title": title, "terms": terms, "_expr": expr, "_definitions": used,
+                  "width": sums.model.width, "points": sums.points, "distinct_points": sums.distinct,
+                  "generic": bool(generic), "_expanded": None}
+        for name, value in fields.items():
+            object.__setattr__(self, name, value)
+
+    def __setattr__(self, name, value):
+        raise AttributeError(f"a CorrelatorForm is immutable (cannot set {name!r})")
+
+    def __delattr__(self, name):
+        raise AttributeError(f"a CorrelatorForm is immutable (cannot delete {name!r})")
 
     @property
     def expr(self) -> sp.Expr:
         return self._expr
 
+    @property
+    def definitions(self) -> Mapping[sp.Symbol, sp.Expr]:
+        """Named piece -> its expression (read-only), in order of appearance."""
+        return MappingProxyType(self._definitions)
+
     def expanded(self, width=None) -> sp.Expr:
         """The explicit expression (definitions substituted; ``width`` substituted for N if given)."""
-        out = self._expr
-        for _ in range(4):
-            if not (out.free_symbols & set(self.definitions)):
-                break
-            out = out.xreplace(self.definitions)
+        out = self._expanded
+        if out is None:
+            out = self._expr
+            for _ in range(4):
+                if not (out.free_symbols & self._definitions.keys()):
+                    break
+                out = out.xreplace(self._definitions)
+            object.__setattr__(self, "_expanded", out)  # a memo: the form is immutable
         if width is not None and isinstance(self.width, sp.Symbol):
             out = out.subs(self.width, width)
         return out
@@ -81,7 +99,7 @@ class CorrelatorForm:
 
     def markdown(self) -> str:
         out = [f"$${self.title} = {sp.latex(self.expr)}$$"]
-        if self.distinct_points and not getattr(self, "generic", False):
+        if self.distinct_points and not self.generic:
             pts = ", ".join(f"$x_{{{u + 1}}} = {sp.latex(p)}$" for u, p in enumerate(self.distinct_points))
             out.append(f"Points: {pts}.")
         if self.definitions:
@@ -97,7 +115,7 @@ class CorrelatorForm:
         return f"CorrelatorForm({self.expr})"
 
 
-def cumulant_form(title: str, b: MomentSums, slots: tuple) -> CorrelatorForm:
+def cumulant_form(title: str, b: MomentSums, slots: tuple, generic: bool = False) -> CorrelatorForm:
     r"""``G = sum_pi prod_B kappa_B`` with named cumulants (see :class:`CorrelatorForm`)."""
     names: dict[tuple, sp.Expr] = {}
     defs: dict = {}
@@ -135,4 +153,4 @@ def cumulant_form(title: str, b: MomentSums, slots: tuple) -> CorrelatorForm:
             if term == 0:
                 break
         total.append(term)
-    return CorrelatorForm(title, None, b, expr=sp.Add(*total), definitions=defs)
+    return CorrelatorForm(title, None, b, expr=sp.Add(*total), definitions=defs, generic=generic)

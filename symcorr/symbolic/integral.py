@@ -55,8 +55,12 @@ DEFAULT_NODES = {1: 240, 2: 120, 3: 48, 4: 20, 5: 12, 6: 8}
 
 @lru_cache(maxsize=64)
 def _hermite(n: int):
+    """Probabilists' Gauss-Hermite nodes and weights (normalised); read-only, as the cache shares them."""
     x, w = np.polynomial.hermite_e.hermegauss(n)
-    return x, w / math.sqrt(2 * math.pi)
+    w = w / math.sqrt(2 * math.pi)
+    x.flags.writeable = False
+    w.flags.writeable = False
+    return x, w
 
 
 def _numpy_function(phi: sp.Lambda):

@@ -26,12 +26,80 @@ __all__ = ["Terms", "laurent_coefficients"]
 
 class Terms(dict):
     r"""A sum :math:`\sum_k c_k(N)\, T_k`: ``key`` :math:`T_k` (width-free monomial: deltas, read-out
-    constants, moment symbols) -> coefficient :math:`c_k(N)` (the width-dependent part)."""
+    constants, moment symbols) -> coefficient :math:`c_k(N)` (the width-dependent part).
+
+    A mutable accumulator (:meth:`add`, :meth:`iadd`, item assignment) until :meth:`freeze`; frozen
+    Terms (those the correlator caches and hands out) refuse every change with a ``TypeError``, and
+    :meth:`copy` gives a mutable copy.  :meth:`cleaned` of frozen Terms is computed once."""
 
     def __init__(self, width, *args):
         super().__init__(*args)
-        self.width = width
+        self._width = width
+        self._frozen = False
+        self._clean = False  # coefficients already simplified (the output of cleaned())
+        self._cleaned: Terms | None = None  # cleaned(), memoised once frozen
 
+    @property
+    def width(self):
+        """The width symbol (or number) the coefficients depend on."""
+        return self._width
+
+    # --- freezing ------------------------------------------------------------------------------------
+    @property
+    def frozen(self) -> bool:
+        return self._frozen
+
+    def freeze(self) -> "Terms":
+        """Make these Terms immutable (in place); returns them."""
+        self._frozen = True
+        return self
+
+    def copy(self) -> "Terms":
+        """A mutable copy (same width and items)."""
+        return Terms(self._width, self)
+
+    def _writable(self):
+        if self._frozen:
+            raise TypeError("these Terms are frozen (the correlator caches share them); change a copy()")
+        self._clean = False
+        self._cleaned = None
+
+    def __setitem__(self, key, value):
+        self._writable()
+        super().__setitem__(key, value)
+
+    def __delitem__(self, key):
+        self._writable()
+        super().__delitem__(key)
+
+    def __ior__(self, other):
+        self._writable()
+        return super().__ior__(other)
+
+    def clear(self):
+        self._writable()
+        super().clear()
+
+    def pop(self, *args):
+        self._writable()
+        return super().pop(*args)
+
+    def popitem(self):
+        self._writable()
+        return super().popitem()
+
+    def setdefault(self, key, default=None):
+        self._writable()
+        return super().setdefault(key, default)
+
+    def update(self, *args, **kwargs):
+        self._writable()
+        super().update(*args, **kwargs)
+
+    def __reduce__(self):
+        return (_rebuild_terms, (self._width, dict(self), self._frozen))
+
+    # --- algebra -------------------------------------------------------------------------------------
     def _split(self, mono):
         w = self.width
         if isinstance(w, sp.Symbol):
@@ -40,10 +108,6 @@ class Terms(dict):
             indep, dep = mono, sp.Integer(1)
         coeff, key = indep.as_coeff_Mul()
         return key, coeff * dep
-
-    def __setitem__(self, key, value):
-        self._clean = False
-        super().__setitem__(key, value)
 
     def add(self, mono, scale=1):
         if mono == 0:
@@ -65,9 +129,11 @@ class Terms(dict):
         return out
 
     def cleaned(self) -> "Terms":
-        """Coefficients simplified (``factor``), zero terms dropped."""
-        if getattr(self, "_clean", False):
+        """Coefficients simplified (``factor``), zero terms dropped; frozen if these Terms are."""
+        if self._clean:
             return self
+        if self._cleaned is not None:
+            return self._cleaned
         out = Terms(self.width)
         memo: dict = {}
         for key, c in self.items():
@@ -78,6 +144,8 @@ class Terms(dict):
             if c != 0 and key != 0:
                 out[key] = c
         out._clean = True  # set after the items (__setitem__ resets it)
+        if self._frozen:
+            self._cleaned = out.freeze()
         return out
 
     def to_expr(self) -> sp.Expr:
@@ -99,6 +167,11 @@ class Terms(dict):
             for p, v in laurent_coefficients(c, self.width, lowest).items():
                 out.setdefault(p, Terms(self.width))[key] = out.get(p, {}).get(key, 0) + v
         return out
+
+
+def _rebuild_terms(width, items: dict, frozen: bool) -> Terms:
+    out = Terms(width, items)
+    return out.freeze() if frozen else out
 
 
 def laurent_coefficients(c, width, lowest: int | None = None) -> dict:

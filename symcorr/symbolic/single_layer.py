@@ -138,7 +138,8 @@ class MomentSums:
         self.slot_point = tuple(slot_point)
         self.symbols: dict[tuple, sp.Expr] = {}
         self.definitions: dict[sp.Symbol, sp.Expr] = {}
-        self._terms: dict[tuple, Terms] = {}
+        self._terms: dict[tuple, Terms] = {}  # frozen values: the cache hands them out
+        self._connected: dict[tuple, Terms] = {}
 
     # --- single-neuron moments -----------------------------------------------------------------------
     def moment(self, slots) -> sp.Expr:
@@ -162,6 +163,7 @@ class MomentSums:
 
     # --- E[prod_{i in slots} f_{a_i}(x_i)] -----------------------------------------------------------
     def terms(self, slots: tuple) -> Terms:
+        r""":math:`E[\prod_{i\in\text{slots}} f_{a_i}(x_i)]` as frozen :class:`Terms` (computed once)."""
         slots = tuple(sorted(slots))
         if slots in self._terms:
             return self._terms[slots]
@@ -175,7 +177,7 @@ class MomentSums:
                                           [self.indices[s] for s in slots]))
         else:
             self._single_layer_terms(model, slots, out)
-        self._terms[slots] = out
+        self._terms[slots] = out.freeze()
         return out
 
     def _single_layer_terms(self, model: SingleLayerModel, slots: tuple, out: Terms):
@@ -210,7 +212,11 @@ class MomentSums:
 
     def connected(self, slots: tuple) -> Terms:
         r"""Joint cumulant :math:`\kappa(F_i: i\in\text{slots}) = \sum_\pi (-1)^{|\pi|-1}(|\pi|-1)!
-        \prod_{B\in\pi}E[\prod_{i\in B}F_i]`."""
+        \prod_{B\in\pi}E[\prod_{i\in B}F_i]` as frozen :class:`Terms` (computed once)."""
+        slots = tuple(slots)
+        hit = self._connected.get(slots)
+        if hit is not None:
+            return hit
         total = Terms(self.model.width)
         for part in set_partitions(slots):
             prod = None
@@ -223,4 +229,5 @@ class MomentSums:
             if prod is None:
                 continue
             total.iadd(prod, moment_cumulant_coefficient(len(part)))
+        self._connected[slots] = total.freeze()
         return total
