@@ -71,13 +71,15 @@ _ODD = {"erf", "tanh", "identity"}
 
 @lru_cache(maxsize=128)
 def _is_odd_custom(activation: Activation) -> bool:
+    r"""Does :math:`\phi(u) + \phi(-u)` simplify to 0?  False is no claim (the moments are then computed
+    without the shortcut, so a False never gives a wrong result)."""
     if activation.normalised:
         return False
     u = sp.Symbol("u", real=True)
+    expr = activation.sympy(u)
     try:
-        expr = activation.sympy(u)
         return sp.simplify(expr + expr.subs(u, -u)) == 0
-    except Exception:  # a custom SymPy form that does not simplify: no claim
+    except (NotImplementedError, sp.PolynomialError):  # SymPy cannot simplify this custom form: no claim
         return False
 
 

@@ -3,8 +3,9 @@ paper.md section 3 (the kernels themselves: test_two_point.py)."""
 
 import pytest
 import sympy as sp
+import torch
 
-from symcorr import Dense, Network, Normal, Uniform, UniformCircle, size_symbol
+from symcorr import Activation, Dense, Network, Normal, Uniform, UniformCircle, size_symbol
 from symcorr.errors import SpecError
 from symcorr.symbolic import GaussianExpectation, ParameterIntegral, moment_table
 from symcorr.zoo import cos_net, erf_net, gauss_net, relu_net, tanh_net
@@ -114,3 +115,41 @@ def test_moment_table_rejects_non_iid_neurons():
     net = Network(1, [Dense(2, "tanh", weight=Normal(0, 1, row_cov=[[1, 0.5], [0.5, 1]])), Dense(1)])
     with pytest.raises(SpecError):
         moment_table(net, [[x]])
+
+
+def _custom_tanh_net(name, inner_simplify_error=None):
+    """A custom activation tanh(h(z)) with h(z) = z numerically; simplifying h raises
+    ``inner_simplify_error`` when given (a SymPy form that does not simplify)."""
+    class Inner(sp.Function):
+        @classmethod
+        def eval(cls, v):
+            return None
+
+        def _eval_evalf(self, prec):
+            return self.args[0].evalf(prec)
+
+        def _eval_is_real(self):
+            return True
+
+        def _eval_simplify(self, **kwargs):
+            if inner_simplify_error is not None:
+                raise inner_simplify_error("no simplification for this form")
+            return self
+
+    act = Activation.custom(name, lambda v: sp.tanh(Inner(v)), torch.tanh)
+    return Network(1, [Dense(N, act), Dense(1, weight=Normal(0, 1 / N))])
+
+
+def test_odd_custom_activations_and_what_their_oddness_check_may_swallow():
+    # a custom odd form (tanh written as exponentials) is recognised: odd moments vanish
+    odd = Activation.custom("tanh_by_exp", lambda v: (sp.exp(v) - sp.exp(-v)) / (sp.exp(v) + sp.exp(-v)),
+                            torch.tanh)
+    net = Network(1, [Dense(N, odd), Dense(1, weight=Normal(0, 1 / N))])
+    assert moment_table(net, [[x]]) == 0 and moment_table(net, [[x], [y], [x]]) == 0
+    assert isinstance(moment_table(net, [[x], [y]]), GaussianExpectation)
+    # SymPy cannot simplify the form (NotImplementedError): no claim, the moment stays an integral
+    undecided = moment_table(_custom_tanh_net("tanh_unsimplifiable", NotImplementedError), [[x]])
+    assert isinstance(undecided, GaussianExpectation)
+    # any other failure is not "cannot simplify": it surfaces
+    with pytest.raises(ZeroDivisionError):
+        moment_table(_custom_tanh_net("tanh_broken_engine", ZeroDivisionError), [[x]])
