@@ -17,16 +17,17 @@ See docs/symbolic.md for the rules and the math.
 
 from ..combinatorics import perfect_matchings, set_partitions
 from .correlator import Correlator, correlator
-from .form import CorrelatorForm
+from .form import CorrelatorForm, FormStyle
 from .inputs import InnerProduct, apply_relations, inner
-from .integral import GaussianExpectation, ParameterIntegral
+from .integral import GaussianExpectation, IntegralKind, NumericMethod, ParameterIntegral
 from .kernels import KNOWN_KERNELS, FirstLayer, moment_table, neuron_moment
 from .laurent import Terms
 from .rules import VectorLaw, wick_sum
 from .two_point import Kernel, kernel
 
 __all__ = [
-    "Correlator", "CorrelatorForm", "FirstLayer", "GaussianExpectation", "InnerProduct", "KNOWN_KERNELS",
-    "Kernel", "ParameterIntegral", "Terms", "VectorLaw", "apply_relations", "correlator", "inner", "kernel",
-    "moment_table", "neuron_moment", "perfect_matchings", "set_partitions", "wick_sum",
+    "Correlator", "CorrelatorForm", "FirstLayer", "FormStyle", "GaussianExpectation", "InnerProduct",
+    "IntegralKind", "KNOWN_KERNELS", "Kernel", "NumericMethod", "ParameterIntegral", "Terms", "VectorLaw",
+    "apply_relations", "correlator", "inner", "kernel", "moment_table", "neuron_moment", "perfect_matchings",
+    "set_partitions", "wick_sum",
 ]

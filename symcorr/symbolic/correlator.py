@@ -21,9 +21,9 @@ import numpy as np
 import sympy as sp
 
 from ..errors import SpecError
-from .form import CorrelatorForm, cumulant_form
+from .form import CorrelatorForm, FormStyle, cumulant_form
 from .inputs import as_points
-from .integral import GaussianExpectation, ParameterIntegral, register_network_rules
+from .integral import GaussianExpectation, NumericMethod, ParameterIntegral, register_network_rules
 from .rules import wick_sum
 from .single_layer import MomentSums, SingleLayerModel
 
@@ -52,7 +52,7 @@ class Correlator:
         object.__setattr__(self, "_n", n)
         object.__setattr__(self, "_model", SingleLayerModel.of(network))
         object.__setattr__(self, "_sums", {})  # (points, indices, simplifier) -> MomentSums (a memo)
-        object.__setattr__(self, "_forms", {})  # (MomentSums, kind, generic) -> CorrelatorForm (a memo)
+        object.__setattr__(self, "_forms", {})  # (MomentSums, style, generic) -> CorrelatorForm (a memo)
 
     def __setattr__(self, name, value):
         raise AttributeError(f"a Correlator is immutable (cannot set {name!r}); build another with "
@@ -130,29 +130,28 @@ class Correlator:
         return rf"{kind}^{{({self.n})}}_{{{sub}}}({xs})"
 
     # --- the exact expression ------------------------------------------------------------------------
-    def form(self, points=None, indices=None, simplify_inputs=None, style: str = "moments") -> CorrelatorForm:
+    def form(self, points=None, indices=None, simplify_inputs=None,
+             style: str = FormStyle.MOMENTS) -> CorrelatorForm:
         """The readable form (named pieces + definitions, see :class:`CorrelatorForm` for the two
-        styles ``"moments"`` and ``"cumulants"``); ``points=None`` uses generic symbolic points
-        ``x_1..x_n`` and indices ``a_1..a_n``."""
+        styles ``"moments"`` and ``"cumulants"``, :class:`FormStyle`); ``points=None`` uses generic
+        symbolic points ``x_1..x_n`` and indices ``a_1..a_n``."""
+        style = FormStyle.parse(style)
         generic = points is None
         if generic:
             points, gen_idx = self.generic_points()
             indices = gen_idx if indices is None else indices
-        b = self._builder(points, indices, simplify_inputs)
-        if style not in ("moments", "cumulants"):
-            raise SpecError(f"unknown form style {style!r}; use 'moments' or 'cumulants'")
-        return self._form(b, style, generic)
+        return self._form(self._builder(points, indices, simplify_inputs), style, generic)
 
-    def _form(self, b: MomentSums, kind: str, generic: bool = False) -> CorrelatorForm:
-        """The form of kind ``"moments"``, ``"cumulants"`` or ``"connected"`` at ``b``'s points, built
-        once (forms are immutable, so the memo can hand out the same one)."""
-        key = (b, kind, generic)
+    def _form(self, b: MomentSums, style: FormStyle | None, generic: bool = False) -> CorrelatorForm:
+        """The form in ``style`` at ``b``'s points (``None``: the connected part), built once (forms
+        are immutable, so the memo can hand out the same one)."""
+        key = (b, style, generic)
         hit = self._forms.get(key)
         if hit is None:
             slots = tuple(range(self.n))
-            if kind == "cumulants":
+            if style is FormStyle.CUMULANTS:
                 hit = cumulant_form(self._title(b.indices), b, slots, generic)
-            elif kind == "moments":
+            elif style is FormStyle.MOMENTS:
                 hit = CorrelatorForm(self._title(b.indices), b.terms(slots), b, generic=generic)
             else:
                 hit = CorrelatorForm(self._title(b.indices, "G_c"), b.connected(slots), b)
@@ -245,7 +244,7 @@ class Correlator:
             points, gen_idx = self.generic_points()
             indices = gen_idx if indices is None else indices
         b = self._builder(points, indices)
-        return self._form(b, "connected")
+        return self._form(b, None)
 
     def wick(self, points, indices=None) -> sp.Expr:
         r"""The Wick sum :math:`\sum_{\text{pairings}}\prod\delta_{a_ia_j}K(x_i,x_j)` of the
@@ -270,8 +269,9 @@ class Correlator:
         integrals (first order) and the quadrature convergence indicator; 0 for closed forms."""
         return self._evaluate(points, indices, **options)
 
-    def _evaluate(self, points, indices=None, *, method: str = "quadrature", samples: int = 200_000,
-                  seed: int = 0, width=None):
+    def _evaluate(self, points, indices=None, *, method: str = NumericMethod.QUADRATURE,
+                  samples: int = 200_000, seed: int = 0, width=None):
+        method = NumericMethod.parse(method)
         try:
             arr = np.asarray(points.detach().cpu() if hasattr(points, "detach") else points, dtype=float)
         except (TypeError, ValueError):
@@ -333,7 +333,7 @@ class Correlator:
 
     @property
     def _display_style(self) -> str:
-        return "cumulants" if self.is_exact else "moments"
+        return FormStyle.CUMULANTS if self.is_exact else FormStyle.MOMENTS
 
     def _repr_latex_(self):
         return f"$${self.latex()}$$"
@@ -342,13 +342,12 @@ class Correlator:
         return f"Correlator(n={self.n}, network={self.network.name or self.network!r})"
 
 
-def _numeric(definition: sp.Expr, method: str, samples: int, seed: int) -> tuple[float, float]:
+def _numeric(definition: sp.Expr, method: NumericMethod, samples: int, seed: int) -> tuple[float, float]:
     """Numeric value and error of a moment definition (closed form, Gaussian integral or parameter
     integral, possibly inside an expression)."""
     values, err = {}, 0.0
     for atom in definition.atoms(GaussianExpectation):
-        values[atom], e = atom.numeric(method, samples=samples, seed=seed) if method == "montecarlo" \
-            else atom.numeric("quadrature")
+        values[atom], e = atom.numeric(method, samples=samples, seed=seed)
         err = max(err, e)
     for atom in definition.atoms(ParameterIntegral):
         values[atom], e = atom.montecarlo(samples, seed)

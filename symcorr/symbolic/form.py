@@ -11,16 +11,29 @@ Two readings of the same exact expression (:class:`CorrelatorForm`):
 
 from __future__ import annotations
 
+from enum import StrEnum
 from types import MappingProxyType
 from typing import Mapping
 
 import sympy as sp
 
 from ..combinatorics import set_partitions
+from ..verdicts import parse_choice
 from .laurent import Terms
 from .single_layer import MomentSums, slot_label
 
-__all__ = ["CorrelatorForm", "cumulant_form"]
+__all__ = ["CorrelatorForm", "FormStyle", "cumulant_form"]
+
+
+class FormStyle(StrEnum):
+    """The two readings of a correlator (see :class:`CorrelatorForm`)."""
+
+    MOMENTS = "moments"  # width-dependent coefficients times named single-neuron moments
+    CUMULANTS = "cumulants"  # sum over partitions of named cumulants: GP part + connected part
+
+    @classmethod
+    def parse(cls, value, where: str = "style") -> "FormStyle":
+        return parse_choice(cls, value, where)
 
 
 class CorrelatorForm:

@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import itertools
 import math
+from enum import StrEnum
 from functools import lru_cache
 from typing import Callable
 
@@ -41,9 +42,32 @@ from ..activations import TORCH_TRANSLATIONS
 from ..errors import SpecError
 from ..rng import make_generator
 from ..spec import Dense, Network
+from ..verdicts import parse_choice
 
-__all__ = ["GaussianExpectation", "ParameterIntegral", "gauss_hermite_expectation",
-           "register_network", "registered_network", "register_network_rules"]
+__all__ = ["GaussianExpectation", "ParameterIntegral", "IntegralKind", "NumericMethod",
+           "gauss_hermite_expectation", "register_network", "registered_network", "register_network_rules"]
+
+
+class IntegralKind(StrEnum):
+    """What a :class:`ParameterIntegral` integrates: the network outputs or one hidden neuron."""
+
+    NETWORK = "network"  # prod_i f_{a_i}(x_i) over all parameters
+    NEURON = "neuron"  # prod_u phi(w.x_u + b)^{p_u} over one row of W^0 and one entry of b^0
+
+    @classmethod
+    def parse(cls, value, where: str = "kind") -> "IntegralKind":
+        return parse_choice(cls, value, where)
+
+
+class NumericMethod(StrEnum):
+    """How an unevaluated Gaussian integral becomes a number."""
+
+    QUADRATURE = "quadrature"  # Gauss-Hermite in the rank of the covariance (deterministic)
+    MONTECARLO = "montecarlo"  # seeded Monte Carlo with a standard error
+
+    @classmethod
+    def parse(cls, value, where: str = "method") -> "NumericMethod":
+        return parse_choice(cls, value, where)
 
 
 # ----------------------------------------------------------------------------------------------------
@@ -265,13 +289,14 @@ class GaussianExpectation(sp.Expr):
         cov = np.array(self.covariance.evalf().tolist(), dtype=float)
         return mean, cov
 
-    def numeric(self, method: str = "quadrature", *, nodes: int | None = None, samples: int = 400_000,
-                seed: int = 0) -> tuple[float, float]:
+    def numeric(self, method: str = NumericMethod.QUADRATURE, *, nodes: int | None = None,
+                samples: int = 400_000, seed: int = 0) -> tuple[float, float]:
         """``(value, error)``.  ``quadrature``: Gauss-Hermite; the error is the change from halving the
         nodes (a convergence indicator, not a statistical s.e.).  ``montecarlo``: ``samples`` seeded
         draws (``torch.Generator``); the error is one standard error."""
+        method = NumericMethod.parse(method)
         mean, cov = self._numeric_args()
-        if method == "quadrature":
+        if method is NumericMethod.QUADRATURE:
             f = _numpy_function(self.activation)
             r = _reduce(mean, cov).shape[1]
             value = gauss_hermite_expectation(f, mean, cov, self.powers, nodes)
@@ -280,15 +305,12 @@ class GaussianExpectation(sp.Expr):
             n = nodes or DEFAULT_NODES.get(r, 8)
             coarse = gauss_hermite_expectation(f, mean, cov, self.powers, max(2, n // 2))
             return value, abs(value - coarse)
-        if method == "montecarlo":
-            return _montecarlo_gaussian(_torch_function(self.activation), mean, cov, self.powers,
-                                        samples, seed)
-        raise SpecError(f"unknown method {method!r}; use 'quadrature' or 'montecarlo'")
+        return _montecarlo_gaussian(_torch_function(self.activation), mean, cov, self.powers, samples, seed)
 
     def _eval_evalf(self, prec):
         if self.free_symbols:
             return None
-        value, _ = self.numeric("quadrature")
+        value, _ = self.numeric(NumericMethod.QUADRATURE)
         return sp.Float(value, prec)
 
 
@@ -342,25 +364,24 @@ class ParameterIntegral(sp.Expr):
     is_commutative = True
     is_real = True
 
-    def __new__(cls, network, points, labels, kind: str = "network"):
+    def __new__(cls, network, points, labels, kind: str = IntegralKind.NETWORK):
         if isinstance(network, Str):  # rebuilt from args by subs/xreplace: (tag, kind, points, labels)
             return sp.Expr.__new__(cls, network, points, labels, kind)
-        if kind not in ("network", "neuron"):
-            raise SpecError(f"unknown integral kind {kind!r}")
+        kind = IntegralKind.parse(kind)
         tag = network if isinstance(network, str) else register_network(network)
         pts = [sp.ImmutableMatrix(p) if isinstance(p, sp.MatrixBase) else p for p in points]
         labs = [sp.sympify(a) for a in labels]
         if len(labs) != len(pts):
             raise SpecError("one label (output index or power) per point is needed")
-        return sp.Expr.__new__(cls, Str(tag), Str(kind), sp.Tuple(*pts), sp.Tuple(*labs))
+        return sp.Expr.__new__(cls, Str(tag), Str(kind.value), sp.Tuple(*pts), sp.Tuple(*labs))
 
     @property
     def network(self):
         return registered_network(self.args[0].name)
 
     @property
-    def kind(self) -> str:
-        return self.args[1].name
+    def kind(self) -> IntegralKind:
+        return IntegralKind(self.args[1].name)
 
     @property
     def points(self) -> list:
@@ -373,7 +394,7 @@ class ParameterIntegral(sp.Expr):
     @property
     def blocks(self) -> tuple[str, ...]:
         """Names of the parameter blocks the integrand depends on."""
-        if self.kind == "neuron":
+        if self.kind is IntegralKind.NEURON:
             net = self.network
             return ("W0[j,:]",) + (("b0[j]",) if net.bias(0) is not None else ())
         return tuple(self.network.blocks)
@@ -389,7 +410,7 @@ class ParameterIntegral(sp.Expr):
 
     def _body_latex(self, printer):
         pts = [printer._print(p) for p in self.points]
-        if self.kind == "network":
+        if self.kind is IntegralKind.NETWORK:
             return r"\,".join(rf"f_{{{printer._print(a)}}}\left({x}\right)" for a, x in zip(self.labels, pts))
         net = self.network
         act = net.layers[0].activation.name
@@ -408,13 +429,13 @@ class ParameterIntegral(sp.Expr):
         pts = ", ".join(printer._print(list(p)) if isinstance(p, sp.MatrixBase) else printer._print(p)
                         for p in self.points)
         labs = ", ".join(printer._print(a) for a in self.labels)
-        what = "indices" if self.kind == "network" else "powers"
+        what = "indices" if self.kind is IntegralKind.NETWORK else "powers"
         return f"ParameterIntegral[{self.kind} {self.args[0].name}; points ({pts}); {what} ({labs})]"
 
     def doit(self, **hints):
         """Apply the registered evaluation rules (:func:`symcorr.symbolic.correlator`) to a
         network-kind integral; unchanged where no rule applies."""
-        if self.kind != "network":
+        if self.kind is not IntegralKind.NETWORK:
             return self
         for rules in _NETWORK_RULES:
             value = rules(self.network, self.points, self.labels)
@@ -428,7 +449,7 @@ class ParameterIntegral(sp.Expr):
         """``(mean, standard error)`` of the integrand over ``samples`` networks (or neurons) drawn
         with a seeded ``torch.Generator``; ``values`` substitutes remaining symbols of the network."""
         net = self.network.subs(values or {})
-        if self.kind == "neuron":  # one hidden neuron: only the first layer's laws matter
+        if self.kind is IntegralKind.NEURON:  # one hidden neuron: only the first layer's laws matter
             bias = net.bias(0)
             net = Network(net.input_dim, [Dense(1, net.layers[0].activation, weight=net.weight(0).law,
                                                 bias=None if bias is None else bias.law)])
@@ -445,11 +466,11 @@ class ParameterIntegral(sp.Expr):
         gen = make_generator(seed)
         s1 = s2 = 0.0
         done = 0
-        if self.kind == "neuron":
+        if self.kind is IntegralKind.NEURON:
             layer = net.layers[0]
         while done < samples:
             m = min(chunk, samples - done)
-            if self.kind == "network":
+            if self.kind is IntegralKind.NETWORK:
                 params = net.sample(m, generator=gen)
                 f = net.forward(params, x)
                 val = torch.ones(m, dtype=torch.float64)

@@ -47,11 +47,11 @@ from typing import Sequence
 
 import sympy as sp
 
-from ..activations import Activation
+from ..activations import Activation, activation_names
 from ..distributions import Law, Normal
 from ..errors import SpecError
 from .inputs import as_points, inner, is_explicit, linear_combination, sum_entries
-from .integral import GaussianExpectation, ParameterIntegral
+from .integral import GaussianExpectation, IntegralKind, ParameterIntegral
 from ..combinatorics import set_partitions
 from .rules import characteristic_polar
 
@@ -90,7 +90,7 @@ def _is_odd(activation: Activation) -> bool:
 #: the bound variable of activation Lambdas (one object, so equal integrals are equal expressions)
 _U = sp.Dummy("u", real=True)
 
-_BUILTIN_NAMES = {"erf", "relu", "tanh", "cos", "identity", "gauss"}
+_BUILTIN_NAMES = frozenset(activation_names())
 
 
 class FirstLayer:
@@ -333,6 +333,17 @@ def _relu_rule(fl: FirstLayer, pts, powers):
     return None
 
 
+#: activation name -> (its rule, whether the rule needs jointly Gaussian pre-activations); a rule returns
+#: the closed form or None (see :data:`KNOWN_KERNELS` for what each one covers)
+_RULES = {
+    "gauss": (_gauss_rule, False),
+    "cos": (_cos_rule, False),
+    "identity": (_identity_rule, True),
+    "erf": (_erf_rule, True),
+    "relu": (_relu_rule, True),
+}
+
+
 def neuron_moment(first_layer: FirstLayer, points: Sequence, powers: Sequence[int] | None = None) -> sp.Expr:
     r"""The single-neuron moment :math:`E[\prod_u \phi(z(x_u))^{p_u}]` by the table (module doc):
     a closed form where a rule applies, else an unevaluated Gaussian integral (Gaussian first layer)
@@ -347,18 +358,8 @@ def neuron_moment(first_layer: FirstLayer, points: Sequence, powers: Sequence[in
         return sp.Integer(1)
     if n % 2 == 1 and _is_odd(act) and fl.symmetric:
         return sp.Integer(0)
-    result = None
-    if name == "gauss":
-        result = _gauss_rule(fl, pts, powers)
-    elif name == "cos":
-        result = _cos_rule(fl, pts, powers)
-    elif fl.gaussian:
-        if name == "identity":
-            result = _identity_rule(fl, pts, powers)
-        elif name == "erf":
-            result = _erf_rule(fl, pts, powers)
-        elif name == "relu":
-            result = _relu_rule(fl, pts, powers)
+    rule, needs_gaussian = _RULES.get(name, (None, False))
+    result = None if rule is None or (needs_gaussian and not fl.gaussian) else rule(fl, pts, powers)
     if result is not None:
         return result
     if fl.gaussian and not act.normalised:
@@ -366,7 +367,7 @@ def neuron_moment(first_layer: FirstLayer, points: Sequence, powers: Sequence[in
         mean = [fl.mean(p) for p in pts]
         cov = [[fl.k0(p, q) for q in pts] for p in pts]
         return GaussianExpectation(phi, mean, cov, powers)
-    return ParameterIntegral(fl.network, pts, powers, kind="neuron")
+    return ParameterIntegral(fl.network, pts, powers, kind=IntegralKind.NEURON)
 
 
 def moment_table(network, points, powers: Sequence[int] | None = None) -> sp.Expr:

@@ -6,8 +6,8 @@ import sympy as sp
 
 from symcorr import Dense, Network, Normal, Rademacher, size_symbol
 from symcorr.errors import SpecError
-from symcorr.symbolic import (CorrelatorForm, InnerProduct, ParameterIntegral, correlator, inner, kernel,
-                              moment_table, wick_sum)
+from symcorr.symbolic import (CorrelatorForm, FormStyle, InnerProduct, ParameterIntegral, correlator, inner,
+                              kernel, moment_table, wick_sum)
 from symcorr.zoo import cos_net, erf_net, gauss_net, relu_net, tanh_net
 
 N = size_symbol("N")
@@ -246,6 +246,7 @@ def test_cumulant_form_reads_gp_part_plus_connected_part():
     assert N ** -1 in sp.Mul.make_args(sp.factor(form.definitions[sp.Symbol("G^{c}_{1234}")]))
     with pytest.raises(SpecError):
         G.form(P4, style="diagrams")
+    assert G.form(P4, (a, b, c, d), style=FormStyle.CUMULANTS).expr == want
 
 
 def test_cached_results_cannot_be_changed_by_a_caller():

@@ -10,7 +10,8 @@ from scipy import integrate
 
 from symcorr import Dense, Network, Normal, size_symbol
 from symcorr.errors import SpecError
-from symcorr.symbolic import GaussianExpectation, ParameterIntegral, correlator, moment_table
+from symcorr.symbolic import (GaussianExpectation, IntegralKind, NumericMethod, ParameterIntegral, correlator,
+                              moment_table)
 from symcorr.symbolic.integral import gauss_hermite_expectation
 from symcorr.zoo import relu_net, tanh_net
 
@@ -135,3 +136,26 @@ def test_neuron_level_integral_of_a_non_gaussian_first_layer_evaluates_by_monte_
                            -1, 1, -12, 12, epsabs=1e-10)
     assert abs(value - direct / 2) < 4 * se
     assert abs(value - 0.8 * direct / 2) > 4 * se
+
+
+def test_kinds_and_methods_are_typed_and_checked():
+    net = tanh_net(1, N, 2)
+    m = moment_table(net, [[sp.Rational(1, 2)], [1]])
+    assert isinstance(m, GaussianExpectation)
+    assert m.numeric(NumericMethod.QUADRATURE) == m.numeric("quadrature")
+    with pytest.raises(SpecError, match="method"):
+        m.numeric("simpson")
+    deep = Network(1, [Dense(2, "tanh"), Dense(2, "tanh"), Dense(1)])
+    integral = correlator(deep, 2).integral([[1], [2]])
+    assert integral.kind is IntegralKind.NETWORK and integral.kind == "network"  # still a str
+    assert integral.subs(N, 3).kind is IntegralKind.NETWORK  # rebuilt from its args
+    neuron = ParameterIntegral(net, [sp.Matrix([1])], [1], kind="neuron")
+    assert neuron.kind is IntegralKind.NEURON
+    assert neuron == ParameterIntegral(net, [sp.Matrix([1])], [1], kind=IntegralKind.NEURON)
+    with pytest.raises(SpecError, match="kind"):
+        ParameterIntegral(net, [sp.Matrix([1])], [1], kind="layer")
+    # the correlator's numerics check the method too (an unknown one used to fall back to quadrature)
+    G = correlator(tanh_net(1, 3, 2), 2)
+    assert G.evaluate([[0.5], [1.0]], method=NumericMethod.QUADRATURE) == G.evaluate([[0.5], [1.0]])
+    with pytest.raises(SpecError, match="method"):
+        G.evaluate([[0.5], [1.0]], method="mc")
