@@ -53,6 +53,7 @@ class Correlator:
         object.__setattr__(self, "_model", SingleLayerModel.of(network))
         object.__setattr__(self, "_sums", {})  # (points, indices, simplifier) -> MomentSums (a memo)
         object.__setattr__(self, "_forms", {})  # (MomentSums, style, generic) -> CorrelatorForm (a memo)
+        object.__setattr__(self, "_expansions", {})  # (MomentSums, order, connected) -> ((p, c_p), ...)
 
     def __setattr__(self, name, value):
         raise AttributeError(f"a Correlator is immutable (cannot set {name!r}); build another with "
@@ -120,6 +121,7 @@ class Correlator:
             if len(self._sums) > 256:
                 self._sums.clear()
                 self._forms.clear()
+                self._expansions.clear()
             self._sums[key] = MomentSums(self.network, self._model, pts, idx, first)
         return self._sums[key]
 
@@ -204,17 +206,22 @@ class Correlator:
         connected part) at large N (explicit expressions)."""
         self._require_width_symbol("a 1/N expansion")
         b = self._builder(points, indices)
-        terms = b.connected(tuple(range(self.n))) if connected else b.terms(tuple(range(self.n)))
-        if self._defs_depend_on_width(b):
-            raise SpecError("the first-layer laws depend on the width; the 1/N expansion of the "
-                            "moments is not supported")
-        lowest = None if order is None else -order
-        out = {}
-        for p, t in terms.laurent(lowest).items():
-            if lowest is not None and p < lowest:
-                continue
-            out[p] = CorrelatorForm("", t, b).expanded()
-        return {p: v for p, v in sorted(out.items(), reverse=True) if v != 0}
+        key = (b, order, bool(connected))
+        hit = self._expansions.get(key)
+        if hit is None:
+            terms = b.connected(tuple(range(self.n))) if connected else b.terms(tuple(range(self.n)))
+            if self._defs_depend_on_width(b):
+                raise SpecError("the first-layer laws depend on the width; the 1/N expansion of the "
+                                "moments is not supported")
+            lowest = None if order is None else -order
+            out = {}
+            for p, t in terms.laurent(lowest).items():
+                if lowest is not None and p < lowest:
+                    continue
+                out[p] = CorrelatorForm("", t, b).expanded()
+            hit = tuple((p, v) for p, v in sorted(out.items(), reverse=True) if v != 0)
+            self._expansions[key] = hit
+        return dict(hit)  # a fresh dict per call: the memo keeps the (immutable) items
 
     def expand_in_inverse_width(self, points, indices=None, order: int = 1, connected: bool = False) -> sp.Expr:
         r""":math:`\sum_{p \ge -\text{order}} c_p N^p`: the exact large-N expansion truncated after

@@ -165,7 +165,9 @@ class Terms(dict):
         out: dict[int, Terms] = {}
         for key, c in self.items():
             for p, v in laurent_coefficients(c, self.width, lowest).items():
-                out.setdefault(p, Terms(self.width))[key] = out.get(p, {}).get(key, 0) + v
+                if p not in out:
+                    out[p] = Terms(self.width)
+                out[p][key] = out[p].get(key, 0) + v
         return out
 
 
