@@ -12,7 +12,6 @@ from symcorr import Dense, Network, Normal, size_symbol
 from symcorr.errors import SpecError
 from symcorr.symbolic import (GaussianExpectation, IntegralKind, NumericMethod, ParameterIntegral, correlator,
                               moment_table)
-from symcorr.symbolic.integral import gauss_hermite_expectation
 from symcorr.zoo import relu_net, tanh_net
 
 N = size_symbol("N")
@@ -85,13 +84,6 @@ def test_singular_covariances_reduce_the_dimension():
     m3 = moment_table(net, [[1], [2], [3]])
     # E[relu(w)^3] * 6 = 6 * 2 / sqrt(2 pi)
     assert abs(m3.numeric()[0] - 6 * 2 / math.sqrt(2 * math.pi)) < 1e-6
-
-
-def test_gauss_hermite_is_exact_for_polynomials():
-    cov = np.array([[2.0, 0.5, 0.1], [0.5, 1.0, 0.2], [0.1, 0.2, 0.5]])
-    # E[z1 z2 z3^2] = S12 S33 + 2 S13 S23
-    got = gauss_hermite_expectation(lambda z: z, [0, 0, 0], cov, (1, 1, 2), nodes=6)
-    assert abs(got - (0.5 * 0.5 + 2 * 0.1 * 0.2)) < 1e-12
 
 
 def test_gaussian_expectation_validation():

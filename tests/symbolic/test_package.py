@@ -17,7 +17,7 @@ MODULES = sorted(p.stem for p in PACKAGE.glob("*.py") if p.stem != "__init__")
 BELOW = {"errors", "verdicts", "expressions", "combinatorics", "rng", "distributions", "activations", "groups",
          "spec"}
 #: function-level imports that are not there to dodge a cycle: (module, imported module, why)
-LAZY = {("integral", "scipy"): "scipy.integrate costs ~0.6 s to import; only rank-one quadrature needs it"}
+LAZY = {("quadrature", "scipy"): "scipy.integrate costs ~0.6 s to import; only rank-one quadrature needs it"}
 
 
 def _tree(module: str) -> ast.Module:
