@@ -105,7 +105,7 @@ class Activation:
         except Exception as exc:  # the user's function failed on a symbol
             raise SpecError(f"custom activation {name!r}: sympy_fn failed on a symbol ({exc})") from None
         if torch_fn is None:
-            torch_fn = sp.lambdify(z, expr, modules=[_TORCH_TRANSLATIONS, "math"])
+            torch_fn = sp.lambdify(z, expr, modules=[TORCH_TRANSLATIONS, "math"])
             generated = torch_fn
 
             def torch_fn(t, _f=generated):
@@ -136,7 +136,8 @@ def _gauss_torch(z, log_norm):
     return torch.exp(z - log_norm)
 
 
-_TORCH_TRANSLATIONS = {
+#: SymPy function name -> torch function: ``sympy.lambdify(z, expr, [TORCH_TRANSLATIONS, "math"])``
+TORCH_TRANSLATIONS = {
     "exp": torch.exp, "log": torch.log, "sin": torch.sin, "cos": torch.cos, "tan": torch.tan,
     "tanh": torch.tanh, "sinh": torch.sinh, "cosh": torch.cosh, "erf": torch.erf, "sqrt": torch.sqrt,
     "Abs": torch.abs, "atan": torch.atan, "sign": torch.sign,

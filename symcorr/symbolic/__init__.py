@@ -2,28 +2,34 @@ r"""Symbolic n-point correlators of random networks (the parameter-space frame).
 
 .. math:: G^{(n)}_{a_1\cdots a_n}(x_1,\dots,x_n) = \int d\theta\,P(\theta)\,f_{\theta,a_1}(x_1)\cdots f_{\theta,a_n}(x_n)
 
-* :func:`correlator` / :class:`Correlator`: exact expressions for single-hidden-layer networks (any
-  width, symbolic or numeric; iid neurons), the 1/N expansion, connected parts, the GP limit; the
-  unevaluated :class:`ParameterIntegral` otherwise.
-* :func:`kernel`: the exact two-point function.
-* :func:`moment_table` / :func:`neuron_moment`: single-neuron moments from the table of known kernels
-  (Gauss-net, Cos-net, arcsine, arc-cosine, Isserlis), unevaluated :class:`GaussianExpectation`
-  otherwise.
+* :func:`correlator` / :class:`Correlator` (``correlator.py``): exact expressions for
+  single-hidden-layer networks (any width, symbolic or numeric; iid neurons; the rules in
+  ``single_layer.py``), the 1/N expansion (``laurent.py``), connected parts, the GP limit, readable
+  :class:`CorrelatorForm` (``form.py``); the unevaluated :class:`ParameterIntegral` otherwise.
+  Cached and immutable.
+* :func:`kernel` (``two_point.py``): the exact two-point function.
+* :func:`moment_table` / :func:`neuron_moment` (``kernels.py``): single-neuron moments from the table
+  of known kernels (Gauss-net, Cos-net, arcsine, arc-cosine, Isserlis), unevaluated
+  :class:`GaussianExpectation` (``integral.py``) otherwise.
 * :func:`wick_sum`, :func:`inner`, :func:`apply_relations`: Wick sums, canonical inner products of
   symbolic inputs, and group relations such as :math:`R^TR = 1`.
 
-See docs/symbolic.md for the rules and the math.
+See docs/symbolic.md for the module layout, the rules and the math.
 """
 
-from .correlator import Correlator, CorrelatorForm, Terms, correlator
-from .inputs import InnerProduct, apply_relations, inner
-from .integral import GaussianExpectation, ParameterIntegral
-from .kernels import KNOWN_KERNELS, FirstLayer, Kernel, kernel, moment_table, neuron_moment
 from ..combinatorics import perfect_matchings, set_partitions
+from .correlator import Correlator, correlator
+from .form import CorrelatorForm, FormStyle
+from .inputs import InnerProduct, apply_relations, inner
+from .integral import GaussianExpectation, IntegralKind, NumericMethod, ParameterIntegral
+from .kernels import KNOWN_KERNELS, FirstLayer, moment_table, neuron_moment
+from .laurent import Terms
 from .rules import VectorLaw, wick_sum
+from .two_point import Kernel, kernel
 
 __all__ = [
-    "Correlator", "CorrelatorForm", "FirstLayer", "GaussianExpectation", "InnerProduct", "KNOWN_KERNELS",
-    "Kernel", "ParameterIntegral", "Terms", "VectorLaw", "apply_relations", "correlator", "inner", "kernel",
-    "moment_table", "neuron_moment", "perfect_matchings", "set_partitions", "wick_sum",
+    "Correlator", "CorrelatorForm", "FirstLayer", "FormStyle", "GaussianExpectation", "InnerProduct",
+    "IntegralKind", "KNOWN_KERNELS", "Kernel", "NumericMethod", "ParameterIntegral", "Terms", "VectorLaw",
+    "apply_relations", "correlator", "inner", "kernel", "moment_table", "neuron_moment", "perfect_matchings",
+    "set_partitions", "wick_sum",
 ]

@@ -1,443 +1,33 @@
-r"""n-point correlators of random networks as exact SymPy expressions.
+r"""The n-point correlator of a random network, :func:`correlator` / :class:`Correlator`.
 
 .. math:: G^{(n)}_{a_1\cdots a_n}(x_1,\dots,x_n) = E\big[f_{a_1}(x_1)\cdots f_{a_n}(x_n)\big]
           = \int d\theta\,P(\theta)\,\prod_i f_{\theta,a_i}(x_i).
 
-**Single hidden layer** :math:`f_a(x) = \sum_{j=1}^N W^1_{aj}\,\phi(z_j(x)) + b^1_a` with iid neurons
-(iid rows of :math:`(W^0, b^0)`, iid columns of :math:`W^1`) is evaluated exactly by the rules of
-:mod:`symcorr.symbolic.rules`:
+A :class:`Correlator` is the object users hold; it presents one network's n-point function:
 
-1. *independence* of :math:`b^1` and :math:`(W^1, W^0, b^0)`: split the slots into those that take the
-   bias (set ``B``) and the rest,
-2. *sum over iid neurons*: the rest is partitioned into blocks sharing one neuron index; distinct
-   blocks use distinct neurons (:math:`(N)_{|\pi|}` assignments) and columns of :math:`W^1` are
-   independent of the hidden layer,
-
-.. math:: G = \sum_{B}E\Big[\prod_{i\in B}b^1_{a_i}\Big]\sum_{\pi\in\Pi(B^c)}(N)_{|\pi|}
-          \prod_{\beta\in\pi} E\Big[\prod_{i\in\beta}W^1_{a_i 1}\Big]\, m_\beta,
-          \qquad m_\beta = E\Big[\prod_{i\in\beta}\phi(z(x_i))\Big],
-
-3. read-out moments from the read-out law's *cumulants* (Wick pairings with :math:`\delta_{ab}` for a
-   zero-mean Gaussian; means and non-Gaussian cumulants otherwise),
-4. single-neuron moments :math:`m_\beta` from the kernel table (:mod:`symcorr.symbolic.kernels`).
-
-For :math:`W^1\sim N(0,\sigma_{W1}^2/N)` this gives, e.g., the exact four-point function
-:math:`G^{(4)} = \sum_{3}\delta\delta KK + \frac{\sigma_{W1}^4}{N}\sum_3\delta\delta(m_4 - kk)`.
-The result is an exact rational function of the width ``N`` (symbolic or numeric); the
-*connected* correlators (cumulants) are :math:`O(N^{1-n/2})` exactly, and the GP limit is the Wick sum
-of the kernel.
-
-**Any other network** (deep, structured laws, non-linear read-out) gives the unevaluated
-:class:`~symcorr.symbolic.integral.ParameterIntegral` (odd correlators vanish exactly when the last
-layer's laws are symmetric).
+* exact expressions (:meth:`~Correlator.expr`) and readable forms (:meth:`~Correlator.form`,
+  :mod:`symcorr.symbolic.form`) from the exact single-hidden-layer rules
+  (:mod:`symcorr.symbolic.single_layer`), or the unevaluated
+  :class:`~symcorr.symbolic.integral.ParameterIntegral` for any other network;
+* the connected part (joint cumulant), the exact large-width expansion
+  (:mod:`symcorr.symbolic.laurent`), the GP limit and the Wick sum of the kernel;
+* numbers (closed forms exactly, unevaluated integrals by quadrature or seeded Monte Carlo, with
+  errors) and printing (LaTeX, Markdown, notebook reprs).
 """
 
 from __future__ import annotations
-
-from itertools import combinations
-from typing import Sequence
 
 import numpy as np
 import sympy as sp
 
 from ..errors import SpecError
+from .form import CorrelatorForm, FormStyle, cumulant_form
 from .inputs import as_points
-from .integral import GaussianExpectation, ParameterIntegral
-from .kernels import FirstLayer, neuron_moment
-from ..combinatorics import moment_cumulant_coefficient, set_partitions
-from .rules import VectorLaw, wick_sum
+from .integral import GaussianExpectation, NumericMethod, ParameterIntegral, register_network_rules
+from .rules import wick_sum
+from .single_layer import MomentSums, SingleLayerModel
 
-__all__ = ["Correlator", "CorrelatorForm", "Terms", "correlator"]
-
-
-# ----------------------------------------------------------------------------------------------------
-# sums of monomials with width-dependent coefficients
-# ----------------------------------------------------------------------------------------------------
-class Terms(dict):
-    r"""A sum :math:`\sum_k c_k(N)\, T_k`: ``key`` :math:`T_k` (width-free monomial: deltas, read-out
-    constants, moment symbols) -> coefficient :math:`c_k(N)` (the width-dependent part)."""
-
-    def __init__(self, width, *args):
-        super().__init__(*args)
-        self.width = width
-
-    def _split(self, mono):
-        w = self.width
-        if isinstance(w, sp.Symbol):
-            indep, dep = mono.as_independent(w, as_Add=False)
-        else:
-            indep, dep = mono, sp.Integer(1)
-        coeff, key = indep.as_coeff_Mul()
-        return key, coeff * dep
-
-    def __setitem__(self, key, value):
-        self._clean = False
-        super().__setitem__(key, value)
-
-    def add(self, mono, scale=1):
-        if mono == 0:
-            return
-        key, c = self._split(sp.sympify(mono))
-        self[key] = self.get(key, sp.Integer(0)) + scale * c
-
-    def iadd(self, other: "Terms", scale=1):
-        for key, c in other.items():
-            self[key] = self.get(key, sp.Integer(0)) + scale * c
-        return self
-
-    def mul(self, other: "Terms") -> "Terms":
-        out = Terms(self.width)
-        for k1, c1 in self.items():
-            for k2, c2 in other.items():
-                key, num = self._split(k1 * k2)
-                out[key] = out.get(key, sp.Integer(0)) + num * c1 * c2
-        return out
-
-    def cleaned(self) -> "Terms":
-        """Coefficients simplified (``factor``), zero terms dropped."""
-        if getattr(self, "_clean", False):
-            return self
-        out = Terms(self.width)
-        memo: dict = {}
-        for key, c in self.items():
-            if c.free_symbols:
-                if c not in memo:
-                    memo[c] = sp.factor(sp.cancel(c))
-                c = memo[c]
-            if c != 0 and key != 0:
-                out[key] = c
-        out._clean = True  # set after the items (__setitem__ resets it)
-        return out
-
-    def to_expr(self) -> sp.Expr:
-        """:math:`\\sum_c c \\cdot (\\sum \\text{keys with coefficient } c)`, grouped for reading."""
-        groups: dict = {}
-        for key, c in self.cleaned().items():
-            num, rest = sp.sympify(c).as_coeff_Mul()
-            groups.setdefault(rest, []).append(num * key)
-        # numeric factors sit inside the sums, so rebuilding the expression (subs) keeps its shape
-        return sp.Add(*[c * sp.Add(*keys) for c, keys in groups.items()])
-
-    def laurent(self, lowest: int | None = None) -> dict:
-        r"""``power -> Terms`` of the exact expansion :math:`\sum_p N^p \sum_k c_{k,p} T_k`.
-
-        ``lowest`` (a negative power) truncates below; needed only where the coefficient is not a
-        Laurent polynomial (then :func:`sympy.series` at :math:`N\to\infty` is used)."""
-        out: dict[int, Terms] = {}
-        for key, c in self.items():
-            for p, v in laurent_coefficients(c, self.width, lowest).items():
-                out.setdefault(p, Terms(self.width))[key] = out.get(p, {}).get(key, 0) + v
-        return out
-
-
-def laurent_coefficients(c, width, lowest: int | None = None) -> dict:
-    """``power -> coefficient`` of ``c(N)`` as a Laurent series at ``N -> oo`` (exact when ``c`` is a
-    rational function with a monomial denominator; otherwise a series truncated at ``lowest``)."""
-    c = sp.sympify(c)
-    if not isinstance(width, sp.Symbol) or width not in c.free_symbols:
-        return {0: c} if c != 0 else {}
-    c = sp.cancel(c)
-    num, den = sp.fraction(c)
-    try:
-        pden = sp.Poly(den, width)
-        pnum = sp.Poly(num, width)
-    except sp.PolynomialError:
-        pden = None
-    if pden is not None and len(pden.terms()) == 1:
-        ((k,), lc) = pden.terms()[0]
-        out = {}
-        for (e,), co in pnum.terms():
-            out[e - k] = out.get(e - k, 0) + co / lc
-        return {p: v for p, v in out.items() if v != 0}
-    if lowest is None:
-        raise SpecError(f"the width dependence {c} is not a Laurent polynomial in {width}; give an "
-                        "expansion order")
-    eps = sp.Dummy("eps", positive=True)
-    ser = sp.series(c.subs(width, 1 / eps), eps, 0, -lowest + 1).removeO()
-    out = {}
-    for term in sp.Add.make_args(sp.expand(ser)):
-        co, powr = term.as_independent(eps, as_Add=False)
-        e = sp.degree(powr, eps) if powr != 1 else 0
-        if powr != 1 and powr != eps ** e:
-            raise SpecError(f"cannot expand {c} in powers of 1/{width}")
-        out[-int(e)] = out.get(-int(e), 0) + co
-    return {p: v for p, v in out.items() if v != 0}
-
-
-# ----------------------------------------------------------------------------------------------------
-# the model of a single-hidden-layer network
-# ----------------------------------------------------------------------------------------------------
-class _SingleLayer:
-    """The laws that the exact evaluation needs, or ``reason`` why the network is not of that kind."""
-
-    def __init__(self, network):
-        self.reason = None
-        self.first = self.column = self.bias = None
-        self.width = network.layers[0].width if network.depth >= 1 else None
-        if network.depth != 2:
-            self.reason = f"depth {network.depth} (the exact rules cover one hidden layer)"
-            return
-        if network.layers[1].activation.name != "identity":
-            self.reason = "the read-out layer has an activation (the exact rules need a linear read-out)"
-            return
-        self.first = FirstLayer.from_network(network)
-        if self.first is None:
-            self.reason = "the hidden neurons are not iid (structured first-layer law)"
-            return
-        self.column = VectorLaw.from_block(network.weight(1))
-        if self.column is None:
-            self.reason = "the read-out columns are not iid (column covariance or full-matrix mean)"
-            return
-        b1 = network.bias(1)
-        self.bias = None if b1 is None else VectorLaw(b1.law, "bias")
-
-    @property
-    def supported(self) -> bool:
-        return self.reason is None
-
-
-def _last_layer_symmetric(network) -> bool:
-    w = network.weight(-1).law.is_symmetric
-    b = network.bias(-1)
-    return bool(w) and (b is None or bool(b.law.is_symmetric))
-
-
-def _label(us: Sequence[int]) -> str:
-    if max(us) < 9:
-        return "".join(str(u + 1) for u in us)
-    return ",".join(str(u + 1) for u in us)
-
-
-class _Builder:
-    """Builds the moment sums for one list of points and indices (shared by all slot subsets, so the
-    moment symbols are consistent between G, its sub-correlators and the connected parts)."""
-
-    def __init__(self, corr: "Correlator", points: list, indices: list, first: FirstLayer | None):
-        self.corr = corr
-        self.points = points
-        self.indices = indices
-        self.first = first
-        self.distinct: list = []
-        self.slot_point: list[int] = []
-        for p in points:
-            for u, q in enumerate(self.distinct):
-                if q == p:
-                    self.slot_point.append(u)
-                    break
-            else:
-                self.distinct.append(p)
-                self.slot_point.append(len(self.distinct) - 1)
-        self.symbols: dict[tuple, sp.Expr] = {}
-        self.definitions: dict[sp.Symbol, sp.Expr] = {}
-        self._terms: dict[tuple, Terms] = {}
-
-    # --- single-neuron moments -----------------------------------------------------------------------
-    def moment(self, slots) -> sp.Expr:
-        counts: dict[int, int] = {}
-        for s in slots:
-            u = self.slot_point[s]
-            counts[u] = counts.get(u, 0) + 1
-        key = tuple(sorted(counts.items()))
-        if key not in self.symbols:
-            us = [u for u, _ in key]
-            value = neuron_moment(self.first, [self.distinct[u] for u in us], [p for _, p in key])
-            if value.is_number and value in (0, 1):
-                self.symbols[key] = value
-            else:
-                flat = [u for u, p in key for _ in range(p)]
-                head = "k" if len(flat) == 2 else "m"
-                sym = sp.Symbol(f"{head}_{{{_label(flat)}}}")
-                self.symbols[key] = sym
-                self.definitions[sym] = value
-        return self.symbols[key]
-
-    # --- E[prod_{i in slots} f_{a_i}(x_i)] -----------------------------------------------------------
-    def terms(self, slots: tuple) -> Terms:
-        slots = tuple(sorted(slots))
-        if slots in self._terms:
-            return self._terms[slots]
-        model = self.corr._model
-        width = model.width
-        out = Terms(width)
-        if not slots:
-            out.add(sp.Integer(1))
-        elif not model.supported:
-            if not (len(slots) % 2 == 1 and _last_layer_symmetric(self.corr.network)):
-                out.add(ParameterIntegral(self.corr.network, [self.points[s] for s in slots],
-                                          [self.indices[s] for s in slots]))
-        else:
-            self._single_layer_terms(model, slots, out)
-        self._terms[slots] = out
-        return out
-
-    def _single_layer_terms(self, model: _SingleLayer, slots: tuple, out: Terms):
-        idx = self.indices
-        col, bias = model.column, model.bias
-        for k in range(len(slots) + 1):
-            if k and (bias is None or not bias.moment_orders(k)):
-                continue
-            for bset in combinations(slots, k):
-                bmonos = bias.moment_monomials([idx[i] for i in bset]) if k else [sp.Integer(1)]
-                if not bmonos:
-                    continue
-                rest = [s for s in slots if s not in bset]
-                for part in set_partitions(rest, col.moment_orders):
-                    monos = bmonos
-                    msyms = sp.Integer(1)
-                    for block in part:
-                        cm = col.moment_monomials([idx[i] for i in block])
-                        m = self.moment(block) if cm else 0
-                        if not cm or m == 0:
-                            monos = []
-                            break
-                        msyms = msyms * m
-                        monos = [a * b for a in monos for b in cm]
-                    if not monos:
-                        continue
-                    count = sp.ff(model.width, len(part))
-                    if count == 0:
-                        continue
-                    for mono in monos:
-                        out.add(mono * msyms * count)
-
-    def connected(self, slots: tuple) -> Terms:
-        r"""Joint cumulant :math:`\kappa(F_i: i\in\text{slots}) = \sum_\pi (-1)^{|\pi|-1}(|\pi|-1)!
-        \prod_{B\in\pi}E[\prod_{i\in B}F_i]`."""
-        width = self.corr._model.width
-        total = Terms(width)
-        for part in set_partitions(slots):
-            prod = None
-            for block in part:
-                t = self.terms(block)
-                if not t:
-                    prod = None
-                    break
-                prod = t if prod is None else prod.mul(t)
-            if prod is None:
-                continue
-            total.iadd(prod, moment_cumulant_coefficient(len(part)))
-        return total
-
-
-# ----------------------------------------------------------------------------------------------------
-# the displayable result
-# ----------------------------------------------------------------------------------------------------
-class CorrelatorForm:
-    r"""A correlator at given points in readable form, with :attr:`definitions` mapping each named
-    piece to its expression.
-
-    * ``style="moments"``: a sum over width-dependent coefficients times monomials in named
-      single-neuron moments (``k_{12}``, ``m_{1234}``, ...); :attr:`terms` is the underlying
-      :class:`Terms`.
-    * ``style="cumulants"``: the moment-cumulant expansion
-      :math:`G = \sum_\pi\prod_{B\in\pi}\kappa_B` with :math:`\kappa` of one slot named
-      ``M_{i}``, of two slots ``K_{ij}`` (with the :math:`\delta_{a_ia_j}` pulled out when it factors)
-      and of more slots ``G^{c}_{ijkl}`` (the connected correlators, :math:`O(N^{1-n/2})`) -- the
-      paper's "GP part + connected part" reading.
-
-    ``form.expr`` is the readable expression, ``form.expanded()`` substitutes the definitions
-    (recursively), ``form.latex()`` / ``form.markdown()`` print both."""
-
-    def __init__(self, title: str, terms: Terms | None, builder: _Builder, *, expr=None,
-                 definitions: dict | None = None):
-        self.title = title
-        self.terms = terms.cleaned() if terms is not None else None
-        self.builder = builder
-        self._expr = self.terms.to_expr() if expr is None else expr
-        defs = dict(definitions or {})
-        defs.update(builder.definitions)
-        # keep the definitions reachable from the expression, in order of appearance
-        used: dict = {}
-        frontier = [self._expr]
-        while frontier:
-            e = frontier.pop(0)
-            for sym in sorted(e.free_symbols, key=str):
-                if sym in defs and sym not in used:
-                    used[sym] = defs[sym]
-                    frontier.append(defs[sym])
-        self.definitions = used
-        self.width = builder.corr._model.width
-        self.points = builder.points
-        self.distinct_points = builder.distinct
-
-    @property
-    def expr(self) -> sp.Expr:
-        return self._expr
-
-    def expanded(self, width=None) -> sp.Expr:
-        """The explicit expression (definitions substituted; ``width`` substituted for N if given)."""
-        out = self._expr
-        for _ in range(4):
-            if not (out.free_symbols & set(self.definitions)):
-                break
-            out = out.xreplace(self.definitions)
-        if width is not None and isinstance(self.width, sp.Symbol):
-            out = out.subs(self.width, width)
-        return out
-
-    def latex(self) -> str:
-        lines = [rf"{self.title} = {sp.latex(self.expr)}"]
-        for s, v in self.definitions.items():
-            lines.append(rf"{sp.latex(s)} = {sp.latex(v)}")
-        return r",\\ ".join(lines) if len(lines) > 1 else lines[0]
-
-    def markdown(self) -> str:
-        out = [f"$${self.title} = {sp.latex(self.expr)}$$"]
-        if self.distinct_points and not getattr(self, "generic", False):
-            pts = ", ".join(f"$x_{{{u + 1}}} = {sp.latex(p)}$" for u, p in enumerate(self.distinct_points))
-            out.append(f"Points: {pts}.")
-        if self.definitions:
-            out.append("where")
-            for s, v in self.definitions.items():
-                out.append(f"- ${sp.latex(s)} = {sp.latex(v)}$")
-        return "\n\n".join(out[:2]) + ("\n\n" + "\n".join(out[2:]) if len(out) > 2 else "")
-
-    def _repr_latex_(self):
-        return f"$${self.latex()}$$"
-
-    def __repr__(self):
-        return f"CorrelatorForm({self.expr})"
-
-
-def _cumulant_form(title: str, b: _Builder, slots: tuple) -> CorrelatorForm:
-    r"""``G = sum_pi prod_B kappa_B`` with named cumulants (see :class:`CorrelatorForm`)."""
-    names: dict[tuple, sp.Expr] = {}
-    defs: dict = {}
-
-    def piece(block):
-        if block in names:
-            return names[block]
-        e = b.connected(block).cleaned().to_expr()
-        label = _label(block)
-        if e == 0:
-            out = sp.Integer(0)
-        elif len(block) == 1:
-            out = sp.Symbol(f"M_{{{label}}}")
-            defs[out] = e
-        elif len(block) == 2:
-            sym = sp.Symbol(f"K_{{{label}}}")
-            delta = sp.KroneckerDelta(b.indices[block[0]], b.indices[block[1]])
-            rest = e.xreplace({delta: 1}) if isinstance(delta, sp.KroneckerDelta) else e
-            if isinstance(delta, sp.KroneckerDelta) and delta not in rest.atoms(sp.KroneckerDelta) \
-                    and sp.expand(delta * rest - e) == 0:
-                defs[sym], out = rest, delta * sym
-            else:
-                defs[sym], out = e, sym
-        else:
-            out = sp.Symbol(f"G^{{c}}_{{{label}}}")
-            defs[out] = e
-        names[block] = out
-        return out
-
-    total = []
-    for part in set_partitions(slots):
-        term = sp.Integer(1)
-        for block in part:
-            term = term * piece(tuple(block))
-            if term == 0:
-                break
-        total.append(term)
-    return CorrelatorForm(title, None, b, expr=sp.Add(*total), definitions=defs)
+__all__ = ["Correlator", "correlator"]
 
 
 # ----------------------------------------------------------------------------------------------------
@@ -449,15 +39,38 @@ class Correlator:
     Points: lists/columns of numbers or expressions (length ``d_in``) or matrix expressions
     (``MatrixSymbol('x1', D, 1)``, ``R*x1``, ``x1 + c``).  Indices: ints or SymPy symbols (deltas
     become ``KroneckerDelta``); default all 0.
+
+    Immutable (:func:`correlator` shares one per network and order): its attributes cannot be set,
+    and what it returns is immutable too (SymPy expressions, :class:`CorrelatorForm`) or a fresh
+    object (dicts of coefficients, lists of generic points).
     """
 
     def __init__(self, network, n: int):
         if isinstance(n, bool) or not isinstance(n, int) or n < 1:
             raise SpecError(f"the correlator order n must be a positive integer, got {n!r}")
-        self.network = network
-        self.n = n
-        self._model = _SingleLayer(network)
-        self._cache: dict = {}
+        object.__setattr__(self, "_network", network)
+        object.__setattr__(self, "_n", n)
+        object.__setattr__(self, "_model", SingleLayerModel.of(network))
+        object.__setattr__(self, "_sums", {})  # (points, indices, simplifier) -> MomentSums (a memo)
+        object.__setattr__(self, "_forms", {})  # (MomentSums, style, generic) -> CorrelatorForm (a memo)
+        object.__setattr__(self, "_expansions", {})  # (MomentSums, order, connected) -> ((p, c_p), ...)
+
+    def __setattr__(self, name, value):
+        raise AttributeError(f"a Correlator is immutable (cannot set {name!r}); build another with "
+                             "correlator(network, n)")
+
+    def __delattr__(self, name):
+        raise AttributeError(f"a Correlator is immutable (cannot delete {name!r})")
+
+    @property
+    def network(self):
+        """The network whose n-point function this is."""
+        return self._network
+
+    @property
+    def n(self) -> int:
+        """The order n (number of points)."""
+        return self._n
 
     # --- inputs --------------------------------------------------------------------------------------
     @property
@@ -497,18 +110,20 @@ class Correlator:
             out.append(a)
         return out
 
-    def _builder(self, points, indices, simplify_inputs=None) -> _Builder:
+    def _builder(self, points, indices, simplify_inputs=None) -> MomentSums:
         pts = as_points(points, self.network.input_dim, self.n)
         idx = self._indices(indices, self.n)
         key = (tuple(pts), tuple(idx), simplify_inputs)
-        if key not in self._cache:
+        if key not in self._sums:
             first = self._model.first
             if first is not None and simplify_inputs is not None:
                 first = first.with_simplifier(simplify_inputs)
-            if len(self._cache) > 256:
-                self._cache.clear()
-            self._cache[key] = _Builder(self, pts, idx, first)
-        return self._cache[key]
+            if len(self._sums) > 256:
+                self._sums.clear()
+                self._forms.clear()
+                self._expansions.clear()
+            self._sums[key] = MomentSums(self.network, self._model, pts, idx, first)
+        return self._sums[key]
 
     def _title(self, idx, kind="G") -> str:
         sub = "".join(sp.latex(a) for a in idx) if all(sp.sympify(a).is_number for a in idx) \
@@ -517,23 +132,33 @@ class Correlator:
         return rf"{kind}^{{({self.n})}}_{{{sub}}}({xs})"
 
     # --- the exact expression ------------------------------------------------------------------------
-    def form(self, points=None, indices=None, simplify_inputs=None, style: str = "moments") -> CorrelatorForm:
+    def form(self, points=None, indices=None, simplify_inputs=None,
+             style: str = FormStyle.MOMENTS) -> CorrelatorForm:
         """The readable form (named pieces + definitions, see :class:`CorrelatorForm` for the two
-        styles ``"moments"`` and ``"cumulants"``); ``points=None`` uses generic symbolic points
-        ``x_1..x_n`` and indices ``a_1..a_n``."""
+        styles ``"moments"`` and ``"cumulants"``, :class:`FormStyle`); ``points=None`` uses generic
+        symbolic points ``x_1..x_n`` and indices ``a_1..a_n``."""
+        style = FormStyle.parse(style)
         generic = points is None
         if generic:
             points, gen_idx = self.generic_points()
             indices = gen_idx if indices is None else indices
-        b = self._builder(points, indices, simplify_inputs)
-        if style == "cumulants":
-            out = _cumulant_form(self._title(b.indices), b, tuple(range(self.n)))
-        elif style == "moments":
-            out = CorrelatorForm(self._title(b.indices), b.terms(tuple(range(self.n))), b)
-        else:
-            raise SpecError(f"unknown form style {style!r}; use 'moments' or 'cumulants'")
-        out.generic = generic
-        return out
+        return self._form(self._builder(points, indices, simplify_inputs), style, generic)
+
+    def _form(self, b: MomentSums, style: FormStyle | None, generic: bool = False) -> CorrelatorForm:
+        """The form in ``style`` at ``b``'s points (``None``: the connected part), built once (forms
+        are immutable, so the memo can hand out the same one)."""
+        key = (b, style, generic)
+        hit = self._forms.get(key)
+        if hit is None:
+            slots = tuple(range(self.n))
+            if style is FormStyle.CUMULANTS:
+                hit = cumulant_form(self._title(b.indices), b, slots, generic)
+            elif style is FormStyle.MOMENTS:
+                hit = CorrelatorForm(self._title(b.indices), b.terms(slots), b, generic=generic)
+            else:
+                hit = CorrelatorForm(self._title(b.indices, "G_c"), b.connected(slots), b)
+            self._forms[key] = hit
+        return hit
 
     def _check_width(self, width):
         if width is not None and not isinstance(self.width, sp.Symbol) and sp.sympify(width) != self.width:
@@ -572,7 +197,7 @@ class Correlator:
             raise SpecError(f"{what} needs a symbolic hidden width; this network has width {self.width} "
                             "(build it with symcorr.size_symbol('N'))")
 
-    def _defs_depend_on_width(self, b: _Builder) -> bool:
+    def _defs_depend_on_width(self, b: MomentSums) -> bool:
         return any(self.width in v.free_symbols for v in b.definitions.values())
 
     def inverse_width_coefficients(self, points, indices=None, order: int | None = None,
@@ -581,17 +206,22 @@ class Correlator:
         connected part) at large N (explicit expressions)."""
         self._require_width_symbol("a 1/N expansion")
         b = self._builder(points, indices)
-        terms = b.connected(tuple(range(self.n))) if connected else b.terms(tuple(range(self.n)))
-        if self._defs_depend_on_width(b):
-            raise SpecError("the first-layer laws depend on the width; the 1/N expansion of the "
-                            "moments is not supported")
-        lowest = None if order is None else -order
-        out = {}
-        for p, t in terms.laurent(lowest).items():
-            if lowest is not None and p < lowest:
-                continue
-            out[p] = CorrelatorForm("", t, b).expanded()
-        return {p: v for p, v in sorted(out.items(), reverse=True) if v != 0}
+        key = (b, order, bool(connected))
+        hit = self._expansions.get(key)
+        if hit is None:
+            terms = b.connected(tuple(range(self.n))) if connected else b.terms(tuple(range(self.n)))
+            if self._defs_depend_on_width(b):
+                raise SpecError("the first-layer laws depend on the width; the 1/N expansion of the "
+                                "moments is not supported")
+            lowest = None if order is None else -order
+            out = {}
+            for p, t in terms.laurent(lowest).items():
+                if lowest is not None and p < lowest:
+                    continue
+                out[p] = CorrelatorForm("", t, b).expanded()
+            hit = tuple((p, v) for p, v in sorted(out.items(), reverse=True) if v != 0)
+            self._expansions[key] = hit
+        return dict(hit)  # a fresh dict per call: the memo keeps the (immutable) items
 
     def expand_in_inverse_width(self, points, indices=None, order: int = 1, connected: bool = False) -> sp.Expr:
         r""":math:`\sum_{p \ge -\text{order}} c_p N^p`: the exact large-N expansion truncated after
@@ -621,7 +251,7 @@ class Correlator:
             points, gen_idx = self.generic_points()
             indices = gen_idx if indices is None else indices
         b = self._builder(points, indices)
-        return CorrelatorForm(self._title(b.indices, "G_c"), b.connected(tuple(range(self.n))), b)
+        return self._form(b, None)
 
     def wick(self, points, indices=None) -> sp.Expr:
         r"""The Wick sum :math:`\sum_{\text{pairings}}\prod\delta_{a_ia_j}K(x_i,x_j)` of the
@@ -646,8 +276,9 @@ class Correlator:
         integrals (first order) and the quadrature convergence indicator; 0 for closed forms."""
         return self._evaluate(points, indices, **options)
 
-    def _evaluate(self, points, indices=None, *, method: str = "quadrature", samples: int = 200_000,
-                  seed: int = 0, width=None):
+    def _evaluate(self, points, indices=None, *, method: str = NumericMethod.QUADRATURE,
+                  samples: int = 200_000, seed: int = 0, width=None):
+        method = NumericMethod.parse(method)
         try:
             arr = np.asarray(points.detach().cpu() if hasattr(points, "detach") else points, dtype=float)
         except (TypeError, ValueError):
@@ -709,7 +340,7 @@ class Correlator:
 
     @property
     def _display_style(self) -> str:
-        return "cumulants" if self.is_exact else "moments"
+        return FormStyle.CUMULANTS if self.is_exact else FormStyle.MOMENTS
 
     def _repr_latex_(self):
         return f"$${self.latex()}$$"
@@ -718,13 +349,12 @@ class Correlator:
         return f"Correlator(n={self.n}, network={self.network.name or self.network!r})"
 
 
-def _numeric(definition: sp.Expr, method: str, samples: int, seed: int) -> tuple[float, float]:
+def _numeric(definition: sp.Expr, method: NumericMethod, samples: int, seed: int) -> tuple[float, float]:
     """Numeric value and error of a moment definition (closed form, Gaussian integral or parameter
     integral, possibly inside an expression)."""
     values, err = {}, 0.0
     for atom in definition.atoms(GaussianExpectation):
-        values[atom], e = atom.numeric(method, samples=samples, seed=seed) if method == "montecarlo" \
-            else atom.numeric("quadrature")
+        values[atom], e = atom.numeric(method, samples=samples, seed=seed)
         err = max(err, e)
     for atom in definition.atoms(ParameterIntegral):
         values[atom], e = atom.montecarlo(samples, seed)
@@ -736,12 +366,15 @@ def _numeric(definition: sp.Expr, method: str, samples: int, seed: int) -> tuple
     return float(value.real), err
 
 
+#: (network, its name, n) -> Correlator.  The values are immutable (see :class:`Correlator`), so sharing
+#: them cannot let one caller's changes reach another's results.  Networks compare equal regardless of
+#: their names; the name is part of the key because the printed forms show it.
 _CORRELATORS: dict = {}
 
 
 def correlator(network, n: int) -> Correlator:
-    r"""The n-point function of ``network`` (cached per network and order)."""
-    key = (network, n)
+    r"""The n-point function of ``network`` (cached per network and order; immutable)."""
+    key = (network, getattr(network, "name", None), n)
     try:
         hit = _CORRELATORS.get(key)
     except TypeError:
@@ -755,3 +388,12 @@ def correlator(network, n: int) -> Correlator:
         except TypeError:
             pass
     return hit
+
+
+def _exact_rules(network, points, labels):
+    """``ParameterIntegral.doit``: the exact n-point function where the rules apply, else None."""
+    corr = correlator(network, len(points))
+    return corr.expr(points, labels) if corr.is_exact else None
+
+
+register_network_rules(_exact_rules)

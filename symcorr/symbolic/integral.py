@@ -27,130 +27,68 @@ take part in sums and products, can be substituted into, and evaluate numericall
 
 from __future__ import annotations
 
-import itertools
 import math
-from functools import lru_cache
+from enum import StrEnum
+from typing import Callable
 
 import numpy as np
 import sympy as sp
 import torch
 from sympy.core.symbol import Str
 
+from ..activations import TORCH_TRANSLATIONS
 from ..errors import SpecError
 from ..rng import make_generator
+from ..spec import Dense, Network
+from ..verdicts import parse_choice
+from .quadrature import (DEFAULT_NODES, gauss_hermite_expectation, montecarlo_gaussian_expectation,
+                         reduce_covariance)
 
-__all__ = ["GaussianExpectation", "ParameterIntegral", "gauss_hermite_expectation",
-           "register_network", "registered_network"]
+__all__ = ["GaussianExpectation", "ParameterIntegral", "IntegralKind", "NumericMethod", "register_network",
+           "registered_network", "register_network_rules"]
+
+
+class IntegralKind(StrEnum):
+    """What a :class:`ParameterIntegral` integrates: the network outputs or one hidden neuron."""
+
+    NETWORK = "network"  # prod_i f_{a_i}(x_i) over all parameters
+    NEURON = "neuron"  # prod_u phi(w.x_u + b)^{p_u} over one row of W^0 and one entry of b^0
+
+    @classmethod
+    def parse(cls, value, where: str = "kind") -> "IntegralKind":
+        return parse_choice(cls, value, where)
+
+
+class NumericMethod(StrEnum):
+    """How an unevaluated Gaussian integral becomes a number."""
+
+    QUADRATURE = "quadrature"  # Gauss-Hermite in the rank of the covariance (deterministic)
+    MONTECARLO = "montecarlo"  # seeded Monte Carlo with a standard error
+
+    @classmethod
+    def parse(cls, value, where: str = "method") -> "NumericMethod":
+        return parse_choice(cls, value, where)
 
 
 # ----------------------------------------------------------------------------------------------------
 # numeric helpers
 # ----------------------------------------------------------------------------------------------------
-#: Gauss-Hermite nodes per dimension by effective dimension (total nodes stay <= ~3e5)
-DEFAULT_NODES = {1: 240, 2: 120, 3: 48, 4: 20, 5: 12, 6: 8}
-
-
-@lru_cache(maxsize=64)
-def _hermite(n: int):
-    x, w = np.polynomial.hermite_e.hermegauss(n)
-    return x, w / math.sqrt(2 * math.pi)
-
-
 def _numpy_function(phi: sp.Lambda):
     u = phi.variables[0]
     return sp.lambdify(u, phi.expr, modules=["scipy", "numpy"])
 
 
-def _reduce(mean: np.ndarray, cov: np.ndarray, tol: float = 1e-12):
-    """``z = mean + L u`` with ``u ~ N(0, I_r)``, ``r = rank(cov)`` (eigen-decomposition: works for a
-    singular covariance, e.g. coincident or collinear bias-free inputs)."""
-    evals, evecs = np.linalg.eigh(cov)
-    scale = max(1.0, float(np.abs(evals).max()) if evals.size else 1.0)
-    if evals.size and evals.min() < -1e-9 * scale:
-        raise SpecError(f"covariance is not positive semi-definite (eigenvalue {evals.min():.3g})")
-    keep = evals > tol * scale
-    return evecs[:, keep] * np.sqrt(evals[keep])
+def _torch_function(phi: sp.Lambda):
+    """``phi`` on torch tensors (a ``Piecewise`` has no torch translation: through numpy)."""
+    if isinstance(phi.expr, sp.Piecewise):
+        f_np = _numpy_function(phi)
+        return lambda t: torch.as_tensor(np.asarray(f_np(t.numpy()), dtype=float))
+    f = sp.lambdify(phi.variables[0], phi.expr, modules=[TORCH_TRANSLATIONS, "math"])
 
-
-def _integrand(f, z: np.ndarray, powers) -> np.ndarray:
-    out = np.ones(z.shape[0])
-    for u, p in enumerate(powers):
-        vals = np.asarray(f(z[:, u]), dtype=float)
-        out = out * np.broadcast_to(vals, out.shape) ** p
-    return out
-
-
-def _adaptive_1d(f, mean, col, powers) -> float:
-    """Rank one: :math:`\\int du\\, \\varphi(u) \\prod_u f(\\mu_u + L_u u)^{p_u}` by adaptive quadrature,
-    with break points where a pre-activation crosses 0 (the kink of relu-like activations)."""
-    from scipy import integrate
-
-    breaks = sorted({float(-m / l) for m, l in zip(mean, col) if abs(l) > 0 and abs(m / l) < 12})
-
-    def integrand(u):
-        z = (mean + col * u)[None, :]
-        return float(_integrand(f, z, powers)[0]) * math.exp(-0.5 * u * u) / math.sqrt(2 * math.pi)
-
-    value, _ = integrate.quad(integrand, -12.0, 12.0, points=breaks or None, limit=200,
-                              epsabs=1e-13, epsrel=1e-11)
-    return value
-
-
-def gauss_hermite_expectation(f, mean, cov, powers, nodes: int | None = None) -> float:
-    r""":math:`E_{z\sim N(\mu,\Sigma)}[\prod_u f(z_u)^{p_u}]` by tensor-product Gauss-Hermite
-    quadrature in the rank ``r`` of :math:`\Sigma` (``nodes`` per dimension, default by ``r``); in rank
-    one (and no ``nodes`` given) by adaptive quadrature with break points at the zeros of the
-    pre-activations.
-
-    Exact for polynomial integrands of degree < 2*nodes per dimension; smooth activations (tanh, erf)
-    converge exponentially, kinks (relu) algebraically.
-    """
-    mean = np.asarray(mean, dtype=float)
-    cov = np.asarray(cov, dtype=float)
-    lmat = _reduce(mean, cov)
-    r = lmat.shape[1]
-    if r == 0:
-        return float(_integrand(f, mean[None, :], powers)[0])
-    if r == 1 and nodes is None:
-        return _adaptive_1d(f, mean, lmat[:, 0], powers)
-    if r > max(DEFAULT_NODES) and nodes is None:
-        raise SpecError(f"quadrature in {r} dimensions is too expensive; use method='montecarlo'")
-    n = nodes or DEFAULT_NODES[r]
-    x, w = _hermite(n)
-    total = 0.0
-    # chunk over the first axis to bound memory
-    rest = list(itertools.product(range(n), repeat=r - 1)) if r > 1 else [()]
-    rest = np.array(rest, dtype=int).reshape(len(rest), r - 1)
-    w_rest = np.prod(w[rest], axis=1) if r > 1 else np.ones(1)
-    for i in range(n):
-        u = np.empty((rest.shape[0], r))
-        u[:, 0] = x[i]
-        if r > 1:
-            u[:, 1:] = x[rest]
-        z = mean[None, :] + u @ lmat.T
-        total += w[i] * float(np.dot(w_rest, _integrand(f, z, powers)))
-    return total
-
-
-def _montecarlo_gaussian(f_torch, mean, cov, powers, samples: int, seed: int, chunk: int = 200_000):
-    gen = make_generator(seed)
-    mean_t = torch.tensor(np.asarray(mean, dtype=float))
-    lmat = torch.tensor(_reduce(np.asarray(mean, float), np.asarray(cov, float)))
-    s1 = s2 = 0.0
-    done = 0
-    while done < samples:
-        m = min(chunk, samples - done)
-        u = torch.randn((m, lmat.shape[1]), generator=gen, dtype=torch.float64)
-        z = mean_t[None, :] + u @ lmat.T
-        val = torch.ones(m, dtype=torch.float64)
-        for k, p in enumerate(powers):
-            val = val * f_torch(z[:, k]) ** p
-        s1 += float(val.sum())
-        s2 += float((val * val).sum())
-        done += m
-    mu = s1 / samples
-    var = max(s2 / samples - mu * mu, 0.0)
-    return mu, math.sqrt(var / max(samples - 1, 1))
+    def f_torch(t):
+        out = f(t)
+        return out if isinstance(out, torch.Tensor) else torch.full_like(t, float(out))
+    return f_torch
 
 
 # ----------------------------------------------------------------------------------------------------
@@ -245,41 +183,29 @@ class GaussianExpectation(sp.Expr):
         cov = np.array(self.covariance.evalf().tolist(), dtype=float)
         return mean, cov
 
-    def numeric(self, method: str = "quadrature", *, nodes: int | None = None, samples: int = 400_000,
-                seed: int = 0) -> tuple[float, float]:
+    def numeric(self, method: str = NumericMethod.QUADRATURE, *, nodes: int | None = None,
+                samples: int = 400_000, seed: int = 0) -> tuple[float, float]:
         """``(value, error)``.  ``quadrature``: Gauss-Hermite; the error is the change from halving the
         nodes (a convergence indicator, not a statistical s.e.).  ``montecarlo``: ``samples`` seeded
         draws (``torch.Generator``); the error is one standard error."""
+        method = NumericMethod.parse(method)
         mean, cov = self._numeric_args()
-        if method == "quadrature":
+        if method is NumericMethod.QUADRATURE:
             f = _numpy_function(self.activation)
-            r = _reduce(mean, cov).shape[1]
+            r = reduce_covariance(mean, cov).shape[1]
             value = gauss_hermite_expectation(f, mean, cov, self.powers, nodes)
             if r <= 1 and nodes is None:  # exact (rank 0) or adaptive quadrature to ~1e-11
                 return value, 0.0
             n = nodes or DEFAULT_NODES.get(r, 8)
             coarse = gauss_hermite_expectation(f, mean, cov, self.powers, max(2, n // 2))
             return value, abs(value - coarse)
-        if method == "montecarlo":
-            u = self.activation.variables[0]
-            from ..activations import _TORCH_TRANSLATIONS
-            f = sp.lambdify(u, self.activation.expr, modules=[_TORCH_TRANSLATIONS, "math"])
-
-            def f_torch(t, _f=f):
-                out = _f(t)
-                return out if isinstance(out, torch.Tensor) else torch.full_like(t, float(out))
-            if isinstance(self.activation.expr, sp.Piecewise):
-                np_f = _numpy_function(self.activation)
-
-                def f_torch(t, _f=np_f):  # noqa: F811 - Piecewise has no torch translation
-                    return torch.as_tensor(np.asarray(_f(t.numpy()), dtype=float))
-            return _montecarlo_gaussian(f_torch, mean, cov, self.powers, samples, seed)
-        raise SpecError(f"unknown method {method!r}; use 'quadrature' or 'montecarlo'")
+        return montecarlo_gaussian_expectation(_torch_function(self.activation), mean, cov, self.powers,
+                                               samples, seed)
 
     def _eval_evalf(self, prec):
         if self.free_symbols:
             return None
-        value, _ = self.numeric("quadrature")
+        value, _ = self.numeric(NumericMethod.QUADRATURE)
         return sp.Float(value, prec)
 
 
@@ -287,6 +213,18 @@ class GaussianExpectation(sp.Expr):
 # the parameter-space integral
 # ----------------------------------------------------------------------------------------------------
 _NETWORKS: dict[str, object] = {}
+
+#: ``rules(network, points, labels) -> expression | None``: the exact evaluation of a network-kind
+#: integral (None where no rule applies).  The rules live above this module (the correlator builds
+#: these integrals), so they register themselves here instead of being imported.
+_NETWORK_RULES: list[Callable] = []
+
+
+def register_network_rules(rules: Callable) -> None:
+    """Make ``ParameterIntegral(..., kind="network").doit()`` apply ``rules`` (see ``_NETWORK_RULES``);
+    :mod:`symcorr.symbolic.correlator` registers the exact single-hidden-layer rules on import."""
+    if rules not in _NETWORK_RULES:
+        _NETWORK_RULES.append(rules)
 
 
 def register_network(network) -> str:
@@ -321,25 +259,24 @@ class ParameterIntegral(sp.Expr):
     is_commutative = True
     is_real = True
 
-    def __new__(cls, network, points, labels, kind: str = "network"):
+    def __new__(cls, network, points, labels, kind: str = IntegralKind.NETWORK):
         if isinstance(network, Str):  # rebuilt from args by subs/xreplace: (tag, kind, points, labels)
             return sp.Expr.__new__(cls, network, points, labels, kind)
-        if kind not in ("network", "neuron"):
-            raise SpecError(f"unknown integral kind {kind!r}")
+        kind = IntegralKind.parse(kind)
         tag = network if isinstance(network, str) else register_network(network)
         pts = [sp.ImmutableMatrix(p) if isinstance(p, sp.MatrixBase) else p for p in points]
         labs = [sp.sympify(a) for a in labels]
         if len(labs) != len(pts):
             raise SpecError("one label (output index or power) per point is needed")
-        return sp.Expr.__new__(cls, Str(tag), Str(kind), sp.Tuple(*pts), sp.Tuple(*labs))
+        return sp.Expr.__new__(cls, Str(tag), Str(kind.value), sp.Tuple(*pts), sp.Tuple(*labs))
 
     @property
     def network(self):
         return registered_network(self.args[0].name)
 
     @property
-    def kind(self) -> str:
-        return self.args[1].name
+    def kind(self) -> IntegralKind:
+        return IntegralKind(self.args[1].name)
 
     @property
     def points(self) -> list:
@@ -352,7 +289,7 @@ class ParameterIntegral(sp.Expr):
     @property
     def blocks(self) -> tuple[str, ...]:
         """Names of the parameter blocks the integrand depends on."""
-        if self.kind == "neuron":
+        if self.kind is IntegralKind.NEURON:
             net = self.network
             return ("W0[j,:]",) + (("b0[j]",) if net.bias(0) is not None else ())
         return tuple(self.network.blocks)
@@ -368,7 +305,7 @@ class ParameterIntegral(sp.Expr):
 
     def _body_latex(self, printer):
         pts = [printer._print(p) for p in self.points]
-        if self.kind == "network":
+        if self.kind is IntegralKind.NETWORK:
             return r"\,".join(rf"f_{{{printer._print(a)}}}\left({x}\right)" for a, x in zip(self.labels, pts))
         net = self.network
         act = net.layers[0].activation.name
@@ -387,19 +324,19 @@ class ParameterIntegral(sp.Expr):
         pts = ", ".join(printer._print(list(p)) if isinstance(p, sp.MatrixBase) else printer._print(p)
                         for p in self.points)
         labs = ", ".join(printer._print(a) for a in self.labels)
-        what = "indices" if self.kind == "network" else "powers"
+        what = "indices" if self.kind is IntegralKind.NETWORK else "powers"
         return f"ParameterIntegral[{self.kind} {self.args[0].name}; points ({pts}); {what} ({labs})]"
 
     def doit(self, **hints):
-        """Apply the evaluation rules (:func:`symcorr.symbolic.correlator`) to a network-kind
-        integral; unchanged where no rule applies."""
-        if self.kind != "network":
+        """Apply the registered evaluation rules (:func:`symcorr.symbolic.correlator`) to a
+        network-kind integral; unchanged where no rule applies."""
+        if self.kind is not IntegralKind.NETWORK:
             return self
-        from .correlator import correlator
-        corr = correlator(self.network, len(self.points))
-        if not corr.is_exact:
-            return self
-        return corr.expr(self.points, self.labels)
+        for rules in _NETWORK_RULES:
+            value = rules(self.network, self.points, self.labels)
+            if value is not None:
+                return value
+        return self
 
     # --- numerics ------------------------------------------------------------------------------------
     def montecarlo(self, samples: int = 100_000, seed: int = 0, chunk: int = 20_000,
@@ -407,8 +344,7 @@ class ParameterIntegral(sp.Expr):
         """``(mean, standard error)`` of the integrand over ``samples`` networks (or neurons) drawn
         with a seeded ``torch.Generator``; ``values`` substitutes remaining symbols of the network."""
         net = self.network.subs(values or {})
-        if self.kind == "neuron":  # one hidden neuron: only the first layer's laws matter
-            from ..spec import Dense, Network
+        if self.kind is IntegralKind.NEURON:  # one hidden neuron: only the first layer's laws matter
             bias = net.bias(0)
             net = Network(net.input_dim, [Dense(1, net.layers[0].activation, weight=net.weight(0).law,
                                                 bias=None if bias is None else bias.law)])
@@ -425,11 +361,11 @@ class ParameterIntegral(sp.Expr):
         gen = make_generator(seed)
         s1 = s2 = 0.0
         done = 0
-        if self.kind == "neuron":
+        if self.kind is IntegralKind.NEURON:
             layer = net.layers[0]
         while done < samples:
             m = min(chunk, samples - done)
-            if self.kind == "network":
+            if self.kind is IntegralKind.NETWORK:
                 params = net.sample(m, generator=gen)
                 f = net.forward(params, x)
                 val = torch.ones(m, dtype=torch.float64)

@@ -40,21 +40,22 @@ anything else          an unevaluated :class:`~symcorr.symbolic.integral.Gaussia
 
 from __future__ import annotations
 
+import copy
 from functools import lru_cache
 from itertools import product
 from typing import Sequence
 
 import sympy as sp
 
-from ..activations import Activation
+from ..activations import Activation, activation_names
 from ..distributions import Law, Normal
 from ..errors import SpecError
 from .inputs import as_points, inner, is_explicit, linear_combination, sum_entries
-from .integral import GaussianExpectation, ParameterIntegral
+from .integral import GaussianExpectation, IntegralKind, ParameterIntegral
 from ..combinatorics import set_partitions
 from .rules import characteristic_polar
 
-__all__ = ["FirstLayer", "neuron_moment", "moment_table", "KNOWN_KERNELS", "Kernel", "kernel"]
+__all__ = ["FirstLayer", "neuron_moment", "moment_table", "KNOWN_KERNELS"]
 
 #: activations with a closed-form table entry, and which moments are closed
 KNOWN_KERNELS = {
@@ -70,13 +71,15 @@ _ODD = {"erf", "tanh", "identity"}
 
 @lru_cache(maxsize=128)
 def _is_odd_custom(activation: Activation) -> bool:
+    r"""Does :math:`\phi(u) + \phi(-u)` simplify to 0?  False is no claim (the moments are then computed
+    without the shortcut, so a False never gives a wrong result)."""
     if activation.normalised:
         return False
     u = sp.Symbol("u", real=True)
+    expr = activation.sympy(u)
     try:
-        expr = activation.sympy(u)
         return sp.simplify(expr + expr.subs(u, -u)) == 0
-    except Exception:  # a custom SymPy form that does not simplify: no claim
+    except (NotImplementedError, sp.PolynomialError):  # SymPy cannot simplify this custom form: no claim
         return False
 
 
@@ -87,7 +90,7 @@ def _is_odd(activation: Activation) -> bool:
 #: the bound variable of activation Lambdas (one object, so equal integrals are equal expressions)
 _U = sp.Dummy("u", real=True)
 
-_BUILTIN_NAMES = {"erf", "relu", "tanh", "cos", "identity", "gauss"}
+_BUILTIN_NAMES = frozenset(activation_names())
 
 
 class FirstLayer:
@@ -117,7 +120,6 @@ class FirstLayer:
     def with_simplifier(self, fn) -> "FirstLayer":
         """A copy that applies ``fn`` (e.g. ``sympy.cancel``) to every inner product and mean of the
         inputs before they enter a moment."""
-        import copy
         out = copy.copy(self)
         out._simplify = fn
         out._gram = {}
@@ -331,6 +333,17 @@ def _relu_rule(fl: FirstLayer, pts, powers):
     return None
 
 
+#: activation name -> (its rule, whether the rule needs jointly Gaussian pre-activations); a rule returns
+#: the closed form or None (see :data:`KNOWN_KERNELS` for what each one covers)
+_RULES = {
+    "gauss": (_gauss_rule, False),
+    "cos": (_cos_rule, False),
+    "identity": (_identity_rule, True),
+    "erf": (_erf_rule, True),
+    "relu": (_relu_rule, True),
+}
+
+
 def neuron_moment(first_layer: FirstLayer, points: Sequence, powers: Sequence[int] | None = None) -> sp.Expr:
     r"""The single-neuron moment :math:`E[\prod_u \phi(z(x_u))^{p_u}]` by the table (module doc):
     a closed form where a rule applies, else an unevaluated Gaussian integral (Gaussian first layer)
@@ -345,18 +358,8 @@ def neuron_moment(first_layer: FirstLayer, points: Sequence, powers: Sequence[in
         return sp.Integer(1)
     if n % 2 == 1 and _is_odd(act) and fl.symmetric:
         return sp.Integer(0)
-    result = None
-    if name == "gauss":
-        result = _gauss_rule(fl, pts, powers)
-    elif name == "cos":
-        result = _cos_rule(fl, pts, powers)
-    elif fl.gaussian:
-        if name == "identity":
-            result = _identity_rule(fl, pts, powers)
-        elif name == "erf":
-            result = _erf_rule(fl, pts, powers)
-        elif name == "relu":
-            result = _relu_rule(fl, pts, powers)
+    rule, needs_gaussian = _RULES.get(name, (None, False))
+    result = None if rule is None or (needs_gaussian and not fl.gaussian) else rule(fl, pts, powers)
     if result is not None:
         return result
     if fl.gaussian and not act.normalised:
@@ -364,7 +367,7 @@ def neuron_moment(first_layer: FirstLayer, points: Sequence, powers: Sequence[in
         mean = [fl.mean(p) for p in pts]
         cov = [[fl.k0(p, q) for q in pts] for p in pts]
         return GaussianExpectation(phi, mean, cov, powers)
-    return ParameterIntegral(fl.network, pts, powers, kind="neuron")
+    return ParameterIntegral(fl.network, pts, powers, kind=IntegralKind.NEURON)
 
 
 def moment_table(network, points, powers: Sequence[int] | None = None) -> sp.Expr:
@@ -377,49 +380,3 @@ def moment_table(network, points, powers: Sequence[int] | None = None) -> sp.Exp
                         "there is no single-neuron moment")
     pts = as_points(points, network.input_dim)
     return neuron_moment(fl, pts, powers)
-
-
-# ----------------------------------------------------------------------------------------------------
-# the kernel
-# ----------------------------------------------------------------------------------------------------
-class Kernel:
-    r"""The exact two-point function :math:`K(x,x') = G^{(2)}_{aa}(x,x')` of a network (any width;
-    for an iid zero-mean read-out :math:`G^{(2)}_{ab} = \delta_{ab}K`).
-
-    ``K(x, xp)`` returns the SymPy expression; ``K(x, xp, indices=(a, b))`` the component
-    :math:`G^{(2)}_{ab}`; ``K.evaluate(x, xp)`` a float; ``K.latex()`` the formula at symbolic points.
-    """
-
-    def __init__(self, network):
-        from .correlator import correlator
-        self.network = network
-        self._g2 = correlator(network, 2)
-
-    def __call__(self, x, xp, indices=(0, 0), width=None) -> sp.Expr:
-        return self._g2.expr([x, xp], indices, width=width)
-
-    def gp_limit(self, x, xp, indices=(0, 0)) -> sp.Expr:
-        return self._g2.gp_limit([x, xp], indices)
-
-    def evaluate(self, x, xp, indices=(0, 0)) -> float:
-        return self._g2.evaluate([x, xp], indices)
-
-    def form(self, x=None, xp=None, indices=(0, 0)):
-        return self._g2.form([x, xp] if x is not None else None, indices)
-
-    def latex(self) -> str:
-        return self._g2.latex()
-
-    def markdown(self) -> str:
-        return self._g2.markdown()
-
-    def _repr_latex_(self):
-        return f"${self.latex()}$"
-
-    def __repr__(self):
-        return f"Kernel({self.network!r})"
-
-
-def kernel(network) -> Kernel:
-    """The exact two-point function of ``network`` (see :class:`Kernel`)."""
-    return Kernel(network)

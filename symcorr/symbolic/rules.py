@@ -24,7 +24,7 @@ The rules, each an exact identity:
 
 from __future__ import annotations
 
-from typing import Callable, Iterator, Sequence
+from typing import Callable, Sequence
 
 import sympy as sp
 

@@ -6,8 +6,8 @@ import sympy as sp
 
 from symcorr import Dense, Network, Normal, Rademacher, size_symbol
 from symcorr.errors import SpecError
-from symcorr.symbolic import (CorrelatorForm, InnerProduct, ParameterIntegral, correlator, inner, kernel,
-                              moment_table, wick_sum)
+from symcorr.symbolic import (CorrelatorForm, FormStyle, InnerProduct, ParameterIntegral, correlator, inner,
+                              kernel, moment_table, wick_sum)
 from symcorr.zoo import cos_net, erf_net, gauss_net, relu_net, tanh_net
 
 N = size_symbol("N")
@@ -65,14 +65,6 @@ def test_so5_table_numbers():
         assert abs(g_aaaa - 3 * g_aabb) < 1e-9  # isotropy: G_aaaa = 3 G_aabb at every width
     assert G.gp_limit(x, (0, 0, 0, 0)) == 12 and G.gp_limit(x, (0, 0, 1, 1)) == 4
     assert G.expr(x, (0, 1, 2, 3)) == 0 and G.expr(x, (0, 0, 0, 1)) == 0
-
-
-def test_two_point_function_is_width_independent_and_diagonal():
-    net = erf_net(1, N, 3)
-    G = correlator(net, 2)
-    K = kernel(net)
-    assert same(G.expr(P4[:2], (a, b)), sp.KroneckerDelta(a, b) * K(P4[0], P4[1]))
-    assert N not in G.expr(P4[:2]).free_symbols
 
 
 @pytest.mark.parametrize("maker", [erf_net, cos_net, gauss_net])
@@ -254,3 +246,54 @@ def test_cumulant_form_reads_gp_part_plus_connected_part():
     assert N ** -1 in sp.Mul.make_args(sp.factor(form.definitions[sp.Symbol("G^{c}_{1234}")]))
     with pytest.raises(SpecError):
         G.form(P4, style="diagrams")
+    assert G.form(P4, (a, b, c, d), style=FormStyle.CUMULANTS).expr == want
+
+
+def test_cached_results_cannot_be_changed_by_a_caller():
+    """correlator() shares one Correlator per (network, order): nothing a caller can reach through a
+    returned result may change what a later call returns."""
+    net = erf_net(1, N, 3)
+    pts, idx = [[sp.Rational(1, 3)], [sp.Rational(1, 2)], [1], [2]], (0, 0, 1, 1)
+    G = correlator(net, 4)
+    want = G.expr(pts, idx)
+    want_connected = G.connected(pts, idx)
+    want_cumulants = G.form(pts, idx, style="cumulants").expanded()
+    assert correlator(net, 4) is G  # the cache hands out the same object ...
+    with pytest.raises(AttributeError):  # ... so it is immutable
+        G.n = 2
+    with pytest.raises(AttributeError):
+        G.network = gauss_net(1, N, 3)
+    for style in ("moments", "cumulants"):
+        form = G.form(pts, idx, style=style)
+        sym = next(iter(form.definitions))
+        with pytest.raises(TypeError):
+            form.definitions[sym] = sp.Integer(0)
+        with pytest.raises(AttributeError):
+            form.title = "changed"
+        with pytest.raises(TypeError):
+            form.points[0] = sp.Matrix([5])
+        assert not hasattr(form, "builder")  # the cached moment sums are not reachable
+        if form.terms is not None:
+            key = next(iter(form.terms))
+            with pytest.raises(TypeError):
+                form.terms[key] = sp.Integer(0)
+            with pytest.raises(TypeError):
+                form.terms.update({key: sp.Integer(0)})
+            form.terms.copy()[key] = sp.Integer(0)  # a copy is the caller's own
+    form = G.connected_form(pts, idx)
+    with pytest.raises(TypeError):
+        form.terms.add(sp.Symbol("k_{12}"))
+    coeffs = G.inverse_width_coefficients(pts, idx)
+    coeffs.clear()  # a fresh dict per call
+    assert G.inverse_width_coefficients(pts, idx) != {}
+    assert correlator(net, 4).expr(pts, idx) == want
+    assert correlator(net, 4).connected(pts, idx) == want_connected
+    assert correlator(net, 4).form(pts, idx, style="cumulants").expanded() == want_cumulants
+
+
+def test_the_cache_tells_equal_networks_with_different_names_apart():
+    a = erf_net(1, N, 3)
+    b = Network(a.input_dim, a.layers, name="renamed")
+    assert a == b and correlator(a, 2) is not correlator(b, 2)
+    assert "renamed" in correlator(b, 2).markdown() and "renamed" not in correlator(a, 2).markdown()
+    assert correlator(a, 2).expr([[1], [2]]) == correlator(b, 2).expr([[1], [2]])

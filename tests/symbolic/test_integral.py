@@ -10,8 +10,8 @@ from scipy import integrate
 
 from symcorr import Dense, Network, Normal, size_symbol
 from symcorr.errors import SpecError
-from symcorr.symbolic import GaussianExpectation, ParameterIntegral, correlator, moment_table
-from symcorr.symbolic.integral import gauss_hermite_expectation
+from symcorr.symbolic import (GaussianExpectation, IntegralKind, NumericMethod, ParameterIntegral, correlator,
+                              moment_table)
 from symcorr.zoo import relu_net, tanh_net
 
 N = size_symbol("N")
@@ -86,13 +86,6 @@ def test_singular_covariances_reduce_the_dimension():
     assert abs(m3.numeric()[0] - 6 * 2 / math.sqrt(2 * math.pi)) < 1e-6
 
 
-def test_gauss_hermite_is_exact_for_polynomials():
-    cov = np.array([[2.0, 0.5, 0.1], [0.5, 1.0, 0.2], [0.1, 0.2, 0.5]])
-    # E[z1 z2 z3^2] = S12 S33 + 2 S13 S23
-    got = gauss_hermite_expectation(lambda z: z, [0, 0, 0], cov, (1, 1, 2), nodes=6)
-    assert abs(got - (0.5 * 0.5 + 2 * 0.1 * 0.2)) < 1e-12
-
-
 def test_gaussian_expectation_validation():
     u = sp.Symbol("u")
     with pytest.raises(SpecError):
@@ -135,3 +128,26 @@ def test_neuron_level_integral_of_a_non_gaussian_first_layer_evaluates_by_monte_
                            -1, 1, -12, 12, epsabs=1e-10)
     assert abs(value - direct / 2) < 4 * se
     assert abs(value - 0.8 * direct / 2) > 4 * se
+
+
+def test_kinds_and_methods_are_typed_and_checked():
+    net = tanh_net(1, N, 2)
+    m = moment_table(net, [[sp.Rational(1, 2)], [1]])
+    assert isinstance(m, GaussianExpectation)
+    assert m.numeric(NumericMethod.QUADRATURE) == m.numeric("quadrature")
+    with pytest.raises(SpecError, match="method"):
+        m.numeric("simpson")
+    deep = Network(1, [Dense(2, "tanh"), Dense(2, "tanh"), Dense(1)])
+    integral = correlator(deep, 2).integral([[1], [2]])
+    assert integral.kind is IntegralKind.NETWORK and integral.kind == "network"  # still a str
+    assert integral.subs(N, 3).kind is IntegralKind.NETWORK  # rebuilt from its args
+    neuron = ParameterIntegral(net, [sp.Matrix([1])], [1], kind="neuron")
+    assert neuron.kind is IntegralKind.NEURON
+    assert neuron == ParameterIntegral(net, [sp.Matrix([1])], [1], kind=IntegralKind.NEURON)
+    with pytest.raises(SpecError, match="kind"):
+        ParameterIntegral(net, [sp.Matrix([1])], [1], kind="layer")
+    # the correlator's numerics check the method too (an unknown one used to fall back to quadrature)
+    G = correlator(tanh_net(1, 3, 2), 2)
+    assert G.evaluate([[0.5], [1.0]], method=NumericMethod.QUADRATURE) == G.evaluate([[0.5], [1.0]])
+    with pytest.raises(SpecError, match="method"):
+        G.evaluate([[0.5], [1.0]], method="mc")

@@ -1,15 +1,12 @@
-"""Combinatorics and law rules: set partitions, Wick pairings, moments from cumulants, the Laurent
-expansion in 1/N."""
-
-import math
+"""Law rules: Wick pairings, moments from cumulants, characteristic functions (the Laurent expansion
+in 1/N: test_laurent.py)."""
 
 import sympy as sp
 from hypothesis import given
 from hypothesis import strategies as st
 
-from symcorr import Laplace, Normal, Rademacher, Uniform, size_symbol
+from symcorr import Laplace, Normal, Rademacher, Uniform
 from symcorr.symbolic import VectorLaw, wick_sum
-from symcorr.symbolic.correlator import laurent_coefficients
 from symcorr.symbolic.rules import characteristic_polar
 
 
@@ -43,15 +40,6 @@ def test_wick_sum_of_a_kernel():
     assert w == k(pts[0], pts[1]) * k(pts[2], pts[3]) + k(pts[0], pts[2]) * k(pts[1], pts[3]) \
         + k(pts[0], pts[3]) * k(pts[1], pts[2])
     assert wick_sum(lambda x, y: k(x, y), pts[:3]) == 0
-
-
-def test_laurent_coefficients_are_exact():
-    N = size_symbol("N")
-    assert laurent_coefficients(N * (N - 1) * (N - 2) / N ** 3, N) == {0: 1, -1: -3, -2: 2}
-    assert laurent_coefficients(sp.Integer(5), N) == {0: 5}
-    # not a Laurent polynomial: a series, truncated
-    series = laurent_coefficients(N / (N + 1), N, lowest=-2)
-    assert series == {0: 1, -1: -1, -2: 1}
 
 
 def test_characteristic_functions_in_polar_form():
