@@ -340,7 +340,8 @@ class _Checker:
         if node.keywords:
             self.fail(f"{name}() takes no keyword arguments")
         if not spec.min_args <= len(node.args) <= spec.max_args:
-            want = str(spec.min_args) if spec.min_args == spec.max_args else f"{spec.min_args} or {spec.max_args}"
+            want = (str(spec.min_args) if spec.min_args == spec.max_args
+                    else f"{spec.min_args} or {spec.max_args}")
             self.fail(f"{name}() takes {want} argument(s), got {len(node.args)}")
         if spec.growth == "rational":
             for arg in node.args:
