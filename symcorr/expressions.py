@@ -171,7 +171,7 @@ def parse_expression(text, where: str | None = None, *, symbols: Mapping[str, sp
         if not (" " <= ch <= "~" or ch in "\t\n\r"):
             raise SpecError(f"expression {shown!r} contains the character {ch!r}; only printable ASCII "
                             "is accepted", where)
-    source = text.strip()
+    source = " ".join(text.split())  # line breaks and tabs are spaces: an expression is one line
     if not source:
         raise SpecError("empty expression", where)
     try:

@@ -28,7 +28,7 @@ import sympy as sp
 import torch
 
 from .errors import SpecError
-from .expressions import parse_expression, positive_integer_symbol, real_symbol
+from .expressions import MAX_LENGTH, parse_expression, positive_integer_symbol, real_symbol
 
 __all__ = [
     "Group", "SpecialOrthogonal", "Orthogonal", "Translations", "Permutations", "SignedPermutations",
@@ -619,12 +619,15 @@ def parse_group(text: str, dim=None, symbols: dict | None = None, fix=None) -> G
     else:
         if not isinstance(text, str):
             raise SpecError(f"group must be a name such as 'SO(3)', got {text!r}", "group")
+        if len(text) > MAX_LENGTH:
+            raise SpecError(f"group name is {len(text)} characters long; use e.g. 'SO(3)'", "group")
+        shown = repr(text if len(text) <= 60 else text[:57] + "...")
         m = re.fullmatch(r"\s*([A-Za-z_]+)\s*(?:\(\s*([^)]*)\s*\))?\s*", text)
         if not m:
-            raise SpecError(f"cannot parse group {text!r}; use e.g. 'SO(3)', 'O', 'translations'", "group")
+            raise SpecError(f"cannot parse group {shown}; use e.g. 'SO(3)', 'O', 'translations'", "group")
         key = m.group(1).lower()
         if key not in _GROUP_NAMES:
-            raise SpecError(f"unknown group {m.group(1)!r}; known: SO, O, translations, permutations, "
+            raise SpecError(f"unknown group {m.group(1)[:40]!r}; known: SO, O, translations, permutations, "
                             "signed_permutations (and fix=[...] for a stabiliser)", "group")
         arg = m.group(2)
         if arg:
@@ -632,9 +635,9 @@ def parse_group(text: str, dim=None, symbols: dict | None = None, fix=None) -> G
         elif dim is not None:
             n = dim
         else:
-            raise SpecError(f"group {text!r} needs a dimension, e.g. '{m.group(1)}(3)'", "group")
+            raise SpecError(f"group {shown} needs a dimension, e.g. '{m.group(1)[:40]}(3)'", "group")
         if dim is not None and arg and sp.simplify(sp.sympify(n) - _dimension_expr(dim)) != 0:
-            raise SpecError(f"group {text!r} acts on dimension {n}, but the space has dimension {dim}", "group")
+            raise SpecError(f"group {shown} acts on dimension {n}, but the space has dimension {dim}", "group")
         group = _GROUP_NAMES[key](n)
     if fix is not None:
         group = Stabilizer(group, fix)

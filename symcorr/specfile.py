@@ -184,7 +184,7 @@ def _parse_symbols(table: dict) -> dict[str, sp.Symbol]:
                 assumptions[_ASSUMPTION_WORDS[w]] = True
         else:
             raise SpecError(f"assumptions are words such as \"positive integer\", got {spec!r}", where)
-        if not any(assumptions.values()):
+        if not assumptions:
             assumptions["real"] = True
         try:
             symbol = sp.Symbol(name, **assumptions)
