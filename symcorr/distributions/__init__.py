@@ -39,8 +39,8 @@ a scalar (all entries), a length-``n`` vector (one mean per output unit, i.e. pe
 
 from __future__ import annotations
 
-from .base import (Law, _as_matrix, _check_order, _check_sign, _generator_device, _is_scalar_like, _tri,
-                   as_expr, numeric_value, substitution)
+from .base import (Law, _as_matrix, _check_order, _check_real, _check_sign, _generator_device, _is_scalar_like,
+                   _tri, as_expr, numeric_value, substitution)
 from .normal import Normal, _check_cov, _double_factorial_odd
 from .scalar import Laplace, Rademacher, Uniform, UniformCircle, _log_cosh, _log_sinhc
 

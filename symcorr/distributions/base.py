@@ -80,16 +80,22 @@ def numeric_value(expr, what: str = "value") -> float:
     if expr.free_symbols:
         names = ", ".join(sorted(str(s) for s in expr.free_symbols))
         raise SpecError(
-            f"{expr} still depends on the symbol(s) {names}; substitute values first "
+            f"{_shown(expr)} still depends on the symbol(s) {names}; substitute values first "
             "(e.g. network.subs({...}) or a [values] table in the spec file)",
             what,
         )
     value = complex(sp.N(expr))
     if abs(value.imag) > 1e-12 * max(1.0, abs(value.real)):
-        raise SpecError(f"{expr} is not real", what)
+        raise SpecError(f"{_shown(expr)} is not real", what)
     if not math.isfinite(value.real):
-        raise SpecError(f"{expr} is not finite", what)
+        raise SpecError(f"{_shown(expr)} is not finite", what)
     return float(value.real)
+
+
+def _shown(expr, limit: int = 80) -> str:
+    """``str(expr)`` cut to ``limit`` characters, for one-line error messages."""
+    text = str(expr)
+    return text if len(text) <= limit else text[:limit - 3] + "..."
 
 
 def _as_matrix(value, what: str) -> sp.ImmutableMatrix:
@@ -131,11 +137,22 @@ def _is_scalar_like(value) -> bool:
 def _check_sign(expr: sp.Expr, what: str, *, strict: bool, name: str) -> None:
     """Reject expressions that are provably negative (or zero when ``strict``)."""
     if expr.is_real is False or (expr.is_number and not expr.is_real):
-        raise SpecError(f"{name} must be real, got {expr}", what)
+        raise SpecError(f"{name} must be real, got {_shown(expr)}", what)
     if expr.is_negative or (expr.is_number and expr.is_real and expr < 0):
-        raise SpecError(f"{name} must be {'positive' if strict else 'non-negative'}, got {expr}", what)
+        raise SpecError(f"{name} must be {'positive' if strict else 'non-negative'}, got {_shown(expr)}", what)
     if strict and expr.is_zero:
-        raise SpecError(f"{name} must be positive, got {expr}", what)
+        raise SpecError(f"{name} must be positive, got {_shown(expr)}", what)
+
+
+def _check_real(value, what: str, name: str):
+    """Reject a parameter (or any entry of a matrix parameter) that is provably not real, e.g. a real
+    symbol substituted by ``I``; returns ``value``."""
+    entries = list(value) if isinstance(value, sp.MatrixBase) else [value]
+    for v in entries:
+        if isinstance(v, sp.Expr) and (v.is_extended_real is False or (v.is_number and v.has(sp.I)
+                                                                        and v.is_real is not True)):
+            raise SpecError(f"{name} must be real, got {_shown(v)}", what)
+    return value
 
 
 def _tri(value) -> bool | None:

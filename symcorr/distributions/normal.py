@@ -21,8 +21,8 @@ import sympy as sp
 import torch
 
 from ..errors import SpecError
-from .base import (Law, _as_matrix, _check_order, _check_sign, _generator_device, _is_scalar_like, _tri,
-                   as_expr, numeric_value, substitution)
+from .base import (Law, _as_matrix, _check_order, _check_real, _check_sign, _generator_device, _is_scalar_like,
+                   _tri, as_expr, numeric_value, substitution)
 
 __all__ = ["Normal"]
 
@@ -49,9 +49,9 @@ class Normal(Law):
 
     def __init__(self, mean=0, var=1, *, cov=None, row_cov=None, col_cov=None):
         if _is_scalar_like(mean):
-            self.loc = as_expr(mean, "mean")
+            self.loc = _check_real(as_expr(mean, "mean"), "mean", "the mean")
         else:
-            self.loc = _as_matrix(mean, "mean")
+            self.loc = _check_real(_as_matrix(mean, "mean"), "mean", "the mean")
         self.var = as_expr(var, "var")
         _check_sign(self.var, "var", strict=True, name="variance")
         self.cov = None if cov is None else _check_cov(_as_matrix(cov, "cov"), "cov")
@@ -332,6 +332,7 @@ def _check_cov(mat: sp.ImmutableMatrix, what: str) -> sp.ImmutableMatrix:
         raise SpecError("covariance must be symmetric", what)
     for i in range(mat.rows):
         _check_sign(mat[i, i], f"{what}[{i},{i}]", strict=False, name="diagonal covariance entry")
+    _check_real(mat, what, "a covariance entry")
     if not mat.free_symbols:
         evals = torch.linalg.eigvalsh(torch.tensor([[float(v) for v in mat.row(i)] for i in range(mat.rows)],
                                                    dtype=torch.float64))

@@ -16,7 +16,7 @@ import sympy as sp
 import torch
 
 from ..errors import SpecError
-from .base import Law, _check_order, _check_sign, _generator_device, _tri, as_expr
+from .base import Law, _check_order, _check_real, _check_sign, _generator_device, _tri, as_expr
 
 __all__ = ["Uniform", "UniformCircle", "Laplace", "Rademacher"]
 
@@ -45,8 +45,8 @@ class Uniform(Law):
     kind = "uniform"
 
     def __init__(self, low=-1, high=1):
-        self.low = as_expr(low, "low")
-        self.high = as_expr(high, "high")
+        self.low = _check_real(as_expr(low, "low"), "low", "low")
+        self.high = _check_real(as_expr(high, "high"), "high", "high")
         width = sp.simplify(self.high - self.low)
         _check_sign(width, "high", strict=True, name="high - low")
 
@@ -152,7 +152,7 @@ class Laplace(Law):
     kind = "laplace"
 
     def __init__(self, loc=0, scale=1):
-        self.loc = as_expr(loc, "loc")
+        self.loc = _check_real(as_expr(loc, "loc"), "loc", "loc")
         self.scale = as_expr(scale, "scale")
         _check_sign(self.scale, "scale", strict=True, name="scale")
 

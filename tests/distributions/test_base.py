@@ -113,3 +113,36 @@ def test_symbolic_parameters_and_subs():
     assert Normal(1, 1).is_symmetric is False
     with pytest.raises(SpecError, match="depends on"):
         law.sample((3,), make_generator(0))
+
+
+@pytest.mark.parametrize("make", [
+    lambda: Normal(sp.I, 1), lambda: Normal([1, sp.I], 1), lambda: Laplace(1 + sp.I, 1),
+    lambda: Uniform(sp.I, 2), lambda: Normal(0, 1, cov=[[1, sp.I], [sp.I, 1]]),
+    lambda: Normal(sp.Symbol("mu", real=True), 1).subs({"mu": sp.I}),
+    lambda: Normal(0, "sqrt(-1)"), lambda: Normal("1/0", 1), lambda: Normal(0, float("inf")),
+])
+def test_complex_or_infinite_parameters_raise_spec_error(make):
+    with pytest.raises(SpecError, match="real|finite"):
+        make()
+
+
+def test_as_expr_and_numeric_value():
+    import numpy as np
+
+    from symcorr.distributions import as_expr, numeric_value
+
+    assert as_expr("0.1") == sp.Rational(1, 10) and as_expr(0.5) == sp.Float(0.5)
+    assert as_expr(np.float64(0.25)) == sp.Float(0.25) and as_expr(3) == sp.Integer(3)
+    assert as_expr("sigma**2") == sp.Symbol("sigma", real=True) ** 2
+    assert numeric_value("sqrt(4)/2") == 1.0
+    with pytest.raises(SpecError, match="depends on the symbol"):
+        numeric_value("x + 1")
+    with pytest.raises(SpecError, match="boolean"):
+        as_expr(True)
+
+
+def test_law_subs_takes_names_and_expression_strings():
+    sigma = sp.Symbol("sigma", positive=True)
+    law = Normal(0, sigma ** 2)
+    assert law.subs({"sigma": "1/2"}) == Normal(0, sp.Rational(1, 4))
+    assert law.subs({"unused": 3}) == law
