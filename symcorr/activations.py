@@ -26,8 +26,22 @@ import sympy as sp
 import torch
 
 from .errors import SpecError
+from .expressions import parse_expression, real_symbol
 
 __all__ = ["Activation", "get_activation", "activation_names"]
+
+
+def _argument(value, where: str) -> sp.Expr:
+    """A SymPy argument: an expression string through the one safe parser (unknown names real
+    symbols; SymPy functions would ``sympify`` a string, i.e. run it), anything else ``sympify``-ed
+    strictly (numbers, SymPy objects)."""
+    if isinstance(value, str):
+        return parse_expression(value, where, unknown=real_symbol)
+    try:
+        return sp.sympify(value, strict=True)
+    except sp.SympifyError as exc:
+        raise SpecError(f"expected a number or SymPy expression, got {type(value).__name__} {value!r}",
+                        where) from None
 
 
 class Activation:
@@ -48,6 +62,8 @@ class Activation:
     # --- evaluation ----------------------------------------------------------------------------------
     def sympy(self, z, log_norm=None) -> sp.Expr:
         """SymPy expression :math:`\\phi(z)` (``log_norm`` is required for ``gauss``)."""
+        z = _argument(z, "z")
+        log_norm = None if log_norm is None else _argument(log_norm, "log_norm")
         if self.normalised:
             if log_norm is None:
                 raise SpecError(f"activation {self.name!r} needs the layer's log-normaliser")
@@ -64,7 +80,7 @@ class Activation:
 
     def derivative(self, z) -> sp.Expr:
         """SymPy derivative :math:`\\phi'(z)` (for non-normalised activations)."""
-        z = sp.sympify(z)
+        z = _argument(z, "z")
         x = sp.Dummy("x", real=True)
         return sp.diff(self.sympy(x), x).subs(x, z)
 
@@ -101,7 +117,7 @@ class Activation:
             raise SpecError(f"{name!r} is a built-in activation; choose another name for a custom one")
         z = sp.Symbol("z", real=True)
         try:
-            expr = sp.sympify(sympy_fn(z))
+            expr = _argument(sympy_fn(z), f"custom activation {name!r}")
         except Exception as exc:  # the user's function failed on a symbol
             raise SpecError(f"custom activation {name!r}: sympy_fn failed on a symbol ({exc})") from None
         if torch_fn is None:

@@ -28,6 +28,7 @@ import sympy as sp
 import torch
 
 from .errors import SpecError
+from .expressions import MAX_LENGTH, parse_expression, positive_integer_symbol, real_symbol
 
 __all__ = [
     "Group", "SpecialOrthogonal", "Orthogonal", "Translations", "Permutations", "SignedPermutations",
@@ -422,7 +423,7 @@ class Stabilizer(Group):
             raise SpecError("a stabiliser needs a linear parent group (SO, O, S or B)")
         super().__init__(parent.n)
         n = parent._concrete_n("a stabiliser")
-        vec = [sp.nsimplify(v) if not isinstance(v, sp.Basic) else v for v in list(vector)]
+        vec = [_vector_entry(v, f"fix[{i}]") for i, v in enumerate(list(vector))]
         if len(vec) != n:
             raise SpecError(f"stabiliser vector has length {len(vec)}, expected {n}")
         if all(v == 0 for v in vec):
@@ -572,6 +573,43 @@ _GROUP_NAMES = {
 }
 
 
+def _parse_dimension(arg: str, symbols: dict | None):
+    """The dimension inside ``"SO(...)"``, through the one expression parser
+    (:func:`symcorr.expressions.parse_expression`): a positive integer, a name from ``symbols`` or
+    another name, which becomes a positive-integer symbol."""
+    n = parse_expression(arg, "group", symbols=symbols or {}, unknown=positive_integer_symbol)
+    if n.is_number:
+        if not (n.is_integer and n >= 0):
+            raise SpecError(f"group dimension must be a positive integer or a symbol name, got {arg!r}",
+                            "group")
+        return int(n)
+    return n
+
+
+def _dimension_expr(dim, where: str = "group"):
+    """``dim`` (an int or a SymPy expression) for comparisons; a string is refused here (SymPy's
+    ``sympify`` would run it)."""
+    if isinstance(dim, str):
+        raise SpecError(f"the dimension must be an integer or a SymPy symbol, got the string {dim!r}", where)
+    return sp.sympify(dim, strict=True)
+
+
+def _vector_entry(value, where: str) -> sp.Expr:
+    """An entry of a stabiliser vector: SymPy objects as they are, numbers made exact (0.5 -> 1/2),
+    strings through the one expression parser (unknown names become real symbols)."""
+    if isinstance(value, sp.Basic):
+        return value
+    if isinstance(value, str):
+        return parse_expression(value, where, unknown=real_symbol)
+    if hasattr(value, "item") and not isinstance(value, (int, float)):  # numpy / torch scalars
+        value = value.item()
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise SpecError(f"a stabiliser vector entry must be a number or expression, got {value!r}", where)
+    if isinstance(value, float) and not math.isfinite(value):
+        raise SpecError(f"a stabiliser vector entry must be finite, got {value!r}", where)
+    return sp.nsimplify(value)
+
+
 def parse_group(text: str, dim=None, symbols: dict | None = None, fix=None) -> Group:
     """Parse ``"SO(3)"``, ``"SO(D)"``, ``"SO"`` (dimension from ``dim``), ``"O(n)"``,
     ``"translations"``, ``"permutations"``, ``"signed_permutations"``; ``fix=[...]`` makes the
@@ -581,30 +619,25 @@ def parse_group(text: str, dim=None, symbols: dict | None = None, fix=None) -> G
     else:
         if not isinstance(text, str):
             raise SpecError(f"group must be a name such as 'SO(3)', got {text!r}", "group")
+        if len(text) > MAX_LENGTH:
+            raise SpecError(f"group name is {len(text)} characters long; use e.g. 'SO(3)'", "group")
+        shown = repr(text if len(text) <= 60 else text[:57] + "...")
         m = re.fullmatch(r"\s*([A-Za-z_]+)\s*(?:\(\s*([^)]*)\s*\))?\s*", text)
         if not m:
-            raise SpecError(f"cannot parse group {text!r}; use e.g. 'SO(3)', 'O', 'translations'", "group")
+            raise SpecError(f"cannot parse group {shown}; use e.g. 'SO(3)', 'O', 'translations'", "group")
         key = m.group(1).lower()
         if key not in _GROUP_NAMES:
-            raise SpecError(f"unknown group {m.group(1)!r}; known: SO, O, translations, permutations, "
+            raise SpecError(f"unknown group {m.group(1)[:40]!r}; known: SO, O, translations, permutations, "
                             "signed_permutations (and fix=[...] for a stabiliser)", "group")
         arg = m.group(2)
         if arg:
-            if arg.isdigit():
-                n = int(arg)
-            elif symbols and arg in symbols:
-                n = symbols[arg]
-            elif arg.isidentifier():
-                n = sp.Symbol(arg, integer=True, positive=True)
-            else:
-                raise SpecError(f"group dimension must be a positive integer or a symbol name, got {arg!r}",
-                                "group")
+            n = _parse_dimension(arg, symbols)
         elif dim is not None:
             n = dim
         else:
-            raise SpecError(f"group {text!r} needs a dimension, e.g. '{m.group(1)}(3)'", "group")
-        if dim is not None and arg and sp.simplify(sp.sympify(n) - sp.sympify(dim)) != 0:
-            raise SpecError(f"group {text!r} acts on dimension {n}, but the space has dimension {dim}", "group")
+            raise SpecError(f"group {shown} needs a dimension, e.g. '{m.group(1)[:40]}(3)'", "group")
+        if dim is not None and arg and sp.simplify(sp.sympify(n) - _dimension_expr(dim)) != 0:
+            raise SpecError(f"group {shown} acts on dimension {n}, but the space has dimension {dim}", "group")
         group = _GROUP_NAMES[key](n)
     if fix is not None:
         group = Stabilizer(group, fix)
@@ -619,7 +652,7 @@ def resolve_group(group, dim, where: str = "group") -> Group:
         return parse_group(group, dim=dim)
     if not isinstance(group, Group):
         raise SpecError(f"expected a group or a group name such as 'SO(3)', got {group!r}", where)
-    if sp.simplify(sp.sympify(group.n) - sp.sympify(dim)) != 0:
+    if sp.simplify(sp.sympify(group.n) - _dimension_expr(dim, where)) != 0:
         raise SpecError(f"{group!r} acts on dimension {group.n}, but the space has dimension {dim}", where)
     return group
 

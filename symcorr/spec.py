@@ -71,6 +71,22 @@ def _check_size(value, where: str):
     raise SpecError(f"size must be a positive integer or symbol, got {type(value).__name__} {value!r}", where)
 
 
+def _substituted_size(size, mapping: dict, where: str):
+    """A size after ``subs``: a number must be a positive integer (an integer-valued float such as 2.0
+    is read as 2; 2.5, 0 or -1 is a SpecError naming ``where``, never truncated); an expression is
+    returned for :func:`_check_size` to judge."""
+    if not isinstance(size, sp.Basic):
+        return size
+    value = size.subs(mapping)
+    if not value.is_number:
+        return value
+    if value.is_real is not True or not value.is_finite or not (value - sp.floor(value)).is_zero:
+        raise SpecError(f"size must be a positive integer after substitution, got {value}", where)
+    if value < 1:
+        raise SpecError(f"size must be a positive integer after substitution, got {value}", where)
+    return int(value)
+
+
 def _check_law(value, where: str) -> Law:
     if not isinstance(value, Law):
         raise SpecError(f"expected a parameter law (Normal, Uniform, ...), got {type(value).__name__} "
@@ -259,18 +275,22 @@ class Network:
                 continue  # a value for a symbol this network does not use
             resolved[sym] = as_expr(value, str(key))
 
-        def sub_size(s):
-            if isinstance(s, sp.Basic):
-                v = s.subs(resolved)
-                return int(v) if v.is_number else v
-            return s
+        def sub_law(law, where):
+            try:
+                return None if law is None else law.subs(resolved)
+            except SpecError as err:
+                raise err.at(where) from None
 
-        def sub_law(law):
-            return None if law is None else law.subs(resolved)
-
-        layers = [Dense(sub_size(layer.width), layer.activation, sub_law(layer.weight), sub_law(layer.bias))
-                  for layer in self.layers]
-        return Network(sub_size(self.input_dim), layers, name=self.name)
+        layers = []
+        for l, layer in enumerate(self.layers):
+            width = _substituted_size(layer.width, resolved, f"layers[{l}].width")
+            weight = sub_law(layer.weight, f"layers[{l}].weight")
+            bias = sub_law(layer.bias, f"layers[{l}].bias")
+            try:
+                layers.append(Dense(width, layer.activation, weight, bias))
+            except SpecError as err:
+                raise err.at(f"layers[{l}]") from None
+        return Network(_substituted_size(self.input_dim, resolved, "input_dim"), layers, name=self.name)
 
     def replace_layer(self, index: int, **changes) -> "Network":
         """A new network with layer ``index`` changed (``width``, ``activation``, ``weight``, ``bias``)."""

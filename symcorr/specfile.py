@@ -44,18 +44,18 @@ a negative variance, mismatched dimensions, an undeclared symbol in an expressio
 
 from __future__ import annotations
 
-import ast
 import dataclasses
 import difflib
+import keyword
+import math
 import tomllib
 from pathlib import Path
-from tokenize import TokenError
 from typing import Any
 
 import sympy as sp
-from sympy.parsing.sympy_parser import auto_number, parse_expr
 
 from . import distributions as dist
+from . import expressions
 from .errors import SpecError
 from .groups import Group, parse_group
 from .spec import Dense, Network
@@ -81,9 +81,8 @@ _LAW_KEYS = {
 }
 _ASSUMPTION_WORDS = {"positive": "positive", "negative": "negative", "integer": "integer", "real": "real",
                      "nonnegative": "nonnegative", "nonzero": "nonzero"}
-_SAFE_FUNCTIONS = {name: getattr(sp, name) for name in (
-    "sqrt", "exp", "log", "sin", "cos", "tan", "tanh", "erf", "pi", "E", "Rational", "Integer", "Float",
-    "Abs", "Symbol")}
+_WORDS = ", ".join(sorted(_ASSUMPTION_WORDS))
+
 
 
 @dataclasses.dataclass
@@ -136,93 +135,89 @@ def _unknown_keys(table: dict, allowed: set, where: str):
             raise SpecError(f"unknown key {key!r}{hint} (allowed: {', '.join(sorted(allowed))})", where)
 
 
-_ALLOWED_NODES = (ast.Expression, ast.BinOp, ast.UnaryOp, ast.Name, ast.Load, ast.Constant, ast.Call,
-                  ast.Add, ast.Sub, ast.Mult, ast.Div, ast.Pow, ast.USub, ast.UAdd)
+def parse_expression(value, symbols: dict[str, sp.Symbol], where: str,
+                     undeclared_hint: str = "declare it in [symbols]") -> sp.Expr:
+    """A number or an expression string of a spec file.
 
-
-def _check_arithmetic(text: str, where: str) -> None:
-    """Only numbers, names, + - * / ** and calls of the whitelisted functions: never run other code."""
-    try:
-        tree = ast.parse(text.strip(), mode="eval")
-    except SyntaxError as exc:
-        raise SpecError(f"cannot parse expression {text!r} ({exc.msg})", where) from None
-    for node in ast.walk(tree):
-        if not isinstance(node, _ALLOWED_NODES):
-            raise SpecError(f"{text!r} is not an arithmetic expression ({type(node).__name__} not allowed)",
-                            where)
-        if isinstance(node, ast.Constant) and not isinstance(node.value, (int, float)):
-            raise SpecError(f"{text!r}: only numeric constants are allowed", where)
-        if isinstance(node, ast.Call) and not (isinstance(node.func, ast.Name) and node.func.id in _SAFE_FUNCTIONS):
-            raise SpecError(f"{text!r}: only the functions {', '.join(sorted(_SAFE_FUNCTIONS))} may be called",
-                            where)
-        if isinstance(node, ast.Name) and node.id.startswith("_"):
-            raise SpecError(f"{text!r}: names may not start with '_'", where)
-
-
-def parse_expression(value, symbols: dict[str, sp.Symbol], where: str) -> sp.Expr:
-    """Parse a number or an expression string; only declared symbols and a few functions are allowed."""
+    Strings go through the one safe parser :func:`symcorr.expressions.parse_expression` (grammar and
+    limits in ``docs/spec-format.md``) over the declared ``symbols`` only: an undeclared name is an
+    error.  Numbers are kept exact: a float 0.1 is read as 1/10, as is ``"0.1"`` in a string.
+    """
     if isinstance(value, bool):
         raise SpecError(f"expected a number or expression, got {value!r}", where)
     if isinstance(value, int):
         return dist.as_expr(value, where)
-    if isinstance(value, float):  # keep spec numbers exact: 0.1 -> 1/10
+    if isinstance(value, float):  # keep spec numbers exact: 0.1 -> 1/10 (as_expr refuses inf and nan)
         return sp.nsimplify(dist.as_expr(value, where), rational=True)
     if not isinstance(value, str):
         raise SpecError(f"expected a number or expression string, got {type(value).__name__}", where)
-    _check_arithmetic(value, where)
-    local = dict(symbols)
-    try:
-        expr = parse_expr(value, local_dict=local, global_dict={**_SAFE_FUNCTIONS, "__builtins__": {}},
-                          transformations=(auto_number,), evaluate=True)
-    except NameError as exc:
-        name = str(exc).split("'")[1] if "'" in str(exc) else str(exc)
-        raise SpecError(f"unknown symbol {name!r} in {value!r}; declare it in [symbols]", where) from None
-    except (SyntaxError, TypeError, sp.SympifyError, TokenError) as exc:
-        raise SpecError(f"cannot parse expression {value!r} ({exc})", where) from None
-    if not isinstance(expr, sp.Expr):
-        raise SpecError(f"{value!r} is not an arithmetic expression", where)
+    expr = expressions.parse_expression(value, where, symbols=symbols, undeclared_hint=undeclared_hint)
     return sp.nsimplify(expr, rational=True) if expr.has(sp.Float) else expr
 
 
 def _parse_symbols(table: dict) -> dict[str, sp.Symbol]:
+    """``name = "positive integer"`` (words) or ``name = { positive = true }`` (a table of the same
+    words); every symbol is real (a symbol without assumptions is declared ``real``)."""
     if not isinstance(table, dict):
         raise SpecError("must be a table of name = \"assumptions\"", "symbols")
     out = {}
     for name, spec in table.items():
         where = f"symbols.{name}"
-        if not name.isidentifier() or name in _SAFE_FUNCTIONS:
-            raise SpecError(f"{name!r} is not a valid symbol name", where)
-        words = spec.replace(",", " ").split() if isinstance(spec, str) else list(spec or [])
+        if not (name.isascii() and name.isidentifier()) or name.startswith("_") or keyword.iskeyword(name) \
+                or name in expressions.RESERVED_NAMES:
+            raise SpecError(f"{name!r} is not a valid symbol name (an ASCII identifier, not starting with "
+                            f"'_', not one of {', '.join(sorted(expressions.RESERVED_NAMES))})", where)
         if isinstance(spec, dict):
-            assumptions = {k: bool(v) for k, v in spec.items()}
-        else:
+            assumptions = {}
+            for word, flag in spec.items():
+                if word not in _ASSUMPTION_WORDS:
+                    raise SpecError(f"unknown assumption {word!r} (use: {_WORDS})", where)
+                if not isinstance(flag, bool):
+                    raise SpecError(f"assumption {word!r} must be true or false, got {flag!r}", where)
+                assumptions[_ASSUMPTION_WORDS[word]] = flag
+        elif isinstance(spec, (str, list)) or spec is None:
+            words = spec.replace(",", " ").split() if isinstance(spec, str) else list(spec or [])
             assumptions = {}
             for w in words:
-                if w not in _ASSUMPTION_WORDS:
-                    raise SpecError(f"unknown assumption {w!r} (use: {', '.join(sorted(_ASSUMPTION_WORDS))})",
-                                    where)
+                if not isinstance(w, str) or w not in _ASSUMPTION_WORDS:
+                    raise SpecError(f"unknown assumption {w!r} (use: {_WORDS})", where)
                 assumptions[_ASSUMPTION_WORDS[w]] = True
+        else:
+            raise SpecError(f"assumptions are words such as \"positive integer\", got {spec!r}", where)
         if not assumptions:
-            assumptions = {"real": True}
+            assumptions["real"] = True
         try:
-            out[name] = sp.Symbol(name, **assumptions)
-        except Exception as exc:  # inconsistent assumptions
+            symbol = sp.Symbol(name, **assumptions)
+        except (ValueError, TypeError) as exc:  # inconsistent assumptions
             raise SpecError(f"inconsistent assumptions {assumptions} ({exc})", where) from None
+        if symbol.is_real is not True:
+            raise SpecError(f"symbols are real parameters; the assumptions {assumptions} leave {name} "
+                            "possibly complex (add 'real')", where)
+        out[name] = symbol
     return out
 
 
+#: assumptions a [values] entry must satisfy, checked with SymPy's is_<assumption>
+_VALUE_CHECKS = ("integer", "positive", "negative", "nonnegative", "nonzero")
+
+
 def _parse_values(table: dict, symbols: dict) -> dict:
+    if not isinstance(table, dict):
+        raise SpecError("must be a table of name = number", "values")
     values = {}
-    for name, value in (table or {}).items():
+    for name, value in table.items():
         where = f"values.{name}"
         if name not in symbols:
             raise SpecError(f"value for undeclared symbol {name!r}; declare it in [symbols]", where)
         sym = symbols[name]
-        expr = parse_expression(value, {}, where)
-        if sym.is_integer and not (expr.is_integer or (expr.is_number and float(expr).is_integer())):
+        expr = parse_expression(value, {}, where, "a value is a number, not an expression in symbols")
+        if not expr.is_number:
+            raise SpecError(f"a value must be a number, got {value!r}", where)
+        if sym.is_integer and not expr.is_integer:
             raise SpecError(f"{name} is declared integer, got {value!r}", where)
-        if sym.is_positive and not expr.is_positive:
-            raise SpecError(f"{name} is declared positive, got {value!r}", where)
+        for assumption in _VALUE_CHECKS[1:]:
+            if getattr(sym, f"is_{assumption}") and getattr(expr, f"is_{assumption}") is not True:
+                raise SpecError(f"{name} is declared {assumption}, got {value!r}", where)
         values[sym] = int(expr) if sym.is_integer else expr
     return values
 
@@ -368,8 +363,8 @@ def _parse_montecarlo(table, network: Network, values: dict) -> dict:
                 raise SpecError(f"point has {len(p)} coordinates, the network input dimension is {d}",
                                 f"montecarlo.inputs[{j}]")
             for v in p:
-                if isinstance(v, bool) or not isinstance(v, (int, float)):
-                    raise SpecError(f"coordinates must be numbers, got {v!r}", f"montecarlo.inputs[{j}]")
+                if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v):
+                    raise SpecError(f"coordinates must be finite numbers, got {v!r}", f"montecarlo.inputs[{j}]")
         out["inputs"] = [[float(v) for v in p] for p in pts]
     return out
 

@@ -11,16 +11,16 @@ from __future__ import annotations
 
 import sympy as sp
 
-from .distributions import Law, Normal, UniformCircle
+from .distributions import Law, Normal, UniformCircle, as_expr
 from .spec import Dense, Network
 
 __all__ = ["single_layer", "gauss_net", "erf_net", "relu_net", "cos_net", "tanh_net"]
 
 
-def _normal_or_none(sigma) -> Law | None:
-    if sigma is None or (not isinstance(sigma, sp.Basic) and sigma == 0):
+def _normal_or_none(sigma, what: str) -> Law | None:
+    if sigma is None or (not isinstance(sigma, (sp.Basic, str)) and sigma == 0):
         return None
-    return Normal(0, sp.sympify(sigma) ** 2)
+    return Normal(0, as_expr(sigma, what) ** 2)
 
 
 def single_layer(activation, d_in, width, d_out=1, *, sigma_w0=1, sigma_b0=1, sigma_w1=1, sigma_b1=1,
@@ -30,11 +30,12 @@ def single_layer(activation, d_in, width, d_out=1, *, sigma_w0=1, sigma_b0=1, si
     ``hidden_bias`` overrides the hidden-bias law; ``readout_mean`` is the mean of :math:`W^1`
     (a scalar or a per-output vector: the paper's :math:`\\mu_{W^1}` on the first k rows).
     """
-    w0 = Normal(0, sp.sympify(sigma_w0) ** 2 / d_in)
-    b0 = hidden_bias if hidden_bias is not None else _normal_or_none(sigma_b0)
-    w1 = Normal(readout_mean, sp.sympify(sigma_w1) ** 2 / width)
+    w0 = Normal(0, as_expr(sigma_w0, "sigma_w0") ** 2 / d_in)
+    b0 = hidden_bias if hidden_bias is not None else _normal_or_none(sigma_b0, "sigma_b0")
+    w1 = Normal(readout_mean, as_expr(sigma_w1, "sigma_w1") ** 2 / width)
     return Network(d_in, [Dense(width, activation, weight=w0, bias=b0),
-                          Dense(d_out, "identity", weight=w1, bias=_normal_or_none(sigma_b1))], name=name)
+                          Dense(d_out, "identity", weight=w1, bias=_normal_or_none(sigma_b1, "sigma_b1"))],
+                   name=name)
 
 
 def gauss_net(d_in, width, d_out=1, **kw) -> Network:

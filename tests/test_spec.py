@@ -159,3 +159,32 @@ def test_replace_layer_and_equality():
     assert net.replace_layer(1, weight=net.weight(1).law) == net
     with pytest.raises(SpecError, match="unknown layer field"):
         net.replace_layer(0, widht=3)
+
+
+@pytest.mark.parametrize("values, where", [
+    ({N: 2.5}, r"layers\[0\]\.width"),
+    ({"N": "7/2"}, r"layers\[0\]\.width"),
+    ({N: 0}, r"layers\[0\]\.width"),
+    ({N: -3}, r"layers\[0\]\.width"),
+    ({N: sp.oo}, r"layers\[0\]\.width"),
+    ({D: sp.Rational(3, 2)}, r"input_dim"),
+    ({N: N - 5}, r"layers\[0\]\.width"),
+])
+def test_subs_refuses_sizes_that_are_not_positive_integers(values, where):
+    """A width of 2.5 used to be truncated to 2; every non-integer or non-positive size is an error."""
+    net = erf_net(D, N, 3)
+    with pytest.raises(SpecError, match=where):
+        net.subs(values)
+
+
+def test_subs_accepts_integer_valued_sizes():
+    net = erf_net(D, N, 3)
+    assert net.subs({N: 2.0, D: sp.Integer(4)}).widths == [2, 3]
+    assert net.subs({"N": "6/2"}).widths == [3, 3]
+
+
+def test_subs_names_the_law_that_becomes_invalid():
+    sigma = sp.Symbol("sigma", real=True)
+    net = erf_net(D, N, 3, sigma_w0=sigma)
+    with pytest.raises(SpecError, match=r"layers\[0\]\.weight\.var: variance must be positive"):
+        net.subs({sigma: 0})

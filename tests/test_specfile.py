@@ -135,3 +135,38 @@ def test_expressions_cannot_run_code(tmp_path):
     text = GOOD.replace('"sigma_w**2 / D"', '"__import__(\'os\').getcwd()"')
     with pytest.raises(SpecError, match="only the functions"):
         load_spec(write(tmp_path, text))
+
+
+@pytest.mark.parametrize("old, new, match", [
+    ('mu = "real"', 'mu = { commutative = false }', "unknown assumption 'commutative'"),
+    ('mu = "real"', 'mu = "real commutative"', "unknown assumption 'commutative'"),
+    ('mu = "real"', 'mu = { real = false }', "possibly complex"),
+    ('mu = "real"', 'mu = { real = "yes" }', "must be true or false"),
+    ('mu = "real"', '__import__ = "real"\nmu = "real"', "not a valid symbol name"),
+    ('mu = "real"', 'pi = "real"\nmu = "real"', "not a valid symbol name"),
+    ('mu = "real"', 'sqrt = "real"\nmu = "real"', "not a valid symbol name"),
+    ('mu = 0.1', 'mu = "sqrt(-1)"', "not real"),
+    ('mu = 0.1', 'mu = "1/0"', "not finite"),
+    ('mu = 0.1', 'mu = "10**10**10"', "refused before evaluation"),
+    ('mu = 0.1', 'mu = "N"', "a value is a number"),
+    ('mu = 0.1', 'mu = 1e400', "finite"),
+    ('sigma_w = "positive"', 'sigma_w = "negative"', "declared negative"),
+    ('var = 1 }', 'var = 1e400 }', "finite"),
+    ('var = 1 }', 'var = nan }', "finite"),
+    ('var = 1 }', 'var = -inf }', "finite"),
+    ('var = 1 }', 'var = "sqrt(-1)" }', "not real"),
+    ('var = 1 }', 'var = "Symbol(\'x\')" }', "only the functions"),
+    ('inputs = [[1, 0, 0]', 'inputs = [[inf, 0, 0]', "finite numbers"),
+    ('width = 3', 'width = "5/2"', "positive integer"),
+])
+def test_hostile_or_inconsistent_values_name_the_field(tmp_path, old, new, match):
+    """Symbols are real with documented assumptions only; values satisfy them and are finite and real."""
+    assert old in GOOD
+    with pytest.raises(SpecError, match=match):
+        load_spec(write(tmp_path, GOOD.replace(old, new, 1)))
+
+
+def test_symbol_assumptions_as_a_table(tmp_path):
+    doc = load_spec(write(tmp_path, GOOD.replace('mu = "real"', "mu = { nonnegative = true }")))
+    mu = doc.symbols["mu"]
+    assert mu.is_real and mu.is_nonnegative and mu.is_commutative

@@ -26,9 +26,19 @@ from sympy.matrices.expressions.matexpr import MatrixExpr
 
 from ..distributions import as_expr
 from ..errors import SpecError
+from ..expressions import parse_expression, real_symbol
 
 __all__ = ["InnerProduct", "inner", "sum_entries", "as_point", "as_points", "apply_relations",
            "is_explicit"]
+
+
+def _strict(value, where: str):
+    """``sympify`` that never parses a string (SymPy's would run it): SymPy objects and numbers only."""
+    try:
+        return sp.sympify(value, strict=True)
+    except sp.SympifyError:
+        raise SpecError(f"expected a SymPy (matrix) expression, got {type(value).__name__} {value!r}",
+                        where) from None
 
 
 def is_explicit(p) -> bool:
@@ -49,7 +59,7 @@ class InnerProduct(sp.Trace):
     is_real = True
 
     def __new__(cls, mat, **kwargs):
-        mat = sp.sympify(mat)
+        mat = _strict(mat, "InnerProduct")
         if not getattr(mat, "is_Matrix", False) or mat.shape != (1, 1):
             raise SpecError(f"InnerProduct needs a 1 x 1 matrix expression u.T*M*v, got {mat}")
         return _bilinear(mat)
@@ -202,7 +212,11 @@ def linear_combination(coeffs: Iterable, points: list):
 
 def as_point(p, d_in, where: str = "point"):
     """Normalise one input point to an explicit ``ImmutableMatrix`` column or a ``d_in x 1`` matrix
-    expression (raises :class:`SpecError` on a wrong shape)."""
+    expression (raises :class:`SpecError` on a wrong shape).
+
+    Coordinates may be numbers, SymPy expressions or expression strings; a whole point may be one
+    string ``"(1, 1/2, sqrt(2))"``.  Strings are read by :func:`symcorr.expressions.parse_expression`
+    (never ``sympify``); unknown names become real symbols."""
     if isinstance(p, MatrixExpr) and not isinstance(p, sp.MatrixBase):
         rows, cols = p.shape
         if cols != 1:
@@ -226,6 +240,8 @@ def as_point(p, d_in, where: str = "point"):
         entries = [as_expr(v, where) for v in p]
     elif isinstance(p, (list, tuple)):
         entries = [as_expr(v, where) for v in p]
+    elif isinstance(p, str):  # "(1, 1/2, sqrt(2))" or one coordinate, through the one safe parser
+        entries = list(parse_expression(p, where, unknown=real_symbol, sequence=True))
     else:
         entries = [as_expr(p, where)]
     if not isinstance(d_in, int):
@@ -264,7 +280,7 @@ def apply_relations(expr, relations=()) -> sp.Expr:
         else:
             lhs, rhs = rel
             pairs.append((lhs, rhs))
-    out = sp.sympify(expr)
+    out = _strict(expr, "apply_relations")
     # rewrite atom by atom and xreplace, so the rest of the expression keeps its exact shape
     # (Basic.subs with a matrix product as `old` re-splits products into numerator/denominator)
     mapping = {}
