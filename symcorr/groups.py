@@ -114,6 +114,8 @@ class Group:
     def subs(self, mapping) -> "Group":
         if isinstance(self.n, sp.Basic):
             v = self.n.subs(mapping)
+            if v.is_number and not (v.is_integer and v.is_positive):
+                raise SpecError(f"group dimension {self.n} = {v} is not a positive integer", "group")
             return type(self)(int(v) if v.is_number else v)
         return self
 

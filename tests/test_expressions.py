@@ -106,6 +106,9 @@ def entry_points(gp, tmp_path):
         "Network.subs": lambda text: net.subs({s: text}),
         "gp_limit point": lambda text: gp.gp_limit([[text], [1]]),
         "gp_limit whole point": lambda text: gp.gp_limit([text, [1]]),
+        "correlator output index": lambda text: gp.gp_limit([[1], [1]], (text, 0)),
+        "correlator width": lambda text: gp.expr([[1], [1]], (0, 0), width=text),
+        "correlator numeric width": lambda text: gp.evaluate([[1.0], [0.5]], (0, 0), width=text),
         "group dimension": lambda text: parse_group(f"SO({text})"),
         "stabiliser vector": lambda text: Stabilizer(SpecialOrthogonal(2), [text, 1]),
         "activation": lambda text: get_activation("erf").sympy(text),
@@ -298,7 +301,9 @@ def test_values_that_are_neither_numbers_nor_strings_are_refused(value, gp, tmp_
 
 def test_every_entry_point_accepts_a_good_expression(gp, tmp_path):
     """The refusals above are not vacuous: the same entry points accept ordinary strings."""
-    results = {name: call("1/2 + sqrt(2)/4" if name != "group dimension" else "3")
+    integers = {"group dimension": "3", "correlator output index": "0", "correlator width": "3",
+                "correlator numeric width": "3"}
+    results = {name: call(integers.get(name, "1/2 + sqrt(2)/4"))
                for name, call in entry_points(gp, tmp_path).items()}
     want = sp.Rational(1, 2) + sp.sqrt(2) / 4
     assert results["parse_expression"] == want and results["as_expr"] == want
@@ -309,6 +314,8 @@ def test_every_entry_point_accepts_a_good_expression(gp, tmp_path):
     assert results["stabiliser vector"].vector[0] == want
     assert results["spec file"].network.bias(0).law.var == want
     assert sp.simplify(results["gp_limit point"] - gp.gp_limit([[want], [1]])) == 0
+    assert results["correlator output index"] == gp.gp_limit([[1], [1]], (0, 0))
+    assert results["correlator width"] == gp.expr([[1], [1]], (0, 0), width=3)
 
 
 @pytest.mark.parametrize("text, want", [

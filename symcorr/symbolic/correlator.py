@@ -20,6 +20,7 @@ from __future__ import annotations
 import numpy as np
 import sympy as sp
 
+from ..distributions import as_expr
 from ..errors import SpecError
 from .form import CorrelatorForm, FormStyle, cumulant_form
 from .inputs import as_points
@@ -101,7 +102,7 @@ class Correlator:
         for i, a in enumerate(idx):
             if isinstance(a, bool):
                 raise SpecError(f"output index must be an integer or symbol, got {a!r}", f"indices[{i}]")
-            a = sp.sympify(a)
+            a = as_expr(a, f"indices[{i}]")  # a string index is parsed safely, never run
             if a.is_number:
                 if not a.is_integer or a < 0 or (isinstance(d_out, int) and a >= d_out):
                     raise SpecError(f"output index {a} out of range 0..{d_out}-1", f"indices[{i}]")
@@ -161,7 +162,7 @@ class Correlator:
         return hit
 
     def _check_width(self, width):
-        if width is not None and not isinstance(self.width, sp.Symbol) and sp.sympify(width) != self.width:
+        if width is not None and not isinstance(self.width, sp.Symbol) and as_expr(width, "width") != self.width:
             raise SpecError(f"this network has the concrete width {self.width}; got width={width}")
 
     def expr(self, points, indices=None, width=None, simplify_inputs=None) -> sp.Expr:
@@ -309,7 +310,7 @@ class Correlator:
         for sym, definition in form.definitions.items():
             values[sym], errors[sym] = _numeric(definition, method, samples, seed)
         total, err2 = 0.0, 0.0
-        w = width if width is not None else self.width
+        w = as_expr(width, "width") if width is not None else self.width
         expr_sym = form.expr
         if isinstance(self.width, sp.Symbol):
             expr_sym = expr_sym.subs(self.width, w)

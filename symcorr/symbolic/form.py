@@ -18,6 +18,7 @@ from typing import Mapping
 import sympy as sp
 
 from ..combinatorics import set_partitions
+from ..distributions import as_expr
 from ..verdicts import parse_choice
 from .laurent import Terms
 from .single_layer import MomentSums, slot_label
@@ -101,7 +102,7 @@ class CorrelatorForm:
                 out = out.xreplace(self._definitions)
             object.__setattr__(self, "_expanded", out)  # a memo: the form is immutable
         if width is not None and isinstance(self.width, sp.Symbol):
-            out = out.subs(self.width, width)
+            out = out.subs(self.width, as_expr(width, "width"))  # a string width is parsed safely
         return out
 
     def latex(self) -> str:
