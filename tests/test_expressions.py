@@ -389,6 +389,7 @@ def test_errors_name_the_field():
 def test_no_string_reaches_sympys_parser(monkeypatch, gp, tmp_path):
     """SymPy's string parser (what ``sympify`` uses for text) is never called on the way."""
     import sympy.parsing.sympy_parser as parser
+    import sympy.physics.units  # noqa: F401  (SymPy sympifies its own unit names when simplify first imports it)
 
     def forbidden(*args, **kwargs):
         raise AssertionError(f"parse_expr called with {args[:1]!r}")
@@ -396,5 +397,7 @@ def test_no_string_reaches_sympys_parser(monkeypatch, gp, tmp_path):
     monkeypatch.setattr(parser, "parse_expr", forbidden)
     with pytest.raises(AssertionError, match="parse_expr called"):  # the guard itself works
         sp.sympify("1")
+    integers = {"group dimension": "3", "correlator output index": "0", "correlator width": "3",
+                "correlator numeric width": "3"}
     for name, call in entry_points(gp, tmp_path).items():
-        call("3" if name == "group dimension" else "sqrt(2)/2 + 0.5")
+        call(integers.get(name, "sqrt(2)/2 + 0.5"))
