@@ -42,12 +42,9 @@ import torch
 from ..combinatorics import set_partitions
 from ..distributions import Laplace, Law, Normal, Rademacher, Uniform
 from ..spec import Network
+from .engines import Unsupported, is_finite_number
 
 __all__ = ["Unsupported", "Value", "Neuron", "TwoLayerModel", "OneLayerModel"]
-
-
-class Unsupported(Exception):
-    """The engine cannot compute this quantity (it then says nothing)."""
 
 
 @dataclass
@@ -74,6 +71,13 @@ class Value:
     @property
     def is_exact(self) -> bool:
         return self.expr is not None
+
+    @property
+    def is_finite(self) -> bool:
+        """False for a NaN or an infinity (the engine could not decide with this value)."""
+        if self.num is not None:
+            return is_finite_number(self.num)
+        return not self.expr.has(sp.nan, sp.zoo, sp.oo, sp.S.NegativeInfinity)
 
     def _as_value(self, other):
         return other if isinstance(other, Value) else Value.exact(other)
@@ -373,6 +377,8 @@ class Neuron:
         raise Unsupported(f"no numerical form for {name!r}")
 
     def _quadrature(self, factors) -> Value:
+        if any(sp.sympify(v).free_symbols for _, p in factors for v in p):
+            raise Unsupported("quadrature needs numeric points")
         fns = [self._torch_fn(f, p) for f, p in factors]
         pts = np.array([[float(sp.N(v)) for v in p] for _, p in factors])  # (n, d)
         if any(s.free_symbols for s in self.mean_cov([[0] * self.d])[1]):
