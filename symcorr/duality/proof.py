@@ -57,6 +57,7 @@ def _tex_text(text: str) -> str:
         part = re.sub(r"`([^`]*)`", r"\\texttt{\1}", part)
         for ch in ("%", "&", "#", "_"):
             part = part.replace(ch, "\\" + ch)
+        part = part.replace("^", r"\textasciicircum{}").replace("~", r"\textasciitilde{}")
         for uni, tex in (("→", r"$\to$"), ("≠", r"$\neq$"), ("≅", r"$\cong$"), ("≈", r"$\approx$"),
                          ("≤", r"$\leq$"), ("±", r"$\pm$"), ("Δ", r"$\Delta$"), ("≡", r"$\equiv$"),
                          ("✓", r"\checkmark"), ("✗", r"$\times$"), ("·", r"$\cdot$"), ("⊂", r"$\subset$")):

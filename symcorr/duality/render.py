@@ -33,7 +33,7 @@ _ONES = r"\mathbf 1"
 # ----------------------------------------------------------------------------------------------------
 def _plain(text: str) -> str:
     """An error message made safe inside Markdown code and LaTeX text (no math or group delimiters)."""
-    for bad, good in (("`", "'"), ("$", ""), ("\\", "/"), ("{", "("), ("}", ")"), ("^", "**"), ("~", "-")):
+    for bad, good in (("`", "'"), ("$", ""), ("\\", "/"), ("{", "("), ("}", ")")):
         text = text.replace(bad, good)
     return text.encode("ascii", "replace").decode("ascii")
 

@@ -56,13 +56,14 @@ def test_failure_text_is_safe_in_markdown_and_latex():
     failure = EngineFailure("symcorr.symbolic", "G^(2) at the probe points",
                             "ValueError: bad $x^{2}$ in `code` \\frac{1}{0} ≠ ~")
     text = render.failure_text(failure)
-    assert text.startswith("Could not decide: `symcorr.symbolic` failed while computing G**(2)")
+    assert text.startswith("Could not decide: `symcorr.symbolic` failed while computing G^(2) at the probe points")
     assert "ValueError" in text and text.count("`") % 2 == 0 and "$" not in text
     tex = ProofStep("Engine failure", text, StepStatus.OPEN).latex()
     assert all(ord(ch) < 128 for ch in tex) and "$" not in tex.replace(r"$\times$", "")
     body = tex.replace(r"\{", "").replace(r"\}", "")
     assert body.count("{") == body.count("}")
     assert re.search(r"\\texttt\{symcorr\.symbolic\}", _tex_text(text))
+    assert r"G\textasciicircum{}(2)" in tex and r"\textasciitilde{}" in tex
 
 
 @pytest.mark.parametrize("net, group, on, kw", [
