@@ -5,20 +5,27 @@ r"""Symmetry via duality: prove (or refute) invariance of network densities in p
 refutations, Markdown and LaTeX rendering); ``symmetry_group(network, on=...)`` the largest group of
 the catalogue for which the proof holds; ``crosscheck`` compares a proof with the symbolic correlators
 (:mod:`symcorr.symbolic`) in function space.  The method is summarised in ``docs/duality.md``.
+
+Layers (imports point down only)::
+
+    prover, crosscheck          prove_invariance = decision + residual group + text
+    render                      the text of a decision (ProofSteps)
+    catalogue                   symmetry_group(s), largest_proven_subgroup (built on decide_invariance)
+    decision                    decide_invariance: one group, typed steps, the verdict
+    absorb, invariance, witness the engines of the steps (moments: exact correlators)
+    proof, engines, exact, elements
 """
 
 from .catalogue import candidate_groups, largest_proven_subgroup, symmetry_group, symmetry_groups
+from .crosscheck import CrossCheck, crosscheck
+from .decision import InvarianceDecision, decide_invariance
+from .elements import catalogue_group
+from .engines import EngineFailure
 from .proof import InvarianceProof, ParameterWitness, ProofStep, Witness
 from .prover import prove_invariance
 
 __all__ = [
-    "InvarianceProof", "ParameterWitness", "ProofStep", "Witness", "candidate_groups", "crosscheck",
-    "largest_proven_subgroup", "prove_invariance", "symmetry_group", "symmetry_groups",
+    "CrossCheck", "EngineFailure", "InvarianceDecision", "InvarianceProof", "ParameterWitness", "ProofStep",
+    "Witness", "candidate_groups", "catalogue_group", "crosscheck", "decide_invariance", "largest_proven_subgroup",
+    "prove_invariance", "symmetry_group", "symmetry_groups",
 ]
-
-
-def crosscheck(*args, **kwargs):
-    """See :func:`symcorr.duality.crosscheck.crosscheck` (imported lazily: it needs symcorr.symbolic)."""
-    from .crosscheck import crosscheck as _crosscheck
-
-    return _crosscheck(*args, **kwargs)

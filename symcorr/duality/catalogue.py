@@ -20,17 +20,25 @@ directions of rank-one anisotropies of their covariance factors.  Candidates are
 largest to the smallest (:func:`symcorr.duality.elements.size_key`: dimension, then number of
 components / order) and the first one whose proof is established is returned.  Inclusions are decided
 from generators (:func:`symcorr.duality.elements.is_subgroup`).
+
+A candidate counts as proven when :func:`symcorr.duality.decision.decide_invariance` establishes it
+(without the witness search); this module sits above the decision of one group and below
+:func:`symcorr.duality.prove_invariance`, which uses :func:`largest_proven_subgroup` for the residual
+group of a claim that is not proven.
 """
 
 from __future__ import annotations
 
 import sympy as sp
 
+from ..distributions import Normal
 from ..groups import (Group, Orthogonal, Permutations, SignedPermutations, SpecialOrthogonal, Stabilizer,
                       Translations)
 from ..spec import Network
-from ..distributions import Normal
+from ..verdicts import CorrelatorKind, ProofVerdict, Side
 from . import elements as el
+from .decision import decide_invariance
+from .elements import Family
 
 __all__ = ["candidate_vectors", "candidate_groups", "symmetry_group", "symmetry_groups",
            "largest_proven_subgroup"]
@@ -65,10 +73,10 @@ def _covariance_directions(cov) -> list[sp.Matrix]:
     return out
 
 
-def candidate_vectors(network: Network, on: str) -> list[sp.Matrix]:
+def candidate_vectors(network: Network, on: Side | str) -> list[sp.Matrix]:
     """Vectors whose stabilisers are worth trying: the law's mean directions and covariance directions."""
     raw: list[sp.Matrix] = []
-    if on == "input":
+    if Side.parse(on) is Side.INPUT:
         law = network.weight(0).law
         m = network.input_dim
         if not isinstance(m, int):
@@ -97,7 +105,7 @@ def candidate_vectors(network: Network, on: str) -> list[sp.Matrix]:
             elif sp.simplify(loc) != 0:
                 raw.append(sp.ones(d, 1))
             if isinstance(law, Normal):
-                raw += _covariance_directions(law.row_cov if block.role == "weight" else law.cov)
+                raw += _covariance_directions(law.row_cov if len(block.shape) == 2 else law.cov)
     out: list[sp.Matrix] = []
     for v in raw:
         nv = _normalise(v)
@@ -106,36 +114,36 @@ def candidate_vectors(network: Network, on: str) -> list[sp.Matrix]:
     return out
 
 
-def candidate_groups(network: Network, on: str, *, include_translations: bool = False) -> list[Group]:
+def candidate_groups(network: Network, on: Side | str, *, include_translations: bool = False) -> list[Group]:
     """Catalogue groups acting on the ``on`` side, sorted from the largest to the smallest."""
-    n = network.input_dim if on == "input" else network.output_dim
+    on = Side.parse(on)
+    n = network.dimension(on)
     groups: list[Group] = [Orthogonal(n), SpecialOrthogonal(n), SignedPermutations(n), Permutations(n)]
     if isinstance(n, int):
         for u in candidate_vectors(network, on):
             for parent in (Orthogonal(n), SpecialOrthogonal(n), SignedPermutations(n), Permutations(n)):
                 groups.append(Stabilizer(parent, list(u)))
-    if include_translations and on == "input":
+    if include_translations and on is Side.INPUT:
         groups.append(Translations(n))
     unique: list[Group] = []
     for g in groups:
-        if g not in unique and not (el.family(g) != "T" and el.is_trivial(g)):
+        if g not in unique and not (el.family(g) is not Family.T and el.is_trivial(g)):
             unique.append(g)
-    linear = sorted([g for g in unique if el.family(g) != "T"], key=el.size_key, reverse=True)
-    return linear + [g for g in unique if el.family(g) == "T"]
+    linear = sorted([g for g in unique if el.family(g) is not Family.T], key=el.size_key, reverse=True)
+    return linear + [g for g in unique if el.family(g) is Family.T]
 
 
 def _proven(network, group, on, correlator, finite_width) -> bool:
-    from .prover import prove_invariance
-
-    proof = prove_invariance(network, group, on, correlator, finite_width=finite_width, search_witness=False,
-                             residual=False)
-    return proof.verdict == "proven"
+    """Is the parameter-space proof (or the GP-kernel proof) established?  No witness search."""
+    decision = decide_invariance(network, group, on, correlator, finite_width=finite_width, search_witness=False)
+    return decision.verdict is ProofVerdict.PROVEN
 
 
-def symmetry_groups(network: Network, on: str = "input", *, correlator: str = "function",
-                    finite_width: bool = True) -> list[Group]:
+def symmetry_groups(network: Network, on: Side | str = Side.INPUT, *,
+                    correlator: CorrelatorKind | str = CorrelatorKind.FUNCTION, finite_width: bool = True) -> list[Group]:
     """All maximal proven groups of the catalogue (an antichain): e.g. ``[SO(D), T(D)]`` for Cos-net's
     inputs, where rotations and translations are both proven and incomparable in the catalogue."""
+    on, correlator = Side.parse(on), CorrelatorKind.parse(correlator)
     proven = [g for g in candidate_groups(network, on, include_translations=True)
               if _proven(network, g, on, correlator, finite_width)]
     maximal = []
@@ -146,18 +154,15 @@ def symmetry_groups(network: Network, on: str = "input", *, correlator: str = "f
     return maximal
 
 
-def symmetry_group(network: Network, on: str = "input", *, correlator: str = "function",
-                   finite_width: bool = True) -> Group | None:
+def symmetry_group(network: Network, on: Side | str = Side.INPUT, *,
+                   correlator: CorrelatorKind | str = CorrelatorKind.FUNCTION, finite_width: bool = True) -> Group | None:
     """The largest linear group of the catalogue under which the density is proven invariant, or
     translations when no non-trivial linear group is (``None``: nothing non-trivial is proven).
 
     Rotations and translations are incomparable in the catalogue; :func:`symmetry_groups` returns all
     maximal ones.
     """
-    if on not in ("input", "output"):
-        from ..errors import SpecError
-
-        raise SpecError(f"'on' must be 'input' or 'output', got {on!r}", "on")
+    on, correlator = Side.parse(on), CorrelatorKind.parse(correlator)
     candidates = candidate_groups(network, on, include_translations=True)
     for g in candidates:
         if _proven(network, g, on, correlator, finite_width):
@@ -165,10 +170,12 @@ def symmetry_group(network: Network, on: str = "input", *, correlator: str = "fu
     return None
 
 
-def largest_proven_subgroup(network: Network, group: Group, on: str, *, correlator: str = "function",
+def largest_proven_subgroup(network: Network, group: Group, on: Side | str, *,
+                            correlator: CorrelatorKind | str = CorrelatorKind.FUNCTION,
                             finite_width: bool = True) -> Group | None:
     """The largest catalogue subgroup of ``group`` (other than ``group`` itself) that is proven, e.g.
     the stabiliser Stab(u) ≅ SO(d-1) of a read-out mean vector inside SO(d)."""
+    on, correlator = Side.parse(on), CorrelatorKind.parse(correlator)
     for g in candidate_groups(network, on):
         if g == group or el.is_subgroup(g, group) is not True:
             continue

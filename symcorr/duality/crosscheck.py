@@ -30,9 +30,15 @@ import sympy as sp
 
 from ..errors import SpecError
 from ..spec import Network
+from ..symbolic import apply_relations, correlator
+from ..verdicts import ProofVerdict, Side
 from . import elements as el
-from .prover import catalogue_group, prove_invariance
-from .witness import _act_input, _has_integral, _one_parameter_elements, concretize, zero_test
+from .elements import Family, catalogue_group
+from .engines import run_engine
+from .exact import zero_test
+from .kernel import one_parameter_elements
+from .prover import prove_invariance
+from .witness import act_input, concretize, has_integral
 
 __all__ = ["CrossCheck", "crosscheck"]
 
@@ -42,13 +48,13 @@ class CrossCheck:
     """The outcome of :func:`crosscheck`."""
 
     group: object
-    on: str
+    on: Side
     n: int
     element: str
     points: str
     differences: list          # the simplified Δ (one per element, or per index tuple)
     zero: bool | None          # Δ ≡ 0 (True), Δ ≠ 0 somewhere (False), undecided (None)
-    proof_verdict: str | None
+    proof_verdict: ProofVerdict | None
     agrees: bool | None        # True / False (contradiction!) / None (not informative)
     notes: list = field(default_factory=list)
 
@@ -61,10 +67,10 @@ class CrossCheck:
 
 
 def _zero(expr, syms=(), tries: int = 4, seed: int = 0):
-    """Exact zero test (:func:`symcorr.duality.witness.zero_test`); None for unevaluated integrals or
+    """Exact zero test (:func:`symcorr.duality.exact.zero_test`); None for unevaluated integrals or
     leftover matrix symbols."""
     expr = sp.sympify(expr)
-    if _has_integral(expr):
+    if has_integral(expr):
         return None
     if any(isinstance(a, sp.MatrixSymbol) for a in sp.preorder_traversal(expr)):
         return True if sp.simplify(expr) == 0 else None
@@ -80,8 +86,7 @@ def crosscheck(network: Network, group, on: str = "input", n: int = 2, *, elemen
                points: str = "random", proof=None, values: dict | None = None, seed: int = 0) -> CrossCheck:
     """Simplify :math:`G^{(n)}` transformed minus :math:`G^{(n)}` with :mod:`symcorr.symbolic` and compare
     with the verdict of ``proof`` (computed with :func:`prove_invariance` when not given)."""
-    from ..symbolic import apply_relations, correlator
-
+    on = Side.parse(on)
     group = catalogue_group(network, group, on)
     if element not in ("generic", "parametrized"):
         raise SpecError(f"element must be 'generic' or 'parametrized', got {element!r}", "element")
@@ -92,12 +97,12 @@ def crosscheck(network: Network, group, on: str = "input", n: int = 2, *, elemen
     fam = el.family(group)
     diffs, notes = [], []
     if element == "generic":
-        if on != "input":
+        if on is not Side.INPUT:
             raise SpecError("the generic element is available for input actions; use element='parametrized'")
         d = network.input_dim
         G = correlator(network, n)
         xs = [sp.MatrixSymbol(f"x{k + 1}", d, 1) for k in range(n)]
-        if fam == "T":
+        if fam is Family.T:
             c = sp.MatrixSymbol("c", d, 1)
             moved = [x + c for x in xs]
             rel = []
@@ -108,13 +113,13 @@ def crosscheck(network: Network, group, on: str = "input", n: int = 2, *, elemen
         diff = apply_relations(G.expr(moved) - G.expr(xs), rel)
         diffs.append(sp.simplify(diff))
         zero = _zero(diff, seed=seed)
-        if zero is None and not _has_integral(diff):
+        if zero is None and not has_integral(diff):
             # a generic symbolic difference that is not identically 0: test concrete instances
-            zero = _instances_nonzero(network, group, on, n, values, seed)
+            zero = _instances_nonzero(network, group, on, n, values, seed, notes)
     else:
         net, grp, _ = concretize(network, group, values)
         zero = True
-        for g, _params in _one_parameter_elements(grp):
+        for g, _params in one_parameter_elements(grp):
             d_ = _parametrized_difference(net, grp, on, n, g, points, seed)
             if d_ is None:
                 zero = None
@@ -127,60 +132,62 @@ def crosscheck(network: Network, group, on: str = "input", n: int = 2, *, elemen
                 break
             if z is None:
                 zero = None
-    verdict = proof.verdict
-    if verdict == "proven":
+    verdict = ProofVerdict.parse(proof.verdict)
+    if verdict is ProofVerdict.PROVEN:
         agrees = None if zero is None else bool(zero)
-    elif verdict == "refuted":
+    elif verdict is ProofVerdict.REFUTED:
         agrees = True if zero is False else None
     else:
         agrees = None
-    if verdict == "refuted" and zero is True:
+    if verdict is ProofVerdict.REFUTED and zero is True:
         notes.append(f"order {n} does not see the breaking; the proof's witness is at another order or quantity.")
     return CrossCheck(group, on, n, element, points, diffs, zero, verdict, agrees, notes)
 
 
-def _instances_nonzero(network, group, on, n, values, seed):
-    """Fallback for the generic route: a non-zero value at a concrete parametrised instance."""
-    try:
-        out = crosscheck(network, group, on, n, element="parametrized", points="random", values=values,
-                         seed=seed, proof=_Dummy())
-    except Exception:
+def _instances_nonzero(network, group, on, n, values, seed, notes):
+    """Fallback for the generic route: a non-zero value at a concrete parametrised instance (None when
+    there is none, or when the instance cannot be computed: the reason is added to ``notes``)."""
+    out, failure = run_engine("symcorr.symbolic", "the correlator difference at a concrete instance", crosscheck,
+                              network, group, on, n, element="parametrized", points="random", values=values,
+                              seed=seed, proof=_NoProof())
+    if failure is not None:
+        notes.append(f"the concrete instance could not be computed: `{failure.engine}` failed ({failure.reason}).")
         return None
     return False if out.zero is False else None
 
 
-class _Dummy:
-    verdict = "undecided"
+class _NoProof:
+    """Stands for a proof when the cross-check only looks for a non-zero difference."""
+
+    verdict = ProofVerdict.UNDECIDED
 
 
 def _parametrized_difference(net, grp, on, n, g, points, seed):
-    from ..symbolic import correlator
-
     G = correlator(net, n)
     fam = el.family(grp)
-    if on == "input":
+    if on is Side.INPUT:
         d = net.input_dim
         if points == "symbolic":
             pts = [list(sp.symbols(f"x{k}_0:{d}", real=True)) for k in range(n)]
         else:
             pts = _random_points(d, n, seed)
-        moved = [_act_input(g, p, fam) for p in pts]
+        moved = [act_input(g, p, fam) for p in pts]
         e0 = G.expr(pts, simplify_inputs=sp.cancel)
         e1 = G.expr(moved, simplify_inputs=sp.cancel)
         diff = e1 - e0
-        if _has_integral(diff):
+        if has_integral(diff):
             return None
         return sp.simplify(diff)
     # outputs: the full tensor at random points
     d_out = net.output_dim
-    if fam == "T":
+    if fam is Family.T:
         return None
     pts = _random_points(net.input_dim, n, seed)
     idx = list(range(d_out))
     if d_out ** n > 256:
         return None
     tensor = {b: G.expr(pts, b) for b in itertools.product(idx, repeat=n)}
-    if any(_has_integral(v) for v in tensor.values()):
+    if any(has_integral(v) for v in tensor.values()):
         return None
     worst = sp.Integer(0)
     for a in itertools.product(idx, repeat=n):

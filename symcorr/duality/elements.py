@@ -25,15 +25,19 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from enum import StrEnum
 
 import sympy as sp
+import torch
 
 from ..errors import SpecError
 from ..groups import (Group, Orthogonal, Permutations, SignedPermutations, SpecialOrthogonal, Stabilizer,
-                      Translations)
+                      Translations, resolve_group)
+from ..spec import Network
+from ..verdicts import Side
 
 __all__ = [
-    "LieGenerator", "family", "stabilised_vectors", "root_group", "concrete_dim", "lie_algebra",
+    "Family", "LieGenerator", "catalogue_group", "family", "stabilised_vectors", "root_group", "concrete_dim", "lie_algebra",
     "discrete_generators", "is_trivial", "plane_rotation", "witness_elements", "is_subgroup",
     "size_key", "element_letter", "is_signed_permutation", "is_permutation",
 ]
@@ -59,20 +63,46 @@ def root_group(group: Group) -> Group:
     return group
 
 
-def family(group: Group) -> str:
-    """``"SO"``, ``"O"``, ``"S"``, ``"B"`` or ``"T"`` (translations); stabilisers report their parent's."""
+class Family(StrEnum):
+    """The catalogue family of a group (a stabiliser belongs to its parent's family)."""
+
+    SO = "SO"
+    O = "O"  # noqa: E741 -- the orthogonal group's name
+    S = "S"  # permutations
+    B = "B"  # signed permutations
+    T = "T"  # translations
+
+    @property
+    def is_rotation(self) -> bool:
+        """SO or O: a continuous group of rotations (and reflections)."""
+        return self in (Family.SO, Family.O)
+
+    @property
+    def is_permutation(self) -> bool:
+        """S or B: a finite group of (signed) permutation matrices."""
+        return self in (Family.S, Family.B)
+
+
+_FAMILY_OF = ((SpecialOrthogonal, Family.SO), (Orthogonal, Family.O), (SignedPermutations, Family.B),
+              (Permutations, Family.S), (Translations, Family.T))
+
+
+def family(group: Group) -> Family:
+    """The :class:`Family` of ``group``; a SpecError for groups outside the catalogue."""
     root = root_group(group)
-    if isinstance(root, SpecialOrthogonal):
-        return "SO"
-    if isinstance(root, Orthogonal):
-        return "O"
-    if isinstance(root, SignedPermutations):
-        return "B"
-    if isinstance(root, Permutations):
-        return "S"
-    if isinstance(root, Translations):
-        return "T"
+    for kind, fam in _FAMILY_OF:
+        if isinstance(root, kind):
+            return fam
     raise SpecError(f"group {group!r} is not in the catalogue (SO, O, S, B, translations, stabilisers)")
+
+
+def catalogue_group(network: Network, group, on: Side | str) -> Group:
+    """The prover's group resolution: ``group`` (a :class:`~symcorr.groups.Group` or a name such as
+    ``"SO"``) resolved on the ``on`` side of ``network`` (:func:`symcorr.groups.resolve_group`) and checked
+    to be a group of the catalogue (a SpecError otherwise)."""
+    group = resolve_group(group, network.dimension(on))
+    family(group)
+    return group
 
 
 def stabilised_vectors(group: Group) -> list[sp.Matrix]:
@@ -118,8 +148,7 @@ def lie_algebra(group: Group) -> list[LieGenerator]:
     :meth:`symcorr.groups.SpecialOrthogonal.generators`); stabilisers: wedges of a basis of the
     orthogonal complement of the fixed vectors.
     """
-    fam = family(group)
-    if fam in ("S", "B", "T"):
+    if not family(group).is_rotation:
         return []
     n = _require_dim(group, "the Lie algebra")
     basis = _complement_basis(n, stabilised_vectors(group))
@@ -147,13 +176,13 @@ def _flip(n: int, i: int) -> sp.Matrix:
 def discrete_generators(group: Group) -> list[sp.Matrix]:
     """Group elements that generate the group together with its identity component."""
     fam = family(group)
-    if fam == "T":
+    if fam is Family.T:
         return []
     n = _require_dim(group, "discrete generators")
     vecs = stabilised_vectors(group)
-    if fam == "SO":
+    if fam is Family.SO:
         return []
-    if fam == "O":
+    if fam is Family.O:
         comp = _complement_basis(n, vecs)
         if not comp:
             return []
@@ -162,7 +191,7 @@ def discrete_generators(group: Group) -> list[sp.Matrix]:
     # permutation families: classes of coordinates by the tuple of the fixed vectors' entries
     keys = [tuple(sp.nsimplify(v[i]) for v in vecs) for i in range(n)]
     gens: list[sp.Matrix] = []
-    if fam == "S":
+    if fam is Family.S:
         classes: dict = {}
         for i, k in enumerate(keys):
             classes.setdefault(k, []).append(i)
@@ -195,7 +224,7 @@ def discrete_generators(group: Group) -> list[sp.Matrix]:
 
 def is_trivial(group: Group) -> bool | None:
     """True for the trivial group (e.g. SO(1), or the stabiliser of a vector in SO(2))."""
-    if family(group) == "T":
+    if family(group) is Family.T:
         return False
     if concrete_dim(group) is None:
         return None
@@ -217,14 +246,14 @@ def plane_rotation(gen: LieGenerator, n: int | None = None) -> sp.Matrix:
     return g.applyfunc(sp.radsimp)
 
 
-def element_letter(group: Group, on: str = "input") -> str:
+def element_letter(group: Group, on: Side | str = Side.INPUT) -> str:
     """The letter used for an element in proofs: R (rotations), P (permutations), c (translations)."""
     fam = family(group)
-    if fam == "T":
+    if fam is Family.T:
         return "c"
-    if fam in ("S", "B"):
+    if fam.is_permutation:
         return "P"
-    return "R" if on == "input" else "\\rho "
+    return "R" if Side.parse(on) is Side.INPUT else "\\rho "
 
 
 def witness_elements(group: Group, limit: int = 4) -> list[tuple[sp.Matrix, str]]:
@@ -232,7 +261,7 @@ def witness_elements(group: Group, limit: int = 4) -> list[tuple[sp.Matrix, str]
     discrete generators; for translations the shifts :math:`c = e_1/2` and :math:`c = (1,\\dots,1)/2`."""
     fam = family(group)
     n = _require_dim(group, "witness elements")
-    if fam == "T":
+    if fam is Family.T:
         half = sp.Rational(1, 2)
         out = [(half * _unit(n, 0), "the shift")]
         if n > 1:
@@ -260,30 +289,29 @@ def is_signed_permutation(g: sp.Matrix) -> bool:
 
 
 def _lie_contained(gens: list[LieGenerator], big: Group) -> bool:
-    fam = family(big)
-    if fam in ("S", "B", "T"):
+    if not family(big).is_rotation:
         return not gens
     vecs = stabilised_vectors(big)
     return all(all(sp.simplify(x) == 0 for x in g.matrix * v) for g in gens for v in vecs)
 
 
 def _contains_exact(group: Group, g: sp.Matrix) -> bool:
-    import torch
-
     t = torch.tensor([[float(sp.N(v, 30)) for v in g.row(i)] for i in range(g.rows)], dtype=torch.float64)
     return group.contains(t, atol=1e-9)
 
 
-_FAMILY_ORDER = {("SO", "SO"), ("SO", "O"), ("O", "O"), ("S", "S"), ("S", "B"), ("S", "O"), ("B", "B"),
-                 ("B", "O"), ("T", "T")}
+#: the inclusions between whole families (used for symbolic dimensions): SO ⊂ O, S ⊂ B ⊂ O
+_FAMILY_ORDER = {(Family.SO, Family.SO), (Family.SO, Family.O), (Family.O, Family.O), (Family.S, Family.S),
+                 (Family.S, Family.B), (Family.S, Family.O), (Family.B, Family.B), (Family.B, Family.O),
+                 (Family.T, Family.T)}
 
 
 def is_subgroup(small: Group, big: Group) -> bool | None:
     """Is ``small`` a subgroup of ``big``?  Decided from generators: the Lie algebra of ``small`` must lie
     in that of ``big`` and every discrete generator of ``small`` must be an element of ``big``.  For
     symbolic dimensions only the family order SO ⊂ O, S ⊂ B ⊂ O is used (None when it cannot tell)."""
-    if family(small) == "T" or family(big) == "T":
-        return family(small) == family(big) == "T" and sp.simplify(sp.sympify(small.n) - big.n) == 0
+    if Family.T in (family(small), family(big)):
+        return family(small) is family(big) is Family.T and sp.simplify(sp.sympify(small.n) - big.n) == 0
     if sp.simplify(sp.sympify(small.n) - big.n) != 0:
         return False
     if concrete_dim(small) is None:
@@ -302,10 +330,10 @@ def _finite_order(group: Group) -> int:
     # count by brute force over the generated group for small n; closed forms for the plain groups
     fam = family(group)
     if not stabilised_vectors(group):
-        return math.factorial(n) * (2 ** n if fam == "B" else 1)
+        return math.factorial(n) * (2 ** n if fam is Family.B else 1)
     vecs = stabilised_vectors(group)
     keys = [tuple(sp.nsimplify(v[i]) for v in vecs) for i in range(n)]
-    if fam == "S":
+    if fam is Family.S:
         classes: dict = {}
         for k in keys:
             classes[k] = classes.get(k, 0) + 1
@@ -331,13 +359,12 @@ def size_key(group: Group) -> tuple:
     fam = family(group)
     n = concrete_dim(group)
     if n is None:
-        rank = {"O": (3, 2), "SO": (3, 1), "B": (1, 2), "S": (1, 1), "T": (2, 0)}[fam]
-        return rank
-    if fam in ("SO", "O"):
+        return {Family.O: (3, 2), Family.SO: (3, 1), Family.B: (1, 2), Family.S: (1, 1), Family.T: (2, 0)}[fam]
+    if fam.is_rotation:
         k = len(_complement_basis(n, stabilised_vectors(group)))
         dim = k * (k - 1) // 2
-        comps = 2 if fam == "O" and k >= 1 else 1
+        comps = 2 if fam is Family.O and k >= 1 else 1
         return (dim, comps)
-    if fam == "T":
+    if fam is Family.T:
         return (n, 0)
     return (0, _finite_order(group))

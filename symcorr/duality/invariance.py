@@ -21,59 +21,138 @@ r"""Is a parameter law invariant under the absorbed map?  Decided exactly from t
   period (Cos-net); no law on the real line is invariant under the random shift :math:`W^0c`
   (its variance grows by :math:`\mathrm{Var}((W^0c)_i) > 0`).
 
-Each function returns a :class:`LawCheck` with a status True / False / None (None: depends on a symbol,
-e.g. a mean that may or may not vanish) and, when False, a :class:`ParameterWitness`.
+Each function returns a :class:`LawCheck`: a status True / False / None (None: depends on a symbol,
+e.g. a mean that may or may not vanish), the reason (:class:`LawReason`) with the facts it rests on (the
+trace-form reduction, the mean vectors and covariance factors checked, ...) and, when the law is not
+invariant, a :class:`~symcorr.duality.proof.ParameterWitness`.  This module decides; the proof's text
+is written from a LawCheck by :mod:`symcorr.duality.render`.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from enum import StrEnum
 
 import sympy as sp
 
 from ..distributions import Law, Normal, Uniform
 from ..groups import Group
 from ..spec import Network, ParameterBlock
+from ..verdicts import StepStatus
 from . import elements as el
 from .absorb import is_periodic_with
-from .proof import ParameterWitness
+from .elements import Family
+from .exact import zero_status
+from .proof import ParameterWitness, block_tex
 
-__all__ = ["LawCheck", "block_invariance", "shear_invariance", "fixes", "commutes", "zero_status"]
+__all__ = ["Multiplication", "LawReason", "MeanPart", "MeanRequirement", "CovarianceRequirement", "TraceForm",
+           "LawCheck", "block_invariance", "shear_invariance", "fixes", "commutes", "zero_status"]
 
 
-@dataclass
+class Multiplication(StrEnum):
+    """How a group element acts on a block: ``W -> W g`` (right, first-layer weights under input
+    actions) or ``W -> g W`` / ``b -> g b`` (left, last-layer blocks under output actions)."""
+
+    RIGHT = "right"
+    LEFT = "left"
+
+
+class LawReason(StrEnum):
+    """Why a block's law is (not) invariant; each names the argument the proof states."""
+
+    TRIVIAL_GROUP = "trivial-group"
+    TRACE_FORM = "trace-form"                                  # iid N(0, s^2): tr(W^T W) is invariant
+    TRACE_FORM_IRREDUCIBLE = "trace-form-irreducible"          # ... but the word did not reduce
+    MEAN_FIXED = "mean-fixed"                                  # iid N(mu, s^2), every element fixes 1
+    MEAN_MOVED_UNLESS_ZERO = "mean-moved-unless-zero"          # ... a symbolic mu: invariant iff mu = 0
+    MEAN_FIXING_UNDECIDED = "mean-fixing-undecided"
+    MEAN_MOVED = "mean-moved"
+    STRUCTURED_SYMBOLIC_DIMENSION = "structured-symbolic-dimension"
+    STRUCTURED_GAUSSIAN = "structured-gaussian"                # g M = M and g U g^T = U, checked
+    PRODUCT_PERMUTATIONS = "product-permutations"              # iid: invariant under permutations
+    PRODUCT_SIGNED_PERMUTATIONS = "product-signed-permutations"  # iid symmetric: and sign flips
+    PRODUCT_NOT_SYMMETRIC = "product-not-symmetric"
+    PRODUCT_SYMMETRY_UNDECIDED = "product-symmetry-undecided"
+    PRODUCT_ROTATION_CUMULANT = "product-rotation-cumulant"    # a mixed entry has another cumulant
+    PRODUCT_NO_CUMULANT = "product-no-cumulant"
+    UNIFORM_PHASE = "uniform-phase"                            # b0 uniform on whole periods: Haar
+    PHASE_NOT_PERIODIC = "phase-not-periodic"                  # uniform b0, activation not periodic
+    PERIODICITY_UNDECIDED = "periodicity-undecided"
+    SHIFT_ON_THE_LINE = "shift-on-the-line"                    # b0 on R: changed by the random shift
+
+
+class MeanPart(StrEnum):
+    """Which part of a Gaussian law's mean a group element must fix."""
+
+    VECTOR = "vector"              # the mean (column) vector of a bias or of a one-column weight
+    COLUMN = "column"              # column j of the mean matrix (left multiplication)
+    ROW = "row"                    # row i of the mean matrix (right multiplication)
+    ROW_CONSTANT = "row-constant"  # the rows a_i 1^T of a mean with one entry per row
+    SCALAR = "scalar"              # a scalar mean m: the vector m 1
+
+
+@dataclass(frozen=True)
+class MeanRequirement:
+    """``g v = v`` for every element: the vector, whether it holds (True / False / None) and which part
+    of the mean it is."""
+
+    part: MeanPart
+    index: int
+    vector: sp.Matrix
+    fixed: bool | None
+
+    @property
+    def name(self) -> str:
+        """The part in words (the proof's text and the parameter witness quote it)."""
+        return {MeanPart.VECTOR: "the mean vector", MeanPart.COLUMN: f"column {self.index + 1} of the mean",
+                MeanPart.ROW: f"row {self.index + 1} of the mean",
+                MeanPart.ROW_CONSTANT: "the rows $a_i\\mathbf 1^T$ of the mean", MeanPart.SCALAR: "the mean"}[self.part]
+
+
+@dataclass(frozen=True)
+class CovarianceRequirement:
+    """``g^T A g = A`` (or ``g A g^T = A``) for every element, for the covariance factor ``name``."""
+
+    name: str               # C (a bias), V (columns, right multiplication), U (rows, left multiplication)
+    matrix: sp.Matrix
+    commutes: bool | None
+
+
+@dataclass(frozen=True)
+class TraceForm:
+    """The reduction of :math:`\\mathrm{tr}(W^TW)` under ``W -> W g`` (or ``g W``): the log-density and the
+    successive cyclic words, from the moved one to one equal to the original (``reduced``)."""
+
+    block: sp.MatrixSymbol
+    element: sp.MatrixSymbol
+    log_density: sp.Expr
+    words: tuple
+    reduced: bool
+
+
+@dataclass(frozen=True)
 class LawCheck:
-    """The decision for one block: ``status`` True/False/None, an explanation and a witness."""
+    """The decision for one block: ``status`` True / False / None, the reason and its facts, a witness."""
 
     block: str
     status: bool | None
-    body: str
-    equations: list[str] = field(default_factory=list)
+    reason: LawReason
+    law: Law | None = None
+    side: Multiplication | None = None
+    letter: str = "g"
     witness: ParameterWitness | None = None
-    condition: str | None = None
+    trace: TraceForm | None = None
+    means: tuple[MeanRequirement, ...] = ()
+    covariance: CovarianceRequirement | None = None
+    symbolic_dimension: bool = False   # decided for every dimension (an element of a 2-d instance)
+    sign_flips: bool = False           # PRODUCT_SIGNED_PERMUTATIONS: the group contains sign flips
+    period: sp.Expr | None = None      # translations: the length of the uniform phase's interval
+    activation: str | None = None      # translations: the first activation
+    group: Group | None = None         # TRIVIAL_GROUP
 
-
-def _tex(name: str) -> str:
-    return f"{name[0]}^{{{name[1:]}}}"
-
-
-def zero_status(expr) -> bool | None:
-    """True if ``expr`` is identically zero, False if provably non-zero, None if it depends on symbols."""
-    expr = sp.sympify(expr)
-    if expr == 0:
-        return True
-    simp = sp.simplify(expr)
-    if simp == 0:
-        return True
-    if simp.is_zero is False:
-        return False
-    if not simp.free_symbols:
-        val = sp.N(simp, 40)
-        if val == 0:
-            return True
-        if abs(complex(val)) > 1e-30:
-            return False
-    return None
+    @property
+    def step_status(self) -> StepStatus:
+        return {True: StepStatus.ESTABLISHED, False: StepStatus.FAILS, None: StepStatus.OPEN}[self.status]
 
 
 def _matrix_status(m: sp.MatrixBase) -> bool | None:
@@ -141,11 +220,6 @@ def _letters(e):
     raise TypeError(f"not a product of matrix symbols: {e}")
 
 
-def _word_expr(word):
-    factors = [s.T if t else s for s, t in word]
-    return factors[0] if len(factors) == 1 else sp.MatMul(*factors, evaluate=False)
-
-
 def _cyclic_cancel(word, g):
     """Rotate the cyclic word and cancel adjacent ``g g^T`` / ``g^T g`` (the relations of O(n)).
     Returns the list of successive words (for display)."""
@@ -175,41 +249,28 @@ def _same_cyclic(w1, w2) -> bool:
     return any(w1[k:] + w1[:k] == w2 for k in range(len(w1) or 1))
 
 
-def _trace_form(block: ParameterBlock, side: str, letter: str):
-    """The trace-form step for an iid zero-mean Normal block: returns (established, equations)."""
+def _trace_form(block: ParameterBlock, side: Multiplication, letter: str) -> TraceForm | None:
+    """The trace-form reduction for an iid zero-mean Normal block (None: the log-density is not one
+    trace)."""
     shape = block.shape if len(block.shape) == 2 else (block.shape[0], 1)
-    w = sp.MatrixSymbol("{%s}" % _tex(block.name), *shape)
-    dim = shape[1] if side == "right" else shape[0]
+    w = sp.MatrixSymbol("{%s}" % block_tex(block.name), *shape)
+    dim = shape[1] if side is Multiplication.RIGHT else shape[0]
     gname = {"R": "R", r"\rho": "rho", "P": "P"}.get(letter.strip(), "g")
     g = sp.MatrixSymbol(gname, dim, dim)
     logp = block.law.block_log_density(w)
-    moved = w * g if side == "right" else g * w
+    moved = w * g if side is Multiplication.RIGHT else g * w
     traces = [t for t in sp.preorder_traversal(logp) if isinstance(t, sp.Trace)]
     if len(traces) != 1:
-        return False, []
+        return None
     word0 = _letters(traces[0].arg)
     word1 = _letters(traces[0].arg.xreplace({w: moved}))
     chain = _cyclic_cancel(word1, g)
-    ok = _same_cyclic(chain[-1], word0)
-    wt = sp.latex(w)
-    eqs = [rf"\log P({wt}) = {sp.latex(logp)}"]
-    parts = [rf"\mathrm{{tr}}\left({sp.latex(_word_expr(word)) if word else '1'}\right)" for word in chain]
-    rel = rf"{sp.latex(g)}{sp.latex(g)}^{{T}} = {sp.latex(g)}^{{T}}{sp.latex(g)} = 1"
-    eqs.append(" = ".join(parts) + (rf"\quad\text{{(cyclicity, }}{rel}\text{{)}}" if ok else ""))
-    return ok, eqs
+    return TraceForm(w, g, logp, tuple(tuple(word) for word in chain), _same_cyclic(chain[-1], word0))
 
 
 # ----------------------------------------------------------------------------------------------------
-# helpers for means and covariances
+# parameter witnesses
 # ----------------------------------------------------------------------------------------------------
-def _vec(entries) -> sp.Matrix:
-    return sp.Matrix(list(entries))
-
-
-def _vec_tex(v: sp.Matrix) -> str:
-    return sp.latex(sp.Matrix(v).T) + "^T"
-
-
 def _cumulant_witness(law: Law, coeffs: list, entry_tex: str, g: sp.Matrix, transformed_tex: str):
     """Find an order r with kappa_r(sum c_k w_k) = sum c_k^r kappa_r != kappa_r; return a witness."""
     for r in range(1, 9):
@@ -243,9 +304,9 @@ def _odd_cumulant_witness(law: Law, g, entry_tex):
 def _generic_dim_element(group: Group) -> tuple[sp.Matrix, int]:
     """For a symbolic dimension: the rotation/flip in the first two coordinates (dimension 2 instance)."""
     fam = el.family(group)
-    if fam in ("SO", "O"):
+    if fam.is_rotation:
         return el.plane_rotation(el.lie_algebra(type(el.root_group(group))(2))[0], 2), 2
-    if fam == "B":
+    if fam is Family.B:
         return sp.diag(-1, 1), 2
     return sp.Matrix([[0, 1], [1, 0]]), 2
 
@@ -253,170 +314,141 @@ def _generic_dim_element(group: Group) -> tuple[sp.Matrix, int]:
 # ----------------------------------------------------------------------------------------------------
 # the three kinds of laws
 # ----------------------------------------------------------------------------------------------------
-def _iid_normal(block: ParameterBlock, group: Group, side: str, letter: str) -> LawCheck:
+def _iid_normal(block: ParameterBlock, group: Group, side: Multiplication, letter: str) -> LawCheck:
     law = block.law
     mu = law.loc
-    tex = _tex(block.name)
+
+    def check(status, reason, **kw):
+        return LawCheck(block.name, status, reason, law, side, letter, **kw)
+
     if zero_status(mu) is True:
-        ok, eqs = _trace_form(block, side, letter)
-        if ok:
-            return LawCheck(block.name, True,
-                            f"${tex}$ has iid $\\mathcal N(0, {sp.latex(law.var)})$ entries, so its log-density "
-                            "is a trace form, unchanged by any orthogonal matrix (here the generic element "
-                            f"with ${letter}^T{letter} = 1$, any dimension):", eqs)
-        return LawCheck(block.name, None, "the trace form could not be reduced")
+        trace = _trace_form(block, side, letter)
+        if trace is not None and trace.reduced:
+            return check(True, LawReason.TRACE_FORM, trace=trace)
+        return check(None, LawReason.TRACE_FORM_IRREDUCIBLE)
     n = group.n
-    ones_tex = r"\mathbf 1"
     if el.concrete_dim(group) is None:
-        fam = el.family(group)
-        fixed = True if fam == "S" else False
+        fixed = el.family(group) is Family.S
         elem = None if fixed else _generic_dim_element(group)[0]
     else:
         fixed, elem = fixes(group, sp.ones(n, 1))
-    mean_desc = f"${tex}$ has iid $\\mathcal N({sp.latex(mu)}, {sp.latex(law.var)})$ entries"
     if fixed is True:
-        return LawCheck(block.name, True,
-                        f"{mean_desc}: the covariance $\\sigma^2 1\\otimes 1$ is unchanged by any orthogonal map, "
-                        f"and the mean ${sp.latex(mu)}\\,{ones_tex}$ is unchanged because every element fixes "
-                        f"${ones_tex}$ ({ones_tex}$^T{letter} = ${ones_tex}$^T$).")
+        return check(True, LawReason.MEAN_FIXED)
     mu_zero = zero_status(mu)
     witness = None
     if elem is not None:
         k = elem.rows
-        moved = (sp.ones(1, k) * elem).T if side == "right" else elem * sp.ones(k, 1)
-        witness = ParameterWitness(elem, "the mean vector " + f"${sp.latex(mu)}\\,{ones_tex}$ of a "
-                                   + ("row" if side == "right" else "column") + " is moved",
+        moved = (sp.ones(1, k) * elem).T if side is Multiplication.RIGHT else elem * sp.ones(k, 1)
+        witness = ParameterWitness(elem, "the mean vector " + f"${sp.latex(mu)}\\,\\mathbf 1$ of a "
+                                   + ("row" if side is Multiplication.RIGHT else "column") + " is moved",
                                    mu * sp.ones(k, 1), mu * moved)
     if mu_zero is None and fixed is not None:
-        return LawCheck(block.name, None,
-                        f"{mean_desc}; the mean ${sp.latex(mu)}\\,{ones_tex}$ is moved by the group unless "
-                        f"${sp.latex(mu)} = 0$.", witness=witness,
-                        condition=f"The law of ${tex}$ is invariant iff ${sp.latex(mu)} = 0$.")
+        return check(None, LawReason.MEAN_MOVED_UNLESS_ZERO, witness=witness)
     if fixed is None:
-        return LawCheck(block.name, None, f"{mean_desc}; whether the group fixes {ones_tex} is undecided.")
-    return LawCheck(block.name, False,
-                    f"{mean_desc}: its mean ${sp.latex(mu)}\\,{ones_tex}$ is not fixed by the group.",
-                    witness=witness)
+        return check(None, LawReason.MEAN_FIXING_UNDECIDED)
+    return check(False, LawReason.MEAN_MOVED, witness=witness)
 
 
-def _structured_normal(block: ParameterBlock, group: Group, side: str, letter: str) -> LawCheck:
-    law: Normal = block.law
-    tex = _tex(block.name)
-    is_bias = len(block.shape) == 1
-    n = group.n
-    if el.concrete_dim(group) is None:
-        return LawCheck(block.name, None, f"${tex}$ has a structured law; a symbolic group dimension cannot "
-                                          "be checked against it.")
-    # vectors the group must fix, and the covariance it must commute with
-    vectors: list[tuple[sp.Matrix, str]] = []
+def _mean_vectors(law: Normal, n: int, is_bias: bool, side: Multiplication) -> list[tuple[MeanPart, int, sp.Matrix]]:
+    """The vectors every element must fix for the mean of ``law`` to be unchanged."""
+    vectors = []
     loc = law.loc
     if isinstance(loc, sp.MatrixBase):
-        if is_bias or side == "left":
-            cols = [sp.Matrix(loc[:, j]) for j in range(loc.cols)]
-            for j, c in enumerate(cols):
-                vectors.append((c, "the mean vector" if loc.cols == 1 else f"column {j + 1} of the mean"))
-        else:  # right multiplication: rows of the mean
-            if loc.cols == 1:  # a mean per row: rows a_i 1^T
-                if zero_status(sp.Matrix(loc).norm() ** 2) is not True:
-                    vectors.append((sp.ones(n, 1), "the rows $a_i\\mathbf 1^T$ of the mean"))
-            else:
-                for i in range(loc.rows):
-                    vectors.append((sp.Matrix(loc[i, :]).T, f"row {i + 1} of the mean"))
+        if is_bias or side is Multiplication.LEFT:
+            for j in range(loc.cols):
+                vectors.append((MeanPart.VECTOR if loc.cols == 1 else MeanPart.COLUMN, j, sp.Matrix(loc[:, j])))
+        elif loc.cols == 1:  # right multiplication, a mean per row: rows a_i 1^T
+            if zero_status(sp.Matrix(loc).norm() ** 2) is not True:
+                vectors.append((MeanPart.ROW_CONSTANT, 0, sp.ones(n, 1)))
+        else:
+            for i in range(loc.rows):
+                vectors.append((MeanPart.ROW, i, sp.Matrix(loc[i, :]).T))
     elif zero_status(loc) is not True:
-        vectors.append((loc * sp.ones(n, 1), "the mean"))
-    vectors = [(v, d) for v, d in vectors if _matrix_status(v) is not True]
-    cov = law.cov if is_bias else (law.col_cov if side == "right" else law.row_cov)
-    cov_name = "C" if is_bias else ("V" if side == "right" else "U")
-    parts, status, witness = [], True, None
-    for v, desc in vectors:
+        vectors.append((MeanPart.SCALAR, 0, loc * sp.ones(n, 1)))
+    return [(part, i, v) for part, i, v in vectors if _matrix_status(v) is not True]
+
+
+def _structured_normal(block: ParameterBlock, group: Group, side: Multiplication, letter: str) -> LawCheck:
+    law: Normal = block.law
+    is_bias = len(block.shape) == 1
+    if el.concrete_dim(group) is None:
+        return LawCheck(block.name, None, LawReason.STRUCTURED_SYMBOLIC_DIMENSION, law, side, letter)
+    right = side is Multiplication.RIGHT and not is_bias
+    means, status, witness = [], True, None
+    for part, index, v in _mean_vectors(law, group.n, is_bias, side):
         s, g = fixes(group, v)
+        req = MeanRequirement(part, index, v, s)
         if s is False and witness is None:
-            moved = (g.T * v) if side == "right" and not is_bias else g * v
-            witness = ParameterWitness(g, f"{desc} is moved", v, moved)
-        parts.append(f"{desc} ${_vec_tex(v)}$ is {'fixed' if s else ('moved' if s is False else 'possibly moved')}")
+            witness = ParameterWitness(g, f"{req.name} is moved", v, (g.T * v) if right else g * v)
+        means.append(req)
         status = False if s is False or status is False else (None if s is None else status)
+    cov = law.cov if is_bias else (law.col_cov if side is Multiplication.RIGHT else law.row_cov)
+    covariance = None
     if cov is not None:
+        name = "C" if is_bias else ("V" if side is Multiplication.RIGHT else "U")
         s, g = commutes(group, sp.Matrix(cov))
         if s is False and witness is None:
-            witness = ParameterWitness(g, f"the covariance factor ${cov_name}$ changes to "
-                                          f"${'g^T' + cov_name + 'g' if side == 'right' else 'g' + cov_name + 'g^T'}$",
-                                       sp.Matrix(cov), g.T * sp.Matrix(cov) * g)
-        parts.append(f"${cov_name} = {sp.latex(sp.Matrix(cov))}$ "
-                     + ("commutes with every element" if s else ("does not commute with the group" if s is False
-                                                                 else "may not commute with the group")))
+            moved = f"g^T{name}g" if side is Multiplication.RIGHT else f"g{name}g^T"
+            witness = ParameterWitness(g, f"the covariance factor ${name}$ changes to ${moved}$", sp.Matrix(cov),
+                                       g.T * sp.Matrix(cov) * g)
+        covariance = CovarianceRequirement(name, sp.Matrix(cov), s)
         status = False if s is False or status is False else (None if s is None else status)
-    if side == "right" and not is_bias:
-        rule = f"$M{letter} = M$ and ${letter}^TV{letter} = V$"
-    else:
-        rule = f"${letter}M = M$ and ${letter}U{letter}^T = U$" if not is_bias else \
-            f"${letter}m = m$ and ${letter}C{letter}^T = C$"
-    body = (f"${tex}$ is Gaussian with mean $M$ and Kronecker covariance; a Gaussian law is fixed by its mean "
-            f"and covariance, so it is invariant iff {rule} for every element (decided on a basis of the Lie "
-            "algebra and the discrete generators): " + ("; ".join(parts) if parts else
-                                                        "the mean vanishes and the covariance is isotropic") + ".")
-    cond = None
-    if status is None:
-        cond = f"The law of ${tex}$ is invariant only for the symbol values that make the conditions above hold."
-    return LawCheck(block.name, status, body, witness=witness, condition=cond)
+    return LawCheck(block.name, status, LawReason.STRUCTURED_GAUSSIAN, law, side, letter, witness=witness,
+                    means=tuple(means), covariance=covariance)
 
 
-def _iid_general(block: ParameterBlock, group: Group, side: str, letter: str) -> LawCheck:
+def _iid_general(block: ParameterBlock, group: Group, side: Multiplication, letter: str) -> LawCheck:
     law = block.law
-    tex = _tex(block.name)
+    tex = block_tex(block.name)
     entry = f"{block.name[0]}^{{{block.name[1:]}}}_{{11}}"
-    desc = f"${tex}$ has iid entries with the non-Gaussian law ${law.latex()}$"
     symbolic = el.concrete_dim(group) is None
+
+    def check(status, reason, **kw):
+        return LawCheck(block.name, status, reason, law, side, letter, symbolic_dimension=symbolic, **kw)
+
     if symbolic:
-        fam = el.family(group)
-        if fam == "S":
-            return LawCheck(block.name, True, desc + ": a product of identical factors is invariant under every "
-                                                     "permutation of the entries.")
+        if el.family(group) is Family.S:
+            return check(True, LawReason.PRODUCT_PERMUTATIONS)
         elem, _ = _generic_dim_element(group)
         gens = [elem]
     else:
         gens = [el.plane_rotation(g, group.n) for g in el.lie_algebra(group)[:1]] + el.discrete_generators(group)
         if not el.lie_algebra(group) and all(el.is_permutation(g) for g in gens):
-            return LawCheck(block.name, True, desc + ": a product of identical factors is invariant under every "
-                                                     "permutation of the entries, and the group consists of "
-                                                     "permutations.")
-    need_symmetric = False
+            return check(True, LawReason.PRODUCT_PERMUTATIONS)
+    sign_flips = False
     for g in gens:
         if el.is_permutation(g):
             continue
         if el.is_signed_permutation(g):
-            need_symmetric = True
+            sign_flips = True
             sym = law.is_symmetric
             if sym is False:
-                return LawCheck(block.name, False, desc + ", which is not symmetric, so a sign flip changes it.",
-                                witness=_odd_cumulant_witness(law, g, entry))
+                return check(False, LawReason.PRODUCT_NOT_SYMMETRIC, witness=_odd_cumulant_witness(law, g, entry))
             if sym is None:
-                return LawCheck(block.name, None, desc + "; whether it is symmetric is undecided.",
-                                condition="Invariant under sign flips iff the law is symmetric.")
+                return check(None, LawReason.PRODUCT_SYMMETRY_UNDECIDED)
             continue
         # a genuine rotation: find the column (row) of g with two or more non-zero entries
-        lines = [list(g[:, j]) for j in range(g.cols)] if side == "right" else [list(g[i, :]) for i in range(g.rows)]
+        lines = ([list(g[:, j]) for j in range(g.cols)] if side is Multiplication.RIGHT
+                 else [list(g[i, :]) for i in range(g.rows)])
         for k, coeffs in enumerate(lines):
             if sum(1 for c in coeffs if c != 0) < 2:
                 continue
-            transformed = (f"({tex}{letter})_{{1{k + 1}}}" if side == "right" and len(block.shape) == 2 else
-                           f"({letter}{tex})_{{{k + 1}" + ("1}" if len(block.shape) == 2 else "}"))
+            transformed = (f"({tex}{letter})_{{1{k + 1}}}" if side is Multiplication.RIGHT and len(block.shape) == 2
+                           else f"({letter}{tex})_{{{k + 1}" + ("1}" if len(block.shape) == 2 else "}"))
             wit = _cumulant_witness(law, coeffs, entry, g, transformed)
             if wit is not None:
-                note = " (for every dimension $\\geq 2$)" if symbolic else ""
-                return LawCheck(block.name, False,
-                                desc + ": a product law invariant under a rotation that mixes two entries would be "
-                                       "Gaussian (Maxwell); concretely" + note + ":", witness=wit)
-        return LawCheck(block.name, None, desc + "; no cumulant distinguishes the rotated entries up to order 8.")
-    extra = " and it is symmetric, so sign flips leave it unchanged" if need_symmetric else ""
-    return LawCheck(block.name, True, desc + ": a product of identical factors is invariant under permutations of "
-                                             f"the entries{extra}; the group consists of signed permutations.")
+                return check(False, LawReason.PRODUCT_ROTATION_CUMULANT, witness=wit)
+        return check(None, LawReason.PRODUCT_NO_CUMULANT)
+    return check(True, LawReason.PRODUCT_SIGNED_PERMUTATIONS, sign_flips=sign_flips)
 
 
-def block_invariance(block: ParameterBlock, group: Group, side: str, letter: str = "g") -> LawCheck:
+def block_invariance(block: ParameterBlock, group: Group, side: Multiplication | str,
+                     letter: str = "g") -> LawCheck:
     """Is the law of ``block`` invariant under ``W -> W g`` (``side="right"``) or ``W -> g W`` / ``b -> g b``
     (``side="left"``) for every ``g`` in ``group``?"""
+    side = Multiplication(side)
     if el.is_trivial(group):
-        return LawCheck(block.name, True, f"{group!r} is the trivial group.")
+        return LawCheck(block.name, True, LawReason.TRIVIAL_GROUP, block.law, side, letter, group=group)
     law = block.law
     if isinstance(law, Normal):
         if law.is_iid:
@@ -437,20 +469,17 @@ def shear_invariance(network: Network, group: Group) -> LawCheck:
     w0, b0 = network.weight(0), network.bias(0)
     act = network.layers[0].activation
     law = b0.law
+    width = None
     if isinstance(law, Uniform) and law.is_iid:
         width = sp.simplify(law.high - law.low)
-        if is_periodic_with(act, width):
-            return LawCheck("b0", True,
-                            f"$b^0$ has iid uniform entries on an interval of length ${sp.latex(width)}$ and the "
-                            f"first activation ({act.name}) has period ${sp.latex(width)}$, so $f$ depends on $b^0$ "
-                            f"only modulo ${sp.latex(width)}$, where $b^0$ is uniform on the torus "
-                            f"$(\\mathbb R/{sp.latex(width)}\\mathbb Z)^N$. The uniform (Haar) measure of the torus is "
-                            "invariant under every shift, in particular under $b^0 \\mapsto b^0 + W^0c$ for each "
-                            "fixed $W^0$; $W^0$ is independent of $b^0$, so the joint law is invariant (Fubini).")
-        reason = (f"the first activation ({act.name}) is not periodic with the period "
-                  f"${sp.latex(width)}$ of the bias law, so the bias acts on the real line")
+        periodic = is_periodic_with(act, width)
+        if periodic is True:
+            return LawCheck("b0", True, LawReason.UNIFORM_PHASE, law, period=width, activation=act.name)
+        if periodic is None:
+            return LawCheck("b0", None, LawReason.PERIODICITY_UNDECIDED, law, period=width, activation=act.name)
+        reason = LawReason.PHASE_NOT_PERIODIC
     else:
-        reason = f"$b^0$ has the law ${law.latex()}$ on the real line"
+        reason = LawReason.SHIFT_ON_THE_LINE
     c = sp.Rational(1, 2)
     vw = _variance(w0.law, 0)
     vb = _variance(law, 0)
@@ -458,8 +487,4 @@ def shear_invariance(network: Network, group: Group) -> LawCheck:
     witness = ParameterWitness(cvec if cvec is not None else sp.Matrix([c]),
                                "the variance of $b^0_1$ grows by $\\mathrm{Var}((W^0c)_1) = c^2\\,\\mathrm{Var}(W^0_{11})$",
                                vb, sp.simplify(vb + c ** 2 * vw), element_name="c")
-    return LawCheck("b0", False,
-                    f"{reason}. Given $W^0$, $b^0 + W^0c$ is $b^0$ shifted by $W^0c$; its law is the convolution "
-                    "of the law of $b^0$ with that of $W^0c$, which differs from the law of $b^0$ unless "
-                    "$W^0c = 0$ almost surely (no probability law on $\\mathbb R$ is invariant under a "
-                    "non-degenerate random shift).", witness=witness)
+    return LawCheck("b0", False, reason, law, witness=witness, period=width, activation=act.name)

@@ -27,6 +27,10 @@ The expected NTK of such a network (standard parameterisation, all blocks traina
 
 .. math:: E[\Theta_{ab}(x,y)] = \delta_{ab}\big([b^1] + N m_{\phi\phi}(x,y)\big)
           + N E[w_aw_b]\, m_{\phi'\phi'}(x,y)\,\big(x\cdot y + [b^0]\big).
+
+Why this module is over 500 lines: it is one engine (the single-neuron moments in their three exact
+forms and the quadrature fallback, and the two network models built on them); its parts share the
+neuron's law tables and would only be split along private helpers.
 """
 
 from __future__ import annotations
@@ -42,12 +46,9 @@ import torch
 from ..combinatorics import set_partitions
 from ..distributions import Laplace, Law, Normal, Rademacher, Uniform
 from ..spec import Network
+from .engines import Unsupported, is_finite_number
 
 __all__ = ["Unsupported", "Value", "Neuron", "TwoLayerModel", "OneLayerModel"]
-
-
-class Unsupported(Exception):
-    """The engine cannot compute this quantity (it then says nothing)."""
 
 
 @dataclass
@@ -74,6 +75,13 @@ class Value:
     @property
     def is_exact(self) -> bool:
         return self.expr is not None
+
+    @property
+    def is_finite(self) -> bool:
+        """False for a NaN or an infinity (the engine could not decide with this value)."""
+        if self.num is not None:
+            return is_finite_number(self.num)
+        return not self.expr.has(sp.nan, sp.zoo, sp.oo, sp.S.NegativeInfinity)
 
     def _as_value(self, other):
         return other if isinstance(other, Value) else Value.exact(other)
@@ -373,6 +381,8 @@ class Neuron:
         raise Unsupported(f"no numerical form for {name!r}")
 
     def _quadrature(self, factors) -> Value:
+        if any(sp.sympify(v).free_symbols for _, p in factors for v in p):
+            raise Unsupported("quadrature needs numeric points")
         fns = [self._torch_fn(f, p) for f, p in factors]
         pts = np.array([[float(sp.N(v)) for v in p] for _, p in factors])  # (n, d)
         if any(s.free_symbols for s in self.mean_cov([[0] * self.d])[1]):

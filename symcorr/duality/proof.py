@@ -15,23 +15,34 @@ and a verdict:
   (a correlator, a mean vector, the expected NTK, or a structural impossibility) that changes;
 * ``"undecided"`` -- neither.
 
-Step bodies are text with inline ``$...$`` mathematics, valid in both Markdown and LaTeX.
+Step bodies are text with inline ``$...$`` mathematics, valid in both Markdown and LaTeX.  The steps
+are rendered (:mod:`symcorr.duality.render`) from an :class:`~symcorr.duality.decision.InvarianceDecision`,
+which the proof keeps as ``decision``; this module renders the whole proof as Markdown or LaTeX.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from enum import StrEnum
 
 import sympy as sp
 
-__all__ = ["ProofStep", "Witness", "ParameterWitness", "InvarianceProof", "VERDICTS"]
+from ..verdicts import CorrelatorKind, Expectation, ProofVerdict, Side, StepStatus
+
+__all__ = ["ProofStep", "Witness", "WitnessKind", "ParameterWitness", "InvarianceProof", "VERDICTS", "block_tex"]
 
 #: the possible verdicts
-VERDICTS = ("proven", "refuted", "undecided")
+VERDICTS = tuple(ProofVerdict)
 
-_STATUS_MARK = {"established": "✓", "fails": "✗", "open": "?", "info": "·"}
-_STATUS_TEX = {"established": r"\checkmark", "fails": r"$\times$", "open": "?", "info": ""}
+_STATUS_MARK = {StepStatus.ESTABLISHED: "✓", StepStatus.FAILS: "✗", StepStatus.OPEN: "?", StepStatus.INFO: "·"}
+_STATUS_TEX = {StepStatus.ESTABLISHED: r"\checkmark", StepStatus.FAILS: r"$\times$", StepStatus.OPEN: "?",
+               StepStatus.INFO: ""}
+
+
+def block_tex(name: str) -> str:
+    """A parameter block's name in LaTeX: ``"W0"`` -> ``W^{0}``."""
+    return f"{name[0]}^{{{name[1:]}}}"
 
 
 def _tex_text(text: str) -> str:
@@ -46,6 +57,7 @@ def _tex_text(text: str) -> str:
         part = re.sub(r"`([^`]*)`", r"\\texttt{\1}", part)
         for ch in ("%", "&", "#", "_"):
             part = part.replace(ch, "\\" + ch)
+        part = part.replace("^", r"\textasciicircum{}").replace("~", r"\textasciitilde{}")
         for uni, tex in (("→", r"$\to$"), ("≠", r"$\neq$"), ("≅", r"$\cong$"), ("≈", r"$\approx$"),
                          ("≤", r"$\leq$"), ("±", r"$\pm$"), ("Δ", r"$\Delta$"), ("≡", r"$\equiv$"),
                          ("✓", r"\checkmark"), ("✗", r"$\times$"), ("·", r"$\cdot$"), ("⊂", r"$\subset$")):
@@ -56,13 +68,16 @@ def _tex_text(text: str) -> str:
 
 @dataclass
 class ProofStep:
-    """One step of a proof: a title, a body (text with ``$math$``), display equations, and a status
-    ``established`` / ``fails`` / ``open`` / ``info``."""
+    """One step of a proof: a title, a body (text with ``$math$``), display equations, and a
+    :class:`~symcorr.verdicts.StepStatus` (``established`` / ``fails`` / ``open`` / ``info``)."""
 
     title: str
     body: str
-    status: str = "established"
+    status: StepStatus = StepStatus.ESTABLISHED
     equations: list[str] = field(default_factory=list)
+
+    def __post_init__(self):
+        self.status = StepStatus(self.status)
 
     def markdown(self, number: int | None = None) -> str:
         head = f"{number}. " if number is not None else ""
@@ -136,6 +151,17 @@ class ParameterWitness:
         return f"For {g or 'the element'}, {self.statement}{tail}."
 
 
+class WitnessKind(StrEnum):
+    """What a :class:`Witness` evaluates."""
+
+    CORRELATOR = "correlator"      # exact G^(n) values
+    MEAN = "mean"                  # G^(1)
+    KERNEL = "kernel"              # the GP kernel
+    NTK_MEAN = "ntk-mean"          # the expected NTK
+    STRUCTURAL = "structural"      # an argument that holds for every law
+    QUADRATURE = "quadrature"      # deterministic product Gauss quadrature at two resolutions
+
+
 @dataclass
 class Witness:
     r"""A function-space counterexample: the group element, the quantity and its two values.
@@ -153,7 +179,7 @@ class Witness:
     quantity: str
     before: object
     after: object
-    kind: str = "correlator"
+    kind: WitnessKind = WitnessKind.CORRELATOR
     error: float = 0.0
     values: dict = field(default_factory=dict)
     details: list[str] = field(default_factory=list)
@@ -161,6 +187,9 @@ class Witness:
     element_name: str = "g"
     #: machine-readable evaluation data (points, moved points, order, indices) to re-check the witness
     data: dict = field(default_factory=dict)
+
+    def __post_init__(self):
+        self.kind = WitnessKind(self.kind)
 
     @property
     def difference(self):
@@ -175,7 +204,7 @@ class Witness:
         if self.values:
             vals = " (at " + ", ".join(f"${sp.latex(k)} = {sp.latex(v)}$" for k, v in self.values.items()) + ")"
         err = ""
-        if self.kind == "quadrature":
+        if self.kind is WitnessKind.QUADRATURE:
             err = f" (quadrature; estimated error ≤ {self.error:.2g} on each value)"
         text = (f"{self.element_description} {el}{vals}: {self.quantity} changes from "
                 f"{_fmt_value(self.before)} to {_fmt_value(self.after)}{err}.")
@@ -186,39 +215,47 @@ class Witness:
 
 @dataclass
 class InvarianceProof:
-    """The outcome of :func:`symcorr.duality.prove_invariance`: steps, verdict, witness."""
+    """The outcome of :func:`symcorr.duality.prove_invariance`: steps, verdict, witness.
+
+    ``verdict`` is a :class:`~symcorr.verdicts.ProofVerdict`, ``on`` a :class:`~symcorr.verdicts.Side`
+    and ``correlator`` a :class:`~symcorr.verdicts.CorrelatorKind` (plain strings are accepted and
+    parsed; the members compare equal to their strings).  ``decision`` is the
+    :class:`~symcorr.duality.decision.InvarianceDecision` the steps were rendered from (None for a
+    proof assembled by hand)."""
 
     network: object
     group: object
-    on: str
-    correlator: str
+    on: Side
+    correlator: CorrelatorKind
     finite_width: bool
-    verdict: str
+    verdict: ProofVerdict
     steps: list[ProofStep]
     witness: Witness | None = None
     parameter_witness: ParameterWitness | None = None
     conditions: list[str] = field(default_factory=list)
     residual: object = None
+    decision: object = None
 
     def __post_init__(self):
-        if self.verdict not in VERDICTS:
-            raise ValueError(f"verdict must be one of {VERDICTS}, got {self.verdict!r}")
-        if self.verdict == "refuted" and self.witness is None:
+        self.verdict = ProofVerdict.parse(self.verdict)
+        self.on = Side.parse(self.on)
+        self.correlator = CorrelatorKind.parse(self.correlator)
+        if self.verdict is ProofVerdict.REFUTED and self.witness is None:
             raise ValueError("a refutation needs a witness")
 
     @property
     def invariant(self) -> bool | None:
         """True (proven), False (refuted) or None (undecided)."""
-        return {"proven": True, "refuted": False, "undecided": None}[self.verdict]
+        return self.verdict.invariant
 
     @property
-    def expectation(self) -> str:
+    def expectation(self) -> Expectation:
         """The verdict in the vocabulary of spec files: invariant / broken / undecided."""
-        return {"proven": "invariant", "refuted": "broken", "undecided": "undecided"}[self.verdict]
+        return self.verdict.expectation
 
     def _subject(self) -> str:
-        side = "inputs" if self.on == "input" else "outputs"
-        what = "the network density" if self.correlator == "function" else "the neural tangent kernel"
+        side = self.on.plural
+        what = "the network density" if self.correlator is CorrelatorKind.FUNCTION else "the neural tangent kernel"
         width = "" if self.finite_width else " in the infinite-width (GP) limit"
         return f"{self.group!r} acting on the {side}: invariance of {what}{width}"
 
@@ -232,7 +269,7 @@ class InvarianceProof:
             lines.append(step.markdown(i))
         if self.witness is not None:
             lines += ["", "**Witness.** " + self.witness.markdown()]
-        if self.parameter_witness is not None and self.verdict != "proven":
+        if self.parameter_witness is not None and self.verdict is not ProofVerdict.PROVEN:
             lines += ["", "**Parameter-space counterexample.** " + self.parameter_witness.markdown()]
         if self.conditions:
             lines += ["", "**Conditions.** " + " ".join(self.conditions)]
@@ -249,7 +286,7 @@ class InvarianceProof:
         out.append(r"\end{enumerate}")
         if self.witness is not None:
             out.append(r"\noindent\textbf{Witness.} " + _tex_text(self.witness.markdown()))
-        if self.parameter_witness is not None and self.verdict != "proven":
+        if self.parameter_witness is not None and self.verdict is not ProofVerdict.PROVEN:
             out.append(r"\noindent\textbf{Parameter-space counterexample.} "
                        + _tex_text(self.parameter_witness.markdown()))
         if self.conditions:

@@ -7,30 +7,47 @@ only shows that one parameter map fails to absorb the action).  The witnesses se
   (translations: :math:`x_k + c`);
 * output actions: :math:`(\rho^{\otimes n} G^{(n)})_{a} \ne G^{(n)}_{a}` for some output indices;
 * NTK claims: the expected NTK :math:`E[\Theta(x, y)]` moves;
-* GP-limit claims: the kernel moves.
+* GP-limit claims: :math:`G^{(2)}`, i.e. the kernel, moves (the exact kernel check is
+  :mod:`symcorr.duality.kernel`).
 
 If the density were invariant all of these would be equalities, so any inequality refutes invariance.
 Symbols of the network are replaced by numbers (the spec's ``[values]`` or small defaults): a claim
 about every value of a symbol is refuted by one instance, and the witness records the instance.
 
-Correlators come from the exact single-hidden-layer engine (:mod:`symcorr.duality.moments`) and, when
-the developer-A module :mod:`symcorr.symbolic` is importable, from its closed forms.  Values obtained
-by quadrature count only when the difference exceeds 50 times the estimated error.
+Correlators come from the exact single-hidden-layer engine (:mod:`symcorr.duality.moments`) and from
+the closed forms of :mod:`symcorr.symbolic`.  Values obtained by quadrature count only when the
+difference exceeds 50 times the estimated error.
+
+An engine that declines (:class:`~symcorr.duality.engines.Unsupported`) says nothing; one that fails
+(raises anything else, or returns a NaN or an infinity) is recorded as an
+:class:`~symcorr.duality.engines.EngineFailure` in the :class:`WitnessSearch` (or :class:`KernelCheck`)
+and not asked again; the proof shows the failure, and nothing is concluded from it.
 """
 
 from __future__ import annotations
 
-import random
+import itertools
+from dataclasses import dataclass, field
 
 import sympy as sp
 
+from ..errors import SpecError
 from ..groups import Group
 from ..spec import Network
+from ..symbolic import GaussianExpectation, ParameterIntegral
+from ..symbolic import correlator as symbolic_correlator
+from ..verdicts import CorrelatorKind, Side
 from . import elements as el
-from .moments import OneLayerModel, TwoLayerModel, Unsupported, Value
-from .proof import Witness
+from .elements import Family
+from .engines import EngineFailure, Unsupported, run_engine
+from .moments import OneLayerModel, TwoLayerModel, Value
+from .proof import Witness, WitnessKind
 
-__all__ = ["default_values", "concretize", "find_witness", "kernel_invariance", "differs", "zero_test"]
+__all__ = ["default_values", "concretize", "WitnessSearch", "witness_search", "translation_witness", "differs",
+           "zero_mean_readout", "act_input", "fmt_points", "make_witness", "has_integral", "OWN_ENGINE"]
+
+#: the name under which the prover's own single-hidden-layer engine reports
+OWN_ENGINE = "symcorr.duality.moments"
 
 #: a quadrature difference must exceed this many estimated errors to count
 QUADRATURE_MARGIN = 50.0
@@ -68,8 +85,9 @@ def concretize(network: Network, group: Group, values: dict | None = None):
 
 def differs(a: Value, b: Value) -> bool:
     """Is ``b - a`` certainly non-zero?  Exact values: evaluated to 30 digits; quadrature values: the
-    difference must exceed ``QUADRATURE_MARGIN`` times the sum of the error estimates."""
-    if a.num is None or b.num is None:
+    difference must exceed ``QUADRATURE_MARGIN`` times the sum of the error estimates.  (Non-finite
+    values never get here: :meth:`WitnessSearch.value` records them as failures.)"""
+    if a.num is None or b.num is None or not (a.is_finite and b.is_finite):
         return False
     diff = abs(b.num - a.num)
     scale = 1.0 + abs(a.num) + abs(b.num)
@@ -83,7 +101,7 @@ def differs(a: Value, b: Value) -> bool:
 # correlator engines
 # ----------------------------------------------------------------------------------------------------
 class _OwnEngine:
-    name = "symcorr.duality.moments"
+    name = OWN_ENGINE
 
     def __init__(self, net):
         self.model = TwoLayerModel(net) if net.depth == 2 else OneLayerModel(net)
@@ -96,58 +114,66 @@ class _OwnEngine:
 
 
 class _SymbolicEngine:
-    """Developer A's closed forms (``symcorr.symbolic.correlator``), used when they are closed forms."""
+    """The closed forms of :mod:`symcorr.symbolic` (``correlator(network, n)``), used when they are
+    closed forms.  It declines (SpecError, NotImplementedError) networks and orders it has no rules for."""
 
     name = "symcorr.symbolic"
 
     def __init__(self, net):
-        from ..symbolic import correlator  # noqa: F401  (raises ImportError when absent)
-
         self.net = net
         self._cache = {}
 
     def correlator(self, points, indices):
-        from ..symbolic import correlator
-
         n = len(points)
-        if n not in self._cache:
-            self._cache[n] = correlator(self.net, n)
         try:
+            if n not in self._cache:
+                self._cache[n] = symbolic_correlator(self.net, n)
             expr = self._cache[n].expr([list(p) for p in points], tuple(indices))
-        except Exception as exc:  # the module declines this network or order
+        except (SpecError, NotImplementedError) as exc:  # the module declines this network or order
             raise Unsupported(str(exc)) from None
         expr = sp.sympify(expr)
-        if _has_integral(expr) or expr.free_symbols:
+        if has_integral(expr) or expr.free_symbols:
             raise Unsupported("not a closed form")
         return Value.exact(expr)
 
 
-def _has_integral(expr) -> bool:
+def has_integral(expr) -> bool:
     """Does the expression contain an unevaluated integral (SymPy's or symcorr.symbolic's)?"""
-    kinds = [sp.Integral]
-    try:
-        from ..symbolic import GaussianExpectation, ParameterIntegral
-
-        kinds += [GaussianExpectation, ParameterIntegral]
-    except ImportError:  # pragma: no cover - the module is optional for the prover
-        pass
-    return any(expr.has(k) for k in kinds)
+    return any(expr.has(k) for k in (sp.Integral, GaussianExpectation, ParameterIntegral))
 
 
-def _engines(net: Network, use_symbolic: bool = True):
-    out = []
-    try:
-        out.append(_OwnEngine(net))
-    except Unsupported:
-        pass
-    if use_symbolic:
+@dataclass
+class WitnessSearch:
+    """The outcome of :func:`witness_search`: a witness (or None) and the engines that failed."""
+
+    witness: Witness | None = None
+    failures: list[EngineFailure] = field(default_factory=list)
+    _broken: set = field(default_factory=set, repr=False)
+
+    def value(self, engine: str, task: str, fn, *args) -> Value:
+        """``fn(*args)``, a finite :class:`Value`.  Raises Unsupported when the engine declines, and
+        also when it fails (raises, or returns a NaN or an infinity): the failure is recorded and the
+        engine is not asked again."""
+        if engine in self._broken:
+            raise Unsupported(f"{engine} failed earlier in this search")
+        val, failure = run_engine(engine, task, fn, *args)
+        if failure is None and not val.is_finite:
+            failure = EngineFailure.non_finite(engine, task, val.num if val.num is not None else val.expr)
+        if failure is not None:
+            self.failures.append(failure)
+            self._broken.add(engine)
+            raise Unsupported(failure.reason)
+        return val
+
+    def make(self, engine_cls, net):
+        """An engine for ``net``, or None when it declines or fails (a failure is recorded)."""
         try:
-            out.append(_SymbolicEngine(net))
-        except ImportError:
-            pass
-        except Exception:  # pragma: no cover - a broken optional engine must not stop the prover
-            pass
-    return out
+            engine, failure = run_engine(engine_cls.name, "setting up the engine", engine_cls, net)
+        except Unsupported:
+            return None
+        if failure is not None:
+            self.failures.append(failure)
+        return engine
 
 
 # ----------------------------------------------------------------------------------------------------
@@ -176,8 +202,8 @@ def _probes(d: int, n: int):
     return [[p1] * n]
 
 
-def _act_input(g, point, fam):
-    if fam == "T":
+def act_input(g, point, fam):
+    if fam is Family.T:
         return [sp.nsimplify(point[j] + g[j]) for j in range(len(point))]
     v = sp.Matrix(g) * sp.Matrix(point)
     return [sp.radsimp(x) for x in v]
@@ -194,38 +220,41 @@ def _fmt_point(p) -> str:
     return "(" + ", ".join(sp.latex(v) for v in p) + ")"
 
 
-def _fmt_points(points):
+def fmt_points(points):
     return "(" + ", ".join(_fmt_point(p) for p in points) + ")"
 
 
 # ----------------------------------------------------------------------------------------------------
 # the search
 # ----------------------------------------------------------------------------------------------------
-def _input_witness(engines, group, orders, subs):
+def _input_witness(search, engines, group, orders, subs):
     fam = el.family(group)
     d = group.n
     for n in orders:
         for engine in engines:
+            task = f"G^({n}) at the probe points"
             for g, gdesc in el.witness_elements(group):
                 for pts in _probes(d, n):
-                    moved = [_act_input(g, p, fam) for p in pts]
+                    moved = [act_input(g, p, fam) for p in pts]
                     try:
-                        before = engine.correlator(pts, (0,) * n)
-                        after = engine.correlator(moved, (0,) * n)
+                        before = search.value(engine.name, task, engine.correlator, pts, (0,) * n)
+                        after = search.value(engine.name, task, engine.correlator, moved, (0,) * n)
                     except Unsupported:
                         continue
                     if differs(before, after):
-                        what = "x_k + c" if fam == "T" else "g x_k"
-                        qty = (f"$G^{{({n})}}$ at the points $x = {_fmt_points(pts)}$ versus at ${what}$")
+                        what = "x_k + c" if fam is Family.T else "g x_k"
+                        qty = (f"$G^{{({n})}}$ at the points $x = {fmt_points(pts)}$ versus at ${what}$")
                         details = []
                         if n >= 2 and hasattr(engine, "neuron_moment"):
+                            moment = f"the single-neuron moment m_{n}"
                             try:
-                                m0, m1 = engine.neuron_moment(pts), engine.neuron_moment(moved)
+                                m0 = search.value(engine.name, moment, engine.neuron_moment, pts)
+                                m1 = search.value(engine.name, moment, engine.neuron_moment, moved)
                                 details.append(f"The single-neuron moment $m_{{{n}}} = E[\\prod_k \\phi(z(x_k))]$ "
                                                f"goes from {_num(m0)} to {_num(m1)}.")
                             except Unsupported:
                                 pass
-                        w = _make_witness(g, gdesc, qty, before, after, subs, details, engine.name)
+                        w = make_witness(g, gdesc, qty, before, after, subs, details, engine.name)
                         w.data = {"n": n, "points": pts, "moved": moved, "indices": (0,) * n}
                         return w
     return None
@@ -237,12 +266,12 @@ def _num(v: Value) -> str:
     return f"{complex(v.num).real:.6g} (± {v.err:.1g})"
 
 
-def _make_witness(g, gdesc, qty, before, after, subs, details, engine):
+def make_witness(g, gdesc, qty, before, after, subs, details, engine, kind=WitnessKind.CORRELATOR):
     exact = before.is_exact and after.is_exact
     return Witness(element_name="c" if sp.Matrix(g).cols == 1 else "g",
         element=sp.Matrix(g), element_description=gdesc[0].upper() + gdesc[1:], quantity=qty,
         before=before.expr if exact else before.num.real, after=after.expr if exact else after.num.real,
-        kind="correlator" if exact else "quadrature", error=max(before.err, after.err), values=dict(subs),
+        kind=kind if exact else WitnessKind.QUADRATURE, error=max(before.err, after.err), values=dict(subs),
         details=details, engine=engine)
 
 
@@ -253,11 +282,12 @@ def _moved_rows(g) -> list[int]:
     return rows + rest[:1]
 
 
-def _output_witness(engines, group, orders, d_in, subs):
+def _output_witness(search, engines, group, orders, d_in, subs):
     for n in orders:
         if n > 4:
             continue
         for engine in engines:
+            task = f"G^({n}) components at the probe points"
             for g, gdesc in el.witness_elements(group):
                 idx = _moved_rows(g)
                 if len(idx) ** n > 256:
@@ -267,7 +297,7 @@ def _output_witness(engines, group, orders, d_in, subs):
 
                     def entry(b):
                         if b not in cache:
-                            cache[b] = engine.correlator(pts, b)
+                            cache[b] = search.value(engine.name, task, engine.correlator, pts, b)
                         return cache[b]
 
                     try:
@@ -280,9 +310,9 @@ def _output_witness(engines, group, orders, d_in, subs):
                             if differs(entry(a), rotated):
                                 name = "G^{(1)}" if n == 1 else f"G^{{({n})}}"
                                 qty = (f"the component ${name}_{{{','.join(str(i + 1) for i in a)}}}$ at "
-                                       f"$x = {_fmt_points(pts)}$ versus $(g^{{\\otimes {n}}}{name})_"
+                                       f"$x = {fmt_points(pts)}$ versus $(g^{{\\otimes {n}}}{name})_"
                                        f"{{{','.join(str(i + 1) for i in a)}}}$")
-                                w = _make_witness(g, gdesc, qty, entry(a), rotated, subs, [], engine.name)
+                                w = make_witness(g, gdesc, qty, entry(a), rotated, subs, [], engine.name)
                                 w.data = {"n": n, "points": pts, "index": a}
                                 return w
                     except Unsupported:
@@ -291,33 +321,30 @@ def _output_witness(engines, group, orders, d_in, subs):
 
 
 def _tuples(idx, n):
-    import itertools
-
     return list(itertools.product(idx, repeat=n))
 
 
-def _ntk_witness(net, group, on, subs):
-    try:
-        model = TwoLayerModel(net) if net.depth == 2 else OneLayerModel(net)
-    except Unsupported:
+def _ntk_witness(search, net, group, on, subs):
+    engine = search.make(_OwnEngine, net)
+    if engine is None:
         return None
+    model = engine.model
     fam = el.family(group)
     d = net.input_dim
+    task = "the expected NTK at the probe points"
     for g, gdesc in el.witness_elements(group):
         for x, y in _probes(d, 2):
             try:
-                if on == "input":
-                    before = model.ntk_mean(x, y)
-                    after = model.ntk_mean(_act_input(g, x, fam), _act_input(g, y, fam))
+                if on is Side.INPUT:
+                    before = search.value(OWN_ENGINE, task, model.ntk_mean, x, y)
+                    after = search.value(OWN_ENGINE, task, model.ntk_mean, act_input(g, x, fam), act_input(g, y, fam))
                     if differs(before, after):
-                        qty = (f"the expected NTK $E[\\Theta_{{11}}(x, y)]$ at $(x, y) = {_fmt_points([x, y])}$ "
+                        qty = (f"the expected NTK $E[\\Theta_{{11}}(x, y)]$ at $(x, y) = {fmt_points([x, y])}$ "
                                f"versus at the moved points")
-                        w = _make_witness(g, gdesc, qty, before, after, subs, [], "symcorr.duality.moments")
-                        w.kind = "ntk-mean"
-                        return w
+                        return make_witness(g, gdesc, qty, before, after, subs, [], OWN_ENGINE, WitnessKind.NTK_MEAN)
                 else:
                     idx = _moved_rows(g)
-                    mat = {(a, b): model.ntk_mean(x, y, a, b) for a in idx for b in idx}
+                    mat = {(a, b): search.value(OWN_ENGINE, task, model.ntk_mean, x, y, a, b) for a in idx for b in idx}
                     for a in idx:
                         for b in idx:
                             rot = Value.exact(0)
@@ -328,169 +355,66 @@ def _ntk_witness(net, group, on, subs):
                                         rot = rot + mat[(c, e)] * coef
                             if differs(mat[(a, b)], rot):
                                 qty = (f"the expected NTK component $E[\\Theta_{{{a + 1}{b + 1}}}]$ at "
-                                       f"$(x, y) = {_fmt_points([x, y])}$ versus $(gE[\\Theta]g^T)_{{{a + 1}{b + 1}}}$")
-                                w = _make_witness(g, gdesc, qty, mat[(a, b)], rot, subs, [], "symcorr.duality.moments")
-                                w.kind = "ntk-mean"
-                                return w
+                                       f"$(x, y) = {fmt_points([x, y])}$ versus $(gE[\\Theta]g^T)_{{{a + 1}{b + 1}}}$")
+                                return make_witness(g, gdesc, qty, mat[(a, b)], rot, subs, [], OWN_ENGINE,
+                                                     WitnessKind.NTK_MEAN)
             except Unsupported:
                 continue
     return None
 
 
-def find_witness(network: Network, group: Group, on: str, *, correlator: str = "function",
-                 orders=(1, 2, 4), values: dict | None = None, finite_width: bool = True,
-                 use_symbolic: bool = True) -> Witness | None:
-    """Search for a function-space witness that ``group`` acting on ``on`` is not a symmetry."""
+def witness_search(network: Network, group: Group, on: Side | str, *,
+                   correlator: CorrelatorKind | str = CorrelatorKind.FUNCTION, orders=(1, 2, 4),
+                   values: dict | None = None, finite_width: bool = True, use_symbolic: bool = True) -> WitnessSearch:
+    """Search for a function-space witness that ``group`` acting on ``on`` is not a symmetry; the
+    result also lists the engines that failed (:class:`WitnessSearch`)."""
+    on, correlator = Side.parse(on), CorrelatorKind.parse(correlator)
+    search = WitnessSearch()
     try:
-        net, grp, subs = concretize(network, group, values)
-    except Exception:
-        return None
+        (net, grp, subs), failure = run_engine("symcorr.duality.witness", "substituting numbers for the symbols",
+                                               concretize, network, group, values)
+    except Unsupported:
+        return search
+    if failure is not None:
+        search.failures.append(failure)
+        return search
     if not net.is_concrete or el.concrete_dim(grp) is None:
-        return None
-    if el.family(grp) != "T" and el.is_trivial(grp):
-        return None
-    if correlator == "ntk":
-        return _ntk_witness(net, grp, on, subs)
-    engines = _engines(net, use_symbolic)
+        return search
+    if el.family(grp) is not Family.T and el.is_trivial(grp):
+        return search
+    if correlator is CorrelatorKind.NTK:
+        search.witness = _ntk_witness(search, net, grp, on, subs)
+        return search
+    engines = [e for e in (search.make(_OwnEngine, net), search.make(_SymbolicEngine, net) if use_symbolic else None)
+               if e is not None]
     if not engines:
-        return None
+        return search
     orders = sorted(set(orders))
     if not finite_width:
-        if not _zero_mean_readout(net):
-            return None
+        if not zero_mean_readout(net):
+            return search
         orders = [2]
-    if on == "input":
-        return _input_witness(engines, grp, orders, subs)
-    return _output_witness(engines, grp, orders, net.input_dim, subs)
+    if on is Side.INPUT:
+        search.witness = _input_witness(search, engines, grp, orders, subs)
+    else:
+        search.witness = _output_witness(search, engines, grp, orders, net.input_dim, subs)
+    return search
 
 
-def _zero_mean_readout(net: Network) -> bool:
+def translation_witness(group: Group) -> Witness:
+    """The structural witness against output translations: no law on :math:`\\mathbb R^d` is invariant
+    under every shift, so the law of :math:`f_1(x)` moves (its mean, when finite, by 1)."""
+    mean = sp.Symbol("E[f_1(x)]")
+    return Witness(sp.Matrix([1] + [0] * (int(group.n) - 1)) if isinstance(group.n, int) else None,
+                   "The shift c = e_1", "the law of $f_1(x)$ (when finite, its mean $G^{(1)}_1(x)$)",
+                   mean, mean + 1, kind=WitnessKind.STRUCTURAL, element_name="c")
+
+
+def zero_mean_readout(net: Network) -> bool:
+    """Does the single-hidden-layer network have a zero-mean read-out (so that G^(2) is the GP kernel)?"""
     try:
         model = TwoLayerModel(net)
     except Unsupported:
         return False
     return model.column_moment([0]) == 0 and all(model.column_moment([a]) == 0 for a in range(model.d_out)) and \
         all(model.bias_moment([a]) == 0 for a in range(model.d_out))
-
-
-# ----------------------------------------------------------------------------------------------------
-# the GP kernel
-# ----------------------------------------------------------------------------------------------------
-def _gp_scaling(network: Network) -> bool:
-    r"""Does the read-out variance scale as :math:`c/N` with the (symbolic) hidden width N, so that the
-    infinite-width limit exists?  (A concrete width is taken as given.)"""
-    if network.depth != 2:
-        return False
-    width = network.widths[0]
-    law = network.weight(1).law
-    if not isinstance(width, sp.Symbol):
-        return True
-    var = law.variance if law.is_iid else law.var
-    bias = network.bias(1)
-    ok = not sp.simplify(var * width).has(width)
-    return ok and (bias is None or not bias.law.free_symbols & {width})
-
-
-def pretty_kernel(expr):
-    """Display form of a kernel: exponents factored (e.g. :math:`e^{-(x-y)^2/2}`)."""
-    return expr.replace(lambda e: isinstance(e, sp.exp), lambda e: sp.exp(sp.factor(sp.expand(e.args[0]))))
-
-
-def _one_parameter_elements(group: Group):
-    """Elements depending on one parameter ``a`` that together generate the group (plane rotations with
-    the rational Cayley parametrisation), plus the discrete generators; translations: a symbolic c."""
-    fam = el.family(group)
-    n = group.n
-    if fam == "T":
-        cs = sp.symbols(f"c0:{n}", real=True)
-        return [(sp.Matrix(cs), list(cs))]
-    a = sp.Symbol("a", real=True)
-    out = []
-    for gen in el.lie_algebra(group):
-        rot = el.plane_rotation(gen, n)  # rot - rot^T = 2 sin(alpha) L' with L' the unit generator
-        unit = ((rot - rot.T) / (2 * el.SIN_ALPHA)).applyfunc(sp.radsimp)
-        cos_a, sin_a = (1 - a ** 2) / (1 + a ** 2), 2 * a / (1 + a ** 2)
-        out.append(((sp.eye(n) + sin_a * unit + (1 - cos_a) * unit * unit).applyfunc(sp.radsimp), [a]))
-    out += [(g, []) for g in el.discrete_generators(group)]
-    return out
-
-
-def zero_test(expr, syms=None, tries: int = 4, seed: int = 1, max_ops: int = 3000):
-    """Exact zero test for a closed-form expression.
-
-    Returns ``(False, point)`` when the expression is non-zero at a random rational point (evaluated
-    to 40 digits, which settles it), ``(True, None)`` when it simplifies to 0, ``(None, None)``
-    otherwise (too large to simplify, or SymPy cannot decide)."""
-    expr = sp.sympify(expr)
-    if expr == 0:
-        return True, None
-    syms = sorted(expr.free_symbols, key=str) if syms is None else [s for s in syms if s in expr.free_symbols]
-    rng = random.Random(seed)
-    for _ in range(tries):
-        point = {s: sp.Rational(rng.randint(-9, 9), rng.randint(2, 9)) for s in syms}
-        try:
-            val = sp.N(expr.subs(point), 40)
-        except Exception:
-            continue
-        if val.is_number and val.is_finite is not False and abs(complex(val)) > 1e-25:
-            return False, point
-    cheap = sp.cancel(sp.expand(expr))
-    if cheap == 0:
-        return True, None
-    if sp.count_ops(cheap) > max_ops:
-        return None, None
-    if sp.simplify(cheap) == 0:
-        return True, None
-    return None, None
-
-
-def kernel_invariance(network: Network, group: Group, values: dict | None = None):
-    r"""Is the GP kernel :math:`K(x, y)` invariant, :math:`K(gx, gy) = K(x, y)` for all x, y, g?
-
-    Decided with symbolic points and one-parameter (Cayley) rotations that generate the group, by exact
-    simplification.  Returns ``(status, K expression, witness or None)``; status None when the engine
-    does not apply or the simplification is inconclusive."""
-    if not _gp_scaling(network):
-        return None, None, None
-    try:
-        net, grp, subs = concretize(network, group, values)
-        model = TwoLayerModel(net)
-    except Exception:
-        return None, None, None
-    if not _zero_mean_readout(net) or el.concrete_dim(grp) is None:
-        return None, None, None
-    d = net.input_dim
-    xs = sp.symbols(f"x0:{d}", real=True)
-    ys = sp.symbols(f"y0:{d}", real=True)
-    fam = el.family(grp)
-    try:
-        k = model.gp_kernel(list(xs), list(ys))
-    except (Unsupported, Exception):
-        return None, None, None
-    if not k.is_exact:
-        return None, None, None
-    status = True
-    for g, params in _one_parameter_elements(grp):
-        gx = _act_input(g, list(xs), fam)
-        gy = _act_input(g, list(ys), fam)
-        try:
-            kg = model.gp_kernel(gx, gy)
-        except Exception:
-            return None, k.expr, None
-        if not kg.is_exact:
-            return None, k.expr, None
-        s, point = zero_test(kg.expr - k.expr, list(xs) + list(ys) + list(params))
-        if s is False:
-            gnum = g.subs(point) if params else g
-            xv = [point[v] for v in xs]
-            yv = [point[v] for v in ys]
-            before = model.gp_kernel(xv, yv)
-            after = model.gp_kernel(_act_input(gnum, xv, fam), _act_input(gnum, yv, fam))
-            wit = _make_witness(gnum, "The group element", f"the GP kernel $K(x, y)$ at $(x, y) = "
-                                f"{_fmt_points([xv, yv])}$ versus at the moved points", before, after, subs, [],
-                                "symcorr.duality.moments")
-            wit.kind = "kernel"
-            return False, pretty_kernel(k.expr), wit
-        if s is None:
-            status = None
-    return status, pretty_kernel(k.expr), None

@@ -189,3 +189,13 @@ def test_nothing_non_trivial_gives_none():
     assert symmetry_group(net, "input") is None
     with pytest.raises(SpecError):
         symmetry_group(net, "sideways")
+
+
+def test_symmetry_group_accepts_typed_sides_and_kinds():
+    from symcorr.verdicts import CorrelatorKind, Side
+
+    net = zoo.cos_net(2, N, 1)
+    assert symmetry_group(net, Side.INPUT, correlator=CorrelatorKind.NTK) == Orthogonal(2)
+    assert symmetry_groups(net, "input", correlator="ntk") == [Orthogonal(2)]   # the NTK loses translations
+    with pytest.raises(SpecError, match="correlator"):
+        symmetry_group(net, "input", correlator="kernel")

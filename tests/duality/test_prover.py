@@ -276,3 +276,20 @@ def _tensor(m):
 
     return torch.tensor([[float(v) for v in sp.Matrix(m).row(i)] for i in range(sp.Matrix(m).rows)],
                         dtype=torch.float64)
+
+
+# ----------------------------------------------------------------------------------------------------
+# typed verdicts and sides
+# ----------------------------------------------------------------------------------------------------
+def test_verdicts_sides_and_kinds_are_typed_members_that_compare_as_strings():
+    from symcorr.verdicts import CorrelatorKind, Expectation, ProofVerdict, Side, StepStatus
+
+    proof = prove_invariance(zoo.erf_net(2, N, 1), "SO", Side.INPUT, CorrelatorKind.FUNCTION)
+    assert proof.verdict is ProofVerdict.PROVEN and proof.verdict == "proven" and f"{proof.verdict}" == "proven"
+    assert proof.on is Side.INPUT and proof.correlator is CorrelatorKind.FUNCTION
+    assert proof.expectation is Expectation.INVARIANT and proof.expectation == "invariant"
+    assert all(isinstance(s.status, StepStatus) for s in proof.steps)
+    refuted = prove_invariance(zoo.erf_net(2, 3, 2), "translations", "OUTPUT")   # strings are parsed
+    assert refuted.on is Side.OUTPUT and refuted.verdict is ProofVerdict.REFUTED
+    assert refuted.expectation is Expectation.BROKEN and refuted.witness.kind == "structural"
+    assert "InvarianceProof(T(2) on outputs, function: refuted)" == repr(refuted)

@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 from symcorr import Dense, Laplace, Network, Normal, Uniform, UniformCircle
 from symcorr.duality import prove_invariance
 from symcorr.duality import elements as el
-from symcorr.duality.witness import _act_input, _has_integral
+from symcorr.duality.witness import act_input as _act_input, has_integral as _has_integral
 
 symbolic = pytest.importorskip("symcorr.symbolic")
 

@@ -1,0 +1,313 @@
+r"""Deciding one group action: the steps of the duality argument as typed decisions, without prose.
+
+:func:`decide_invariance` returns an :class:`InvarianceDecision`, one frozen dataclass per step, each
+with a :class:`~symcorr.verdicts.StepStatus`:
+
+1. :class:`AbsorptionStep` -- a parameter map :math:`T_g` with :math:`f_{T_g\theta} = g\cdot f_\theta`
+   (:mod:`.absorb`);
+2. :class:`ChangeOfVariablesStep` -- :math:`\theta' = T_g\theta` and its Jacobian;
+3. :class:`LawStep` per changed block -- :math:`P(T_g\theta) = P(\theta)`, decided exactly
+   (:mod:`.invariance`);
+4. :class:`NtkStep` (NTK claims) -- :math:`T_g` orthogonal on parameter space;
+
+and then the verdict (:class:`Route` says how it was reached):
+
+* ``proven`` by the parameter map when steps 1-4 are all established;
+* otherwise, for infinite-width input claims, :class:`GpLimitStep` (``role=DECIDES``): proven when
+  :math:`K(gx, gy) = K(x, y)` exactly, refuted with a kernel witness when not;
+* otherwise :class:`WitnessStep`: refuted when a function-space witness is found (:mod:`.witness`);
+* ``undecided`` otherwise.  A failed parameter-space step alone never refutes: another parameter map
+  might absorb the action.
+
+A refuted finite-width input-translation claim also gets a :class:`GpLimitStep` with
+``role=CONTRAST`` (Gauss-net: the GP kernel is invariant although the finite-width density is not).
+Output translations are refuted structurally (:class:`ShiftImpossibilityStep`).
+
+Every engine runs through :func:`symcorr.duality.engines.run_engine`: one that fails leaves its step
+open with the failure (:class:`~symcorr.duality.engines.EngineFailure`) and is never taken as evidence.
+
+This module decides one group; the residual-subgroup search is built on it
+(:mod:`symcorr.duality.catalogue`), and :func:`symcorr.duality.prove_invariance` combines both with
+the rendering (:mod:`symcorr.duality.render`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+import sympy as sp
+
+from ..errors import SpecError
+from ..groups import Group
+from ..spec import Network
+from ..verdicts import CorrelatorKind, ProofVerdict, Side, StepStatus
+from . import elements as el
+from .absorb import Absorption, Action, absorb
+from .elements import Family, catalogue_group
+from .engines import EngineFailure, Unsupported, run_engine
+from .invariance import LawCheck, Multiplication, block_invariance, shear_invariance
+from .kernel import kernel_invariance
+from .proof import ParameterWitness, Witness
+from .witness import translation_witness, witness_search
+
+__all__ = ["Route", "GpRole", "AbsorptionStep", "ChangeOfVariablesStep", "LawStep", "NtkStep", "GpLimitStep",
+           "WitnessStep", "ShiftImpossibilityStep", "InvarianceDecision", "decide_invariance", "witness_orders"]
+
+
+class Route(StrEnum):
+    """How a verdict was reached."""
+
+    PARAMETER_MAP = "parameter-map"   # proven: absorb, change variables, invariant laws (and NTK)
+    GP_KERNEL = "gp-kernel"           # the infinite-width kernel is (not) invariant
+    WITNESS = "witness"               # refuted by a function-space witness
+    STRUCTURAL = "structural"         # refuted: no law on R^d is invariant under every shift
+    NONE = "none"                     # undecided
+
+
+class GpRole(StrEnum):
+    """What the GP-kernel check is for: deciding an infinite-width claim, or a contrast (information)."""
+
+    DECIDES = "decides"
+    CONTRAST = "contrast"
+
+
+def _status(value: bool | None) -> StepStatus:
+    return {True: StepStatus.ESTABLISHED, False: StepStatus.FAILS, None: StepStatus.OPEN}[value]
+
+
+@dataclass(frozen=True)
+class AbsorptionStep:
+    """Step 1: the parameter map (None when the absorption engine failed)."""
+
+    absorption: Absorption | None
+    failure: EngineFailure | None = None
+
+    @property
+    def status(self) -> StepStatus:
+        return StepStatus.OPEN if self.absorption is None else self.absorption.status
+
+
+@dataclass(frozen=True)
+class ChangeOfVariablesStep:
+    r"""Step 2: substitute :math:`\theta' = T_g\theta` (only the blocks of the map change)."""
+
+    absorption: Absorption
+
+    @property
+    def status(self) -> StepStatus:
+        return StepStatus.ESTABLISHED if self.absorption.jacobian_one else StepStatus.FAILS
+
+
+@dataclass(frozen=True)
+class LawStep:
+    """Step 3 for one block: the law check (None when the invariance engine failed)."""
+
+    block: str
+    check: LawCheck | None
+    failure: EngineFailure | None = None
+
+    @property
+    def status(self) -> StepStatus:
+        return StepStatus.OPEN if self.check is None else self.check.step_status
+
+
+@dataclass(frozen=True)
+class NtkStep:
+    """Step 4 (NTK claims): is :math:`T_g` orthogonal on parameter space?"""
+
+    letter: str
+    orthogonal: bool
+
+    @property
+    def status(self) -> StepStatus:
+        return StepStatus.ESTABLISHED if self.orthogonal else StepStatus.FAILS
+
+
+@dataclass(frozen=True)
+class GpLimitStep:
+    """The GP-kernel check: ``invariant`` True / False / None, the kernel, its witness, a failure."""
+
+    role: GpRole
+    invariant: bool | None
+    kernel: sp.Expr | None = None
+    witness: Witness | None = None
+    failure: EngineFailure | None = None
+
+    @property
+    def status(self) -> StepStatus:
+        if self.failure is not None:
+            return StepStatus.OPEN
+        return StepStatus.INFO if self.role is GpRole.CONTRAST else _status(self.invariant)
+
+
+@dataclass(frozen=True)
+class WitnessStep:
+    """The function-space witness search: the witness found (or None), the orders searched and the
+    engines that failed during the search."""
+
+    witness: Witness | None
+    orders: tuple[int, ...]
+    failures: tuple[EngineFailure, ...] = ()
+
+    @property
+    def status(self) -> StepStatus:
+        return StepStatus.FAILS if self.witness is not None else StepStatus.OPEN
+
+
+@dataclass(frozen=True)
+class ShiftImpossibilityStep:
+    """Output translations: no probability law on :math:`\\mathbb R^d` is invariant under every shift."""
+
+    @property
+    def status(self) -> StepStatus:
+        return StepStatus.FAILS
+
+
+@dataclass(frozen=True)
+class InvarianceDecision:
+    """Every step of the argument for one network, group and side, and the verdict they give."""
+
+    network: Network
+    group: Group
+    on: Side
+    correlator: CorrelatorKind
+    finite_width: bool
+    verdict: ProofVerdict
+    route: Route
+    absorption: AbsorptionStep
+    change_of_variables: ChangeOfVariablesStep | None = None
+    laws: tuple[LawStep, ...] = ()
+    ntk: NtkStep | None = None
+    gp_limit: GpLimitStep | None = None
+    witness_search: WitnessStep | None = None
+    contrast: GpLimitStep | None = None
+    impossibility: ShiftImpossibilityStep | None = None
+    witness: Witness | None = None
+
+    def __post_init__(self):
+        if self.verdict is ProofVerdict.REFUTED and self.witness is None:
+            raise ValueError("a refutation needs a witness")
+
+    @property
+    def steps(self) -> tuple:
+        """The steps that were taken, in the order of the argument."""
+        parts = [self.absorption, self.impossibility, self.change_of_variables, *self.laws, self.ntk,
+                 self.gp_limit, self.witness_search, self.contrast]
+        return tuple(p for p in parts if p is not None)
+
+    @property
+    def parameter_witness(self) -> ParameterWitness | None:
+        """The first law check's counterexample (an element under which a block's law moves)."""
+        return next((s.check.witness for s in self.laws if s.check is not None and s.check.witness is not None
+                     and s.check.status is not True), None)
+
+    @property
+    def failures(self) -> tuple[EngineFailure, ...]:
+        """Every engine failure met on the way (none of them decided anything)."""
+        out = [self.absorption.failure] + [s.failure for s in self.laws]
+        out += [s.failure for s in (self.gp_limit, self.contrast) if s is not None]
+        if self.witness_search is not None:
+            out += list(self.witness_search.failures)
+        return tuple(f for f in out if f is not None)
+
+
+def witness_orders(orders, on: Side) -> tuple[int, ...]:
+    """The correlator orders searched for witnesses: the requested ones, plus 2 (and 1 for outputs,
+    where the mean :math:`G^{(1)}` is the first thing a rotation moves)."""
+    return tuple(sorted({int(k) for k in orders} | ({1, 2} if on is Side.OUTPUT else {2})))
+
+
+def _guarded(engine: str, task: str, fn, *args):
+    """A parameter-space engine never declines: Unsupported is a failure here too."""
+    try:
+        return run_engine(engine, task, fn, *args)
+    except Unsupported as exc:
+        return None, EngineFailure.from_exception(engine, task, exc)
+
+
+def _law_steps(network: Network, group: Group, ab: Absorption) -> list[LawStep]:
+    if ab.action is Action.INPUT_LINEAR:
+        jobs = [(network.weight(0), Multiplication.RIGHT)]
+    elif ab.action is Action.OUTPUT_LINEAR:
+        last = network.depth - 1
+        jobs = [(network.weight(last), Multiplication.LEFT)]
+        if network.bias(last) is not None:
+            jobs.append((network.bias(last), Multiplication.LEFT))
+    else:  # input translations: the joint law of (W0, b0) under the shear
+        check, failure = _guarded("symcorr.duality.invariance", "the law of (W0, b0) under the shear",
+                                  shear_invariance, network, group)
+        return [LawStep("b0", check, failure)]
+    steps = []
+    for block, side in jobs:
+        check, failure = _guarded("symcorr.duality.invariance", f"the law of {block.name}", block_invariance,
+                                  block, group, side, ab.letter)
+        steps.append(LawStep(block.name, check, failure))
+    return steps
+
+
+def _small(network: Network) -> bool:
+    """Small enough for the contrast GP-kernel check (one hidden layer, at most 3 inputs)."""
+    return network.depth == 2 and (not isinstance(network.input_dim, int) or network.input_dim <= 3)
+
+
+def decide_invariance(network: Network, group, on: Side | str = Side.INPUT,
+                      correlator: CorrelatorKind | str = CorrelatorKind.FUNCTION, *, finite_width: bool = True,
+                      values: dict | None = None, orders=(1, 2, 4), search_witness: bool = True) -> InvarianceDecision:
+    """Decide whether ``group`` acting on ``on`` is a symmetry of the network density (``correlator=
+    "function"``) or of the law of its empirical NTK (``"ntk"``); see the module docstring.  Arguments
+    as for :func:`symcorr.duality.prove_invariance` (which adds the residual group and the text)."""
+    if not isinstance(network, Network):
+        raise SpecError(f"expected a Network, got {type(network).__name__}")
+    on, correlator = Side.parse(on), CorrelatorKind.parse(correlator)
+    group = catalogue_group(network, group, on)
+    orders = witness_orders(orders, on)
+    fam = el.family(group)
+    frame = dict(network=network, group=group, on=on, correlator=correlator, finite_width=finite_width)
+    ab, failure = _guarded("symcorr.duality.absorb", "absorbing the action into the parameters", absorb,
+                           network, group, on)
+    absorption = AbsorptionStep(ab, failure)
+    if fam is Family.T and on is Side.OUTPUT:
+        return InvarianceDecision(**frame, verdict=ProofVerdict.REFUTED, route=Route.STRUCTURAL,
+                                  absorption=absorption, impossibility=ShiftImpossibilityStep(),
+                                  witness=translation_witness(group))
+    change, laws = None, ()
+    if ab is not None and ab.valid:
+        change = ChangeOfVariablesStep(ab)
+        laws = tuple(_law_steps(network, group, ab))
+    ntk = NtkStep(ab.letter, ab.orthogonal) if correlator is CorrelatorKind.NTK and ab is not None else None
+    steps = dict(absorption=absorption, change_of_variables=change, laws=laws, ntk=ntk)
+    established = (ab is not None and ab.valid is True and ab.jacobian_one and bool(laws)
+                   and all(s.status is StepStatus.ESTABLISHED for s in laws)
+                   and (ntk is None or ntk.status is StepStatus.ESTABLISHED))
+    if established:
+        return InvarianceDecision(**frame, **steps, verdict=ProofVerdict.PROVEN, route=Route.PARAMETER_MAP)
+    verdict, route, witness, gp = ProofVerdict.UNDECIDED, Route.NONE, None, None
+    if not finite_width and correlator is CorrelatorKind.FUNCTION and on is Side.INPUT:
+        kc = kernel_invariance(network, group, values)
+        gp = GpLimitStep(GpRole.DECIDES, kc.invariant, kc.kernel, kc.witness, kc.failure)
+        if kc.invariant is True:
+            return InvarianceDecision(**frame, **steps, gp_limit=gp, verdict=ProofVerdict.PROVEN,
+                                      route=Route.GP_KERNEL)
+        if kc.invariant is False:
+            verdict, route, witness = ProofVerdict.REFUTED, Route.GP_KERNEL, kc.witness
+    search = None
+    if witness is None and search_witness:
+        try:
+            result, failure = run_engine("symcorr.duality.witness", "the witness search", witness_search,
+                                         network, group, on, correlator=correlator, orders=orders, values=values,
+                                         finite_width=finite_width)
+        except Unsupported:
+            result, failure = None, None
+        found = result.witness if result is not None else None
+        failures = tuple(result.failures) if result is not None else ()
+        search = WitnessStep(found, orders, failures + ((failure,) if failure is not None else ()))
+        if found is not None:
+            verdict, route, witness = ProofVerdict.REFUTED, Route.WITNESS, found
+    contrast = None
+    if (verdict is ProofVerdict.REFUTED and finite_width and correlator is CorrelatorKind.FUNCTION
+            and fam is Family.T and on is Side.INPUT and _small(network)):
+        kc = kernel_invariance(network, group, values)
+        contrast = GpLimitStep(GpRole.CONTRAST, kc.invariant, kc.kernel, None, kc.failure)
+    return InvarianceDecision(**frame, **steps, verdict=verdict, route=route, gp_limit=gp, witness_search=search,
+                              contrast=contrast, witness=witness)

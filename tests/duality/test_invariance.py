@@ -1,0 +1,64 @@
+"""Law checks: the status and the typed reason with its facts (the text is written by render)."""
+
+import sympy as sp
+
+from symcorr import Laplace, Normal, Uniform, size_symbol, zoo
+from symcorr.duality.invariance import (LawReason, MeanPart, Multiplication, block_invariance, shear_invariance)
+from symcorr.groups import Orthogonal, Permutations, SignedPermutations, SpecialOrthogonal, Translations
+from symcorr.verdicts import StepStatus
+
+N, D = size_symbol("N"), size_symbol("D")
+HALF = sp.Rational(1, 2)
+
+
+def test_iid_zero_mean_gaussian_reduces_the_trace_form_for_a_symbolic_dimension():
+    check = block_invariance(zoo.erf_net(D, N, 1).weight(0), SpecialOrthogonal(D), Multiplication.RIGHT, "R")
+    assert check.status is True and check.reason is LawReason.TRACE_FORM and check.trace.reduced
+    first, last = check.trace.words[0], check.trace.words[-1]
+    assert len(first) == 4 and len(last) == 2          # tr(R^T W^T W R) -> tr(W^T W)
+    assert check.step_status is StepStatus.ESTABLISHED and check.witness is None
+
+
+def test_a_symbolic_mean_is_open_with_a_witness():
+    mu = sp.Symbol("mu", real=True)
+    block = zoo.erf_net(2, N, 1).replace_layer(0, weight=Normal(mu, HALF)).weight(0)
+    check = block_invariance(block, SpecialOrthogonal(2), "right", "R")
+    assert check.status is None and check.reason is LawReason.MEAN_MOVED_UNLESS_ZERO
+    assert check.witness is not None and check.step_status is StepStatus.OPEN
+    assert block_invariance(block, Permutations(2), "right", "P").reason is LawReason.MEAN_FIXED
+
+
+def test_a_structured_gaussian_lists_what_each_element_must_fix():
+    net = zoo.relu_net(2, 3, 3).replace_layer(1, bias=Normal([1, 0, 0], 1))
+    check = block_invariance(net.bias(1), SpecialOrthogonal(3), Multiplication.LEFT, "\\rho ")
+    assert check.status is False and check.reason is LawReason.STRUCTURED_GAUSSIAN
+    (mean,) = check.means
+    assert mean.part is MeanPart.VECTOR and mean.fixed is False and mean.name == "the mean vector"
+    assert check.witness.statement == "the mean vector is moved"
+    aniso = zoo.erf_net(3, 4, 1).replace_layer(0, weight=Normal(0, 1, col_cov=[[2, 0, 0], [0, 1, 0], [0, 0, 1]]))
+    cov = block_invariance(aniso.weight(0), SpecialOrthogonal(3), "right", "R")
+    assert cov.status is False and cov.covariance.name == "V" and cov.covariance.commutes is False
+
+
+def test_iid_non_gaussian_laws():
+    block = zoo.erf_net(2, 3, 1).replace_layer(0, weight=Laplace(0, 1)).weight(0)
+    assert block_invariance(block, SignedPermutations(2), "right", "P").reason is LawReason.PRODUCT_SIGNED_PERMUTATIONS
+    rot = block_invariance(block, SpecialOrthogonal(2), "right", "R")
+    assert rot.status is False and rot.reason is LawReason.PRODUCT_ROTATION_CUMULANT
+    assert rot.witness.before == 12 and rot.witness.after == sp.Rational(337 * 12, 625)
+    skew = zoo.erf_net(2, 3, 1).replace_layer(0, weight=Uniform(0, 1)).weight(0)
+    assert block_invariance(skew, SignedPermutations(2), "right", "P").reason is LawReason.PRODUCT_NOT_SYMMETRIC
+    assert block_invariance(skew, Permutations(2), "right", "P").reason is LawReason.PRODUCT_PERMUTATIONS
+    assert block_invariance(skew, Orthogonal(1), "right", "R").reason is LawReason.PRODUCT_NOT_SYMMETRIC  # x -> -x
+    assert block_invariance(skew, SpecialOrthogonal(1), "right", "R").reason is LawReason.TRIVIAL_GROUP
+
+
+def test_translations():
+    ok = shear_invariance(zoo.cos_net(2, N, 1), Translations(2))
+    assert ok.status is True and ok.reason is LawReason.UNIFORM_PHASE and ok.period == 2 * sp.pi
+    partial = shear_invariance(zoo.cos_net(2, 3, 1, phase=Uniform(0, 3)), Translations(2))
+    assert partial.reason is LawReason.PHASE_NOT_PERIODIC and partial.witness is not None
+    line = shear_invariance(zoo.erf_net(2, 3, 1), Translations(2))
+    assert line.status is False and line.reason is LawReason.SHIFT_ON_THE_LINE
+    # Var(b0_1) = 1 grows by c^2 Var(W0_11) = (1/4)(1/2)
+    assert line.witness.before == 1 and line.witness.after == sp.Rational(9, 8)
