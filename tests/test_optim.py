@@ -175,3 +175,35 @@ def test_validation_names_the_field():
         make_optimizer("sgd")
     assert isinstance(make_optimizer("gd"), GradientDescent)
     assert isinstance(make_optimizer("adam", betas=(0.5, 0.5)), Adam)
+
+
+@pytest.mark.parametrize("error", [None, RuntimeError("no CPU kernel"), NotImplementedError("no kernel")])
+def test_missing_fused_kernel_falls_back_to_the_single_tensor_arithmetic(monkeypatch, error):
+    from symcorr import optim
+
+    monkeypatch.setattr(optim, "_FUSED_AVAILABLE", None)
+    if error is None:
+        monkeypatch.delattr(torch, "_fused_adam_", raising=False)        # operator missing in this build
+    else:
+        def broken(*args, **kwargs):
+            raise error
+        monkeypatch.setattr(torch, "_fused_adam_", broken)
+    assert fused_adam_available() is False
+    ours, ref, _ = _run_both(lambda: Adam(), lambda r: torch.optim.Adam(r, lr=1e-2, foreach=False))
+    for a, b in zip(ours, ref):
+        torch.testing.assert_close(a, b, rtol=0, atol=0)
+    with pytest.raises(SpecError, match="fused"):
+        Adam(fused=True).step([torch.zeros(2)], [torch.ones(2)], 0.1)
+
+
+def test_other_fused_kernel_errors_surface(monkeypatch):
+    """Only "missing" and "cannot run here" mean falling back; a bug (here a TypeError) is not hidden."""
+    from symcorr import optim
+
+    monkeypatch.setattr(optim, "_FUSED_AVAILABLE", None)
+
+    def buggy(*args, **kwargs):
+        raise TypeError("a bug")
+    monkeypatch.setattr(torch, "_fused_adam_", buggy)
+    with pytest.raises(TypeError, match="a bug"):
+        fused_adam_available()

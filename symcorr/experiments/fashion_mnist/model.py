@@ -38,6 +38,7 @@ import torch
 from ...distributions import Normal
 from ...errors import SpecError
 from ...spec import Network
+from ...zoo import relu_net
 
 __all__ = ["N_IN", "WIDTH", "N_OUT", "PAPER_MUS", "PAPER_KS", "TARGETS", "InitSampler", "paper_network",
            "init_weights", "spec_init_sampler", "make_targets", "predict", "forward", "evaluate"]
@@ -60,7 +61,6 @@ InitSampler = Callable[[int, Sequence[float], Sequence[int], Any], "tuple[torch.
 def paper_network(n_in: int = N_IN, width: int = WIDTH, n_out: int = N_OUT) -> Network:
     """The experiment's unshifted initial law as a spec: ``n_in -> width (relu) -> n_out``, no biases,
     ``W0 ~ N(0, 1/n_in)``, ``W1 ~ N(0, 1/width)`` (:func:`symcorr.zoo.relu_net`)."""
-    from ...zoo import relu_net
     return relu_net(n_in, width, n_out, sigma_b0=None, sigma_b1=None)
 
 
