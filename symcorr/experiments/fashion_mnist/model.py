@@ -12,9 +12,9 @@ law, checked in the tests); the experiment shifts the mean of the first k rows o
 
 Every draw goes through the spec's own sampling (:meth:`symcorr.spec.Network.sample`; the shift is
 the Normal law's location, see :func:`spec_init_sampler`): :func:`spec_init_sampler` turns a spec
-into an :data:`InitSampler`, and :func:`init_weights` is that sampler for :func:`paper_network`.  (The original
-code draws all of W1 from N(0, 1/50) and then redraws the first k rows from N(mu, 1/50); that is the
-same law.)
+into an :data:`InitSampler`, and :func:`init_weights` is that sampler for :func:`paper_network`.
+(The original code draws all of W1 from N(0, 1/50) and then redraws the first k rows from
+N(mu, 1/50); that is the same law.)
 
 Targets (one-hot "hot": t = e_c; one-cold "cold": t = 1 - e_c) and prediction: argmax_a f_a(x) for
 "hot", argmin_a f_a(x) for "cold".
