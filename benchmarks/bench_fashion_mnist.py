@@ -5,7 +5,7 @@
 Measures, on the real Fashion-MNIST (60000 training images, test set evaluated after each epoch):
 
 1. throughput in model-epochs per second of ``train_models`` (M models at once, hand-written
-   gradients, stacked Adam) for a few chunk sizes, with the oneDNN and the plain ``torch.mm`` products;
+   gradients, symcorr.optim.Adam) for a few chunk sizes, with the oneDNN and the plain ``torch.mm`` products;
 2. the same for the plain loop ``reference_train`` (``torch.nn`` + autograd + ``torch.optim.Adam``);
 3. the ratio, and the extrapolated time of the paper's full grid (1260 one-hot + 420 one-cold
    trainings of 20 epochs);
@@ -24,9 +24,10 @@ import time
 import numpy as np
 import torch
 
-from symcorr.experiments import fashion_mnist as fm
 from symcorr.experiments.fashion_mnist import (SweepConfig, TrainData, init_weights, reference_train,
                                                run_sweep, train_models)
+from symcorr.experiments.fashion_mnist.model import onednn_op
+from symcorr.optim import fused_adam_available
 
 from _common import cpu_name
 
@@ -72,7 +73,7 @@ def bench_gemms(M: int = 32, B: int = 64, reps: int = 50) -> dict:
         return (time.perf_counter() - t) / reps / M * 1e6
 
     out["float32 torch.mm"] = timeit(lambda: (torch.mm(W, x.t()), torch.mm(dH, x)))
-    op = fm._onednn_op()
+    op = onednn_op()
     if op:
         out["float32 oneDNN"] = timeit(
             lambda: (op(W, x, None, "none", [], ""), op(dH, xT, None, "none", [], "")))
@@ -96,7 +97,7 @@ def main(argv=None) -> int:
     torch.set_num_threads(threads)
 
     print(f"CPU: {cpu_name()}; {threads} torch thread(s); torch {torch.__version__}; "
-          f"oneDNN products: {bool(fm._onednn_op())}; fused Adam: {fm._fused_adam_available()}")
+          f"oneDNN products: {bool(onednn_op())}; fused Adam: {fused_adam_available()}")
     t = time.perf_counter()
     data = TrainData.load(args.data_root)
     print(f"load + normalise Fashion-MNIST: {time.perf_counter() - t:.2f} s "

@@ -44,6 +44,7 @@ from .montecarlo.accumulators import CorrelatorEstimate, NPointAccumulator
 from .montecarlo.ensemble import Ensemble, ProductSource
 from .montecarlo.estimators import select_entries
 from .montecarlo.invariance import InvarianceTestResult, PairedDifferences, group_elements, invariance_result
+from .optim import OPTIMIZERS, adam_hyperparameters, make_optimizer
 from .spec import Network
 
 __all__ = [
@@ -51,7 +52,6 @@ __all__ = [
     "check_equivariance", "EquivarianceCheck", "isotropy_ratio", "orbit_dataset",
 ]
 
-_OPTIMIZERS = ("gd", "adam")
 #: training stops with an error when the mean loss exceeds this multiple of its initial value
 _DIVERGENCE = 1e6
 
@@ -82,30 +82,24 @@ def _check_data(network: Network, X, Y, dtype, device):
 
 
 def _check_hyper(optimizer: str, lr, steps, betas, eps):
-    if optimizer not in _OPTIMIZERS:
+    if optimizer not in OPTIMIZERS:
         raise SpecError(f"unknown optimizer {optimizer!r}; use 'gd' or 'adam'", "optimizer")
     if isinstance(lr, bool) or not isinstance(lr, (int, float)) or not math.isfinite(lr) or lr <= 0:
         raise SpecError(f"learning rate must be a positive number, got {lr!r}", "lr")
     if isinstance(steps, bool) or not isinstance(steps, int) or steps < 0:
         raise SpecError(f"steps must be a non-negative integer, got {steps!r}", "steps")
-    b1, b2 = betas
-    if not (0 <= b1 < 1 and 0 <= b2 < 1):
-        raise SpecError(f"Adam betas must lie in [0, 1), got {betas!r}", "betas")
-    if not eps > 0:
-        raise SpecError(f"Adam eps must be positive, got {eps!r}", "eps")
+    adam_hyperparameters(betas, eps)
 
 
 class _Optimizer:
-    r"""Full-batch GD or Adam on batched parameters (every operation entrywise or per member).
-
-    GD: :math:`\theta \leftarrow \theta - \eta g`.  Adam (Kingma & Ba, bias-corrected):
-    :math:`m \leftarrow \beta_1 m + (1-\beta_1)g`, :math:`v \leftarrow \beta_2 v + (1-\beta_2)g^2`,
-    :math:`\theta \leftarrow \theta - \eta\,\frac{m/(1-\beta_1^t)}{\sqrt{v/(1-\beta_2^t)} + \epsilon}`.
-    """
+    r"""Full-batch GD or Adam on the batched parameters of a spec network: the MSE loss, autograd
+    gradients, and the step of :mod:`symcorr.optim` (the one implementation of both; the equations are
+    there).  Every operation is entrywise or per member, so the members are trained independently."""
 
     def __init__(self, network, X, Y, optimizer, lr, betas=(0.9, 0.999), eps=1e-8, trainable=None):
         self.network, self.X, self.Y = network, X, Y
-        self.kind, self.lr, self.betas, self.eps = optimizer, float(lr), betas, float(eps)
+        self.kind, self.lr = optimizer, float(lr)
+        self.optimizer = make_optimizer(optimizer, betas=betas, eps=eps)
         names = list(network.blocks)
         if trainable is None:
             trainable = names
@@ -115,29 +109,19 @@ class _Optimizer:
                             "trainable")
         self.trainable = [n for n in names if n in set(trainable)]
         self.t = 0
-        self.m: dict = {}
-        self.v: dict = {}
 
     def step(self, params: dict) -> tuple[dict, torch.Tensor]:
-        """One step; returns the new parameters (new tensors) and the per-member loss before it."""
+        """One step; returns the new parameters (new tensors: the given ones are left as they are, e.g.
+        as snapshots) and the per-member loss before it."""
         with torch.enable_grad():
             leaves = {k: (v.detach().requires_grad_(True) if k in self.trainable else v.detach())
                       for k, v in params.items()}
             loss = mse_loss(self.network, leaves, self.X, self.Y)
             grads = torch.autograd.grad(loss.sum(), [leaves[k] for k in self.trainable])
         self.t += 1
-        new = {k: v.detach() for k, v in params.items()}
-        for name, g in zip(self.trainable, grads):
-            if self.kind == "gd":
-                new[name] = new[name] - self.lr * g
-            else:
-                b1, b2 = self.betas
-                m = self.m.get(name, torch.zeros_like(g)) * b1 + (1 - b1) * g
-                v = self.v.get(name, torch.zeros_like(g)) * b2 + (1 - b2) * g * g
-                self.m[name], self.v[name] = m, v
-                m_hat = m / (1 - b1 ** self.t)
-                v_hat = v / (1 - b2 ** self.t)
-                new[name] = new[name] - self.lr * m_hat / (v_hat.sqrt() + self.eps)
+        new = {k: (v.detach().clone(memory_format=torch.contiguous_format) if k in self.trainable
+                   else v.detach()) for k, v in params.items()}
+        self.optimizer.step([new[k] for k in self.trainable], grads, self.lr)
         for name in self.trainable:
             if not torch.isfinite(new[name]).all():
                 raise SpecError(f"training diverged: block {name} became NaN/infinite at step {self.t}; "
