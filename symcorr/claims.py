@@ -168,10 +168,10 @@ def claim_test(claim: Claim, doc: SpecDocument, net: Network, x: torch.Tensor, s
     group = claim.group.subs(doc.values)  # e.g. SO(D) -> SO(3)
     if CorrelatorKind.parse(claim.correlator) is CorrelatorKind.NTK:
         orders = [n for n in claim.orders if n in (1, 2)] or [1, 2]
-        result = ntk_invariance_test(net, group, claim.on, x, networks=min(settings.networks, NTK_NETWORKS_LIMIT),
+        ntk_result = ntk_invariance_test(net, group, claim.on, x, networks=min(settings.networks, NTK_NETWORKS_LIMIT),
                                      seed=settings.seed, group_samples=settings.group_samples, orders=orders,
                                      alpha=float(settings.alpha), dtype=settings.torch_dtype, device=settings.device)
-        return ClaimTest(Expectation(result.verdict), result, result.markdown(top=rows))
+        return ClaimTest(Expectation(ntk_result.verdict), ntk_result, ntk_result.markdown(top=rows))
     estimator = "auto" if settings.estimator == "neuron" else settings.estimator
     result = invariance_test(net, group, claim.on, x, orders=claim.orders, networks=settings.networks,
                              seed=settings.seed, chunk=settings.chunk, group_samples=settings.group_samples,

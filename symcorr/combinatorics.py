@@ -17,12 +17,10 @@ from __future__ import annotations
 
 from itertools import combinations
 from math import factorial
-from typing import Callable, Iterator, Sequence, TypeVar
+from typing import Any, Callable, Iterator, Sequence
 
 __all__ = ["set_partitions", "perfect_matchings", "partial_matchings", "moment_cumulant_coefficient",
            "joint_cumulant"]
-
-T = TypeVar("T")
 
 
 def set_partitions(items: Sequence, allowed: Callable[[int], bool] | None = None) -> Iterator[list[tuple]]:
@@ -74,7 +72,7 @@ def moment_cumulant_coefficient(n_blocks: int) -> int:
     return (-1) ** (n_blocks - 1) * factorial(n_blocks - 1)
 
 
-def joint_cumulant(moment: Callable[[tuple], T], positions: Sequence) -> T:
+def joint_cumulant(moment: Callable[[tuple], Any], positions: Sequence) -> Any:
     r"""Joint cumulant :math:`\kappa(X_{p_1}..X_{p_n}) = \sum_\pi (-1)^{|\pi|-1}(|\pi|-1)!
     \prod_{B\in\pi} E[\prod_{i\in B} X_i]`; ``moment(block)`` returns the moment of a tuple of
     positions (a SymPy expression, a float or a tensor)."""

@@ -32,6 +32,7 @@ from .claims import (Agreement, claim_label, claim_test, compare, derive_report,
 from .errors import SpecError
 from .progress import ProgressBar
 from .report import Report
+from .verdicts import Expectation, Side
 from .specfile import SpecDocument, load_spec
 
 __all__ = ["Check", "reproduce", "default_derivations", "EXPERIMENTS"]
@@ -131,7 +132,7 @@ def _exp_output_rotations(doc, report, *, full, device, progress) -> list[Check]
     for r in res:
         ratios = ", ".join(f"sigma_M/delta_M (G{n}) = {r.variation[n][1] / r.variation[n][2]:.2f}" for n in (2, 4))
         checks.append(Check(doc.path.stem, f"SO(5) at N = {r.width}", "experiment", "invariant", r.verdict,
-                            r.verdict == "invariant", f"max|z| = {r.max_z:.2f}, Holm p = {r.p_value:.3g}; {ratios}"))
+                            r.verdict == Expectation.INVARIANT, f"max|z| = {r.max_z:.2f}, Holm p = {r.p_value:.3g}; {ratios}"))
     return checks
 
 
@@ -205,7 +206,7 @@ def _exp_training(doc, report, *, full, device, progress) -> list[Check]:
                              steps=n_steps, snapshot_steps=snap, members=members, seed=int(exp.get("seed", 1)),
                              trainable=trainable, device=device)
         for step in snap[1:]:
-            res = ens.invariance(step, "SO", "output", x_test, orders=(1, 2, 4), seed=5)
+            res = ens.invariance(step, "SO", Side.OUTPUT, x_test, orders=(1, 2, 4), seed=5)
             r = ens.isotropy_ratio(step, x_test[:1])
             rows.append([opt, target, step, f"{ens.mean_loss(step):.4g}", f"{r.ratio:.3f} ± {r.se:.3f}",
                          f"{res.statistic:.1f}", f"{res.p_value:.3g}", res.verdict])

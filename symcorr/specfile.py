@@ -59,11 +59,12 @@ from . import expressions
 from .errors import SpecError
 from .groups import Group, parse_group
 from .spec import Dense, Network
+from .verdicts import CorrelatorKind, Expectation, Side
 
 __all__ = ["SpecDocument", "Claim", "load_spec", "parse_spec", "parse_expression", "EXPECTATIONS"]
 
 #: the verdicts a claim may expect
-EXPECTATIONS = ("invariant", "broken", "undecided")
+EXPECTATIONS = tuple(e.value for e in Expectation)
 
 _TOP_KEYS = {"title", "result", "description", "symbols", "values", "network", "claims", "montecarlo",
              "experiment", "reference"}
@@ -91,12 +92,12 @@ class Claim:
     verdict the spec expects (``invariant``, ``broken`` or ``undecided``)."""
 
     group: Group
-    on: str
-    expect: str
+    on: Side
+    expect: Expectation
     orders: list[int]
     note: str = ""
     finite_width: bool = True
-    correlator: str = "function"  # "function" (the network density) or "ntk"
+    correlator: CorrelatorKind = CorrelatorKind.FUNCTION  # the network density, or its NTK
 
 
 @dataclasses.dataclass
@@ -312,14 +313,9 @@ def _parse_claims(items, symbols, network: Network) -> list[Claim]:
     for i, ct in enumerate(items):
         where = f"claims[{i}]"
         _unknown_keys(ct, _CLAIM_KEYS, where)
-        on = ct.get("on")
-        if on not in ("input", "output"):
-            raise SpecError(f"'on' must be 'input' or 'output', got {on!r}", f"{where}.on")
-        expect = ct.get("expect")
-        if expect not in EXPECTATIONS:
-            raise SpecError(f"'expect' must be one of {', '.join(EXPECTATIONS)}, got {expect!r}",
-                            f"{where}.expect")
-        dim = network.input_dim if on == "input" else network.output_dim
+        on = Side.parse(ct.get("on"), f"{where}.on")
+        expect = Expectation.parse(ct.get("expect"), f"{where}.expect")
+        dim = network.dimension(on)
         fix = ct.get("fix")
         if fix is not None:
             fix = [parse_expression(v, symbols, f"{where}.fix[{j}]") for j, v in enumerate(fix)]
@@ -327,10 +323,7 @@ def _parse_claims(items, symbols, network: Network) -> list[Claim]:
             group = parse_group(ct.get("group", ""), dim=dim, symbols=symbols, fix=fix)
         except SpecError as err:
             raise err.at(where) from None
-        correlator = ct.get("correlator", "function")
-        if correlator not in ("function", "ntk"):
-            raise SpecError(f"'correlator' must be 'function' or 'ntk', got {correlator!r}",
-                            f"{where}.correlator")
+        correlator = CorrelatorKind.parse(ct.get("correlator", "function"), f"{where}.correlator")
         claims.append(Claim(group, on, expect, _parse_orders(ct.get("orders", [2, 4]), f"{where}.orders"),
                             str(ct.get("note", "")), bool(ct.get("finite_width", True)), correlator))
     return claims

@@ -39,6 +39,7 @@ from typing import Callable, Mapping, Sequence
 import torch
 
 from .errors import SpecError
+from .verdicts import Side
 from .groups import resolve_group
 from .montecarlo.accumulators import CorrelatorEstimate, NPointAccumulator
 from .montecarlo.ensemble import Ensemble, ProductSource
@@ -164,7 +165,8 @@ def parameter_action(network: Network, g, on: str) -> Callable[[Mapping[str, tor
     """
     g = torch.as_tensor(g, dtype=torch.float64)
     last = network.depth - 1
-    if on == "output":
+    on = Side.parse(on)
+    if on is Side.OUTPUT:
         d = int(network.output_dim)
         if g.shape != (d, d):
             raise SpecError(f"an output action needs a ({d}, {d}) matrix, got {tuple(g.shape)}", "g")
@@ -180,27 +182,25 @@ def parameter_action(network: Network, g, on: str) -> Callable[[Mapping[str, tor
                 out[f"b{last}"] = params[f"b{last}"] @ gg.T
             return out
         return act
-    if on == "input":
-        d = int(network.input_dim)
-        if g.shape == (d, d):
-            def act(params):
-                out = dict(params)
-                out["W0"] = params["W0"] @ g.to(params["W0"].dtype)
-                return out
-            return act
-        if g.shape == (d,):
-            if "b0" not in network.blocks:
-                raise SpecError("a translation is absorbed by the first-layer bias, which this network "
-                                "lacks", "layers[0].bias")
+    d = int(network.input_dim)
+    if g.shape == (d, d):
+        def act(params):
+            out = dict(params)
+            out["W0"] = params["W0"] @ g.to(params["W0"].dtype)
+            return out
+        return act
+    if g.shape == (d,):
+        if "b0" not in network.blocks:
+            raise SpecError("a translation is absorbed by the first-layer bias, which this network "
+                            "lacks", "layers[0].bias")
 
-            def act(params):
-                out = dict(params)
-                out["b0"] = params["b0"] + params["W0"] @ g.to(params["W0"].dtype)
-                return out
-            return act
-        raise SpecError(f"an input action needs a ({d}, {d}) matrix or a length-{d} translation, got "
-                        f"{tuple(g.shape)}", "g")
-    raise SpecError(f"'on' must be 'input' or 'output', got {on!r}", "on")
+        def act(params):
+            out = dict(params)
+            out["b0"] = params["b0"] + params["W0"] @ g.to(params["W0"].dtype)
+            return out
+        return act
+    raise SpecError(f"an input action needs a ({d}, {d}) matrix or a length-{d} translation, got "
+                    f"{tuple(g.shape)}", "g")
 
 
 @dataclass
@@ -366,6 +366,7 @@ class TrainedEnsemble:
         if not (isinstance(alpha, (int, float)) and 0 < alpha < 1):
             raise SpecError(f"alpha must be in (0, 1), got {alpha!r}", "alpha")
         net = self.network
+        on = Side.parse(on)
         grp = resolve_group(group, net.dimension(on))
         gs = group_elements(grp, group_samples, seed, elements)
         params = self._params(step)
@@ -374,12 +375,12 @@ class TrainedEnsemble:
         d = int(net.output_dim)
         sel = select_entries(x.shape[0], d, orders, entries)
         gs_dev = gs.to(dtype=dtype, device=device)
-        moved_x = [grp.act_on_inputs(g, x) for g in gs_dev] if on == "input" else None
+        moved_x = [grp.act_on_inputs(g, x) for g in gs_dev] if on is Side.INPUT else None
         paired = PairedDifferences(sel, len(gs), device=device)
         for part in self._chunks(step, chunk):
             src = ProductSource(net.forward(part, x))
             for k, g in enumerate(gs_dev):
-                moved = ProductSource(net.forward(part, moved_x[k])) if on == "input" else src.act_on_outputs(grp, g)
+                moved = ProductSource(net.forward(part, moved_x[k])) if on is Side.INPUT else src.act_on_outputs(grp, g)
                 paired.update(k, src, moved)
         return invariance_result(grp, on, alpha, self.members, f"direct, trained ({self.optimizer}, step {step})",
                                  gs, x, d, sel, paired.differences(dtype))

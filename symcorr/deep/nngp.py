@@ -67,10 +67,11 @@ class NNGP:
         widths = self.stack.width_symbols
         self.c_w = [rec.limit_c_w(widths) for rec in self.stack.layers]
         self.c_b = [rec.c_b for rec in self.stack.layers]
-        self.first = FirstLayer.from_network(network)
-        if self.first is None:
+        first = FirstLayer.from_network(network)
+        if first is None:
             raise SpecError("the first layer's units are not iid (a row covariance or per-row mean of W0, or a "
                             "structured b0); the layer recursion needs iid units", "layers[0]")
+        self.first: FirstLayer = first
 
     def __repr__(self):
         return f"NNGP({self.network!r})"

@@ -27,6 +27,7 @@ import torch
 from ..errors import SpecError
 from ..groups import SpecialOrthogonal
 from ..rng import child_seed, make_generator
+from ..verdicts import Side
 
 __all__ = ["WidthResult", "run_output_rotations", "plot_variation_measures"]
 
@@ -111,7 +112,7 @@ def run_output_rotations(network, width_symbol, widths, points, *, networks: int
         # would make every output tensor exactly isotropic, which is true but hides the Monte Carlo noise)
         est = estimate_correlators(net, x, orders=(2, 4), networks=networks, seed=s, entries=entries,
                                    device=device, progress=progress, estimator="direct")
-        test = invariance_test(net, "SO", "output", x, orders=(2, 4), networks=networks, seed=s,
+        test = invariance_test(net, "SO", Side.OUTPUT, x, orders=(2, 4), networks=networks, seed=s,
                                entries=entries, group_samples=group_samples, alpha=alpha, device=device,
                                estimator="direct")
         variation = {}

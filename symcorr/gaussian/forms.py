@@ -135,7 +135,12 @@ def _exponential_polynomial(factors: Sequence[Factor], cov: sp.Matrix, mean: lis
     t = sp.symbols(f"t0:{n}")
     tv = sp.Matrix(t)
     mgf = sp.exp((sp.Matrix(mean).T * tv)[0, 0] + (tv.T * cov * tv)[0, 0] / 2)
-    per_factor = [_exp_terms(f, mean[i], cov[i, i]) for i, f in enumerate(factors)]
+    per_factor = []
+    for i, f in enumerate(factors):
+        terms = _exp_terms(f, mean[i], cov[i, i])
+        if terms is None:  # pragma: no cover - callers pass exponential polynomials only
+            raise SpecError(f"{f.name!r} is not an exponential polynomial", "factors")
+        per_factor.append(terms)
     total = sp.Integer(0)
     derivative_cache: dict = {}
     for choice in itertools.product(*per_factor):
@@ -286,11 +291,12 @@ def closed_form(factors: Sequence[Factor], cov, mean=None) -> sp.Expr | None:
     names = {f.name for f in factors}
     if names <= EXPONENTIAL_POLYNOMIALS:
         return _exponential_polynomial(factors, cov, mean)
-    kinds = tuple(_chain_kind(f) for f in factors)
-    if any(k is None for k in kinds):
+    chain = [_chain_kind(f) for f in factors]
+    kinds = tuple(k for k in chain if k is not None)
+    if len(kinds) < n:
         return None
     if n == 1:
         return _one_point(kinds[0], factors[0].power, mean[0], cov[0, 0])
     if n == 2 and zero_mean and all(f.power == 1 for f in factors):
-        return _two_points(kinds, cov[0, 0], cov[0, 1], cov[1, 1])
+        return _two_points((kinds[0], kinds[1]), cov[0, 0], cov[0, 1], cov[1, 1])
     return None

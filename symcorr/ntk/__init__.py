@@ -16,12 +16,12 @@ kernel of :math:`\theta \sim P(\theta)` whose correlators :math:`E[\Theta]`, :ma
   (:mod:`symcorr.montecarlo.statistics`).
 """
 
-from .empirical import empirical_ntk
+from .empirical import Parameterisation, empirical_ntk
 from .expectation import NTKExpectation, gaussian_pair_expectations, ntk_expectation
 from .invariance import NTKInvarianceResult, ntk_invariance_test
 from .moments import NTKMoments, ntk_moments
 
 __all__ = [
     "empirical_ntk", "ntk_moments", "NTKMoments", "ntk_invariance_test", "NTKInvarianceResult",
-    "ntk_expectation", "NTKExpectation", "gaussian_pair_expectations",
+    "ntk_expectation", "NTKExpectation", "gaussian_pair_expectations", "Parameterisation",
 ]

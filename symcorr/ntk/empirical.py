@@ -32,6 +32,8 @@ whose :math:`N\to\infty` limit is the classic infinite-width NTK.
 
 from __future__ import annotations
 
+from enum import StrEnum
+
 from typing import Mapping, Sequence
 
 import torch
@@ -40,23 +42,29 @@ from ..activations import Activation
 from ..distributions import Normal, numeric_value
 from ..errors import SpecError
 from ..spec import Network
+from ..verdicts import parse_choice
 
 __all__ = ["empirical_ntk", "block_scales", "check_blocks", "check_parameterisation", "check_points",
-           "activation_derivative", "PARAMETERISATIONS", "METHODS"]
+           "activation_derivative", "Parameterisation", "PARAMETERISATIONS", "METHODS"]
+
+
+class Parameterisation(StrEnum):
+    """How the kernel's gradients are taken (see the module docstring): with respect to the blocks
+    themselves (``standard``) or to their unit-variance parts (``ntk``)."""
+
+    STANDARD = "standard"
+    NTK = "ntk"
+
 
 #: the parameterisations of the kernel (see the module docstring)
-PARAMETERISATIONS = ("standard", "ntk")
+PARAMETERISATIONS = tuple(p.value for p in Parameterisation)
 #: how the kernel is computed
 METHODS = ("auto", "layerwise", "autograd")
 
 
-def check_parameterisation(parameterisation: str) -> str:
-    """``parameterisation`` if it is one of :data:`PARAMETERISATIONS`, a SpecError naming the field
-    otherwise."""
-    if parameterisation not in PARAMETERISATIONS:
-        raise SpecError(f"unknown parameterisation {parameterisation!r}; use 'standard' or 'ntk'",
-                        "parameterisation")
-    return parameterisation
+def check_parameterisation(parameterisation) -> Parameterisation:
+    """``parameterisation`` as a :class:`Parameterisation` member; a SpecError naming the field otherwise."""
+    return parse_choice(Parameterisation, parameterisation, "parameterisation")
 
 
 def check_points(network: Network, x, dtype, device, what: str) -> torch.Tensor:
@@ -142,10 +150,10 @@ def _autograd_blocks(network: Network, params, xs: torch.Tensor, split: int) -> 
 
 def block_scales(network: Network, parameterisation: str) -> dict:
     """Factor per block: 1 (standard) or the entry variance (NTK parameterisation)."""
-    check_parameterisation(parameterisation)
+    parameterisation = check_parameterisation(parameterisation)
     scales = {}
     for name, block in network.blocks.items():
-        if parameterisation == "standard":
+        if parameterisation is Parameterisation.STANDARD:
             scales[name] = 1.0
             continue
         law = block.law

@@ -35,7 +35,7 @@ from ..activations import Activation
 from ..distributions import Normal, numeric_value
 from ..errors import SpecError
 from ..spec import Network
-from .empirical import activation_derivative, check_parameterisation, check_points
+from .empirical import Parameterisation, activation_derivative, check_parameterisation, check_points
 
 __all__ = ["NTKExpectation", "ntk_expectation", "gaussian_pair_expectations"]
 
@@ -222,7 +222,7 @@ class NTKExpectation:
         self.network = network
         self.parameterisation = check_parameterisation(parameterisation)
         self.laws = _single_layer_laws(network)
-        if parameterisation == "ntk":
+        if self.parameterisation is Parameterisation.NTK:
             for name, block in network.blocks.items():  # as empirical_ntk: one scale per block
                 law = block.law
                 if isinstance(law, Normal) and not law.is_iid and (law.cov is not None or law.row_cov is not None
@@ -233,7 +233,7 @@ class NTKExpectation:
     # --- symbolic ------------------------------------------------------------------------------------
     def _scales(self) -> dict:
         laws = self.laws
-        if self.parameterisation == "standard":
+        if self.parameterisation is Parameterisation.STANDARD:
             return {"W0": 1, "b0": 1, "W1": 1, "b1": 1}
         b1 = self.network.bias(1)
         var_b1 = 1

@@ -34,6 +34,7 @@ from ..distributions import Laplace, Law, Normal, Rademacher, Uniform, UniformCi
 from ..groups import (Group, Orthogonal, SignedPermutations, SpecialOrthogonal, Stabilizer, Translations)
 from ..rng import make_generator
 from ..spec import Dense, Network
+from ..verdicts import Expectation, Side
 
 __all__ = [
     "seeds", "generators", "symmetric_laws", "first_layer_laws", "activations", "inputs",
@@ -151,8 +152,8 @@ class SymmetryCase:
 
     network: Network
     group: Group
-    on: str
-    expect: str
+    on: Side
+    expect: Expectation
     reason: str
     points: torch.Tensor
     orders: tuple = (2,)
@@ -181,19 +182,19 @@ def output_rotation_cases(draw) -> SymmetryCase:
     group = draw(st.sampled_from((SpecialOrthogonal(d_out), Orthogonal(d_out))))
     if kind == "isotropic":
         net = Network(1, [hidden, _readout(d_out, width, bias=bias)])
-        return SymmetryCase(net, group, "output", "invariant", "zero-mean iid Gaussian read-out", x)
+        return SymmetryCase(net, group, Side.OUTPUT, Expectation.INVARIANT, "zero-mean iid Gaussian read-out", x)
     if kind == "mean":
         mu = [1.0] + [0.0] * (d_out - 1)
         net = Network(1, [hidden, _readout(d_out, width, mean=mu, bias=bias)])
-        return SymmetryCase(net, group, "output", "broken", "read-out mean on the first row", x, (1, 2))
+        return SymmetryCase(net, group, Side.OUTPUT, Expectation.BROKEN, "read-out mean on the first row", x, (1, 2))
     if kind == "anisotropic":
         cov = [[4.0 if i == j == 0 else (0.25 if i == j else 0.0) for j in range(d_out)] for i in range(d_out)]
         net = Network(1, [hidden, _readout(d_out, width, row_cov=cov, bias=bias)])
-        return SymmetryCase(net, group, "output", "broken", "anisotropic read-out row covariance", x)
+        return SymmetryCase(net, group, Side.OUTPUT, Expectation.BROKEN, "anisotropic read-out row covariance", x)
     u = [1.0] * draw(st.integers(1, d_out)) + [0.0] * d_out
     u = u[:d_out]
     net = Network(1, [hidden, _readout(d_out, width, mean=[0.8 * v for v in u], bias=bias)])
-    return SymmetryCase(net, Stabilizer(SpecialOrthogonal(d_out), u), "output", "invariant",
+    return SymmetryCase(net, Stabilizer(SpecialOrthogonal(d_out), u), Side.OUTPUT, Expectation.INVARIANT,
                         f"read-out mean along u = {u}: its stabiliser survives", x, (1, 2))
 
 
@@ -213,14 +214,14 @@ def input_rotation_cases(draw) -> SymmetryCase:
     if kind == "isotropic":
         bias = draw(st.sampled_from((Normal(0, 0.5), Normal(0.7, 0.2), None)))
         net = Network(d_in, [Dense(width, act, weight=Normal(0, 2.0 / d_in), bias=bias), readout])
-        return SymmetryCase(net, group, "input", "invariant", "iid zero-mean Gaussian first layer", x)
+        return SymmetryCase(net, group, Side.INPUT, Expectation.INVARIANT, "iid zero-mean Gaussian first layer", x)
     if kind == "anisotropic":
         cov = [[3.0 if i == j == 0 else (0.1 if i == j else 0.0) for j in range(d_in)] for i in range(d_in)]
         net = Network(d_in, [Dense(width, act, weight=Normal(0, 2.0 / d_in, col_cov=cov), bias=Normal(0, 0.1)),
                              readout])
-        return SymmetryCase(net, group, "input", "broken", "anisotropic first-layer column covariance", x)
+        return SymmetryCase(net, group, Side.INPUT, Expectation.BROKEN, "anisotropic first-layer column covariance", x)
     net = Network(d_in, [Dense(width, act, weight=Normal(1.5, 0.2), bias=Normal(0, 0.1)), readout])
-    return SymmetryCase(net, group, "input", "broken", "non-zero first-layer weight mean", x)
+    return SymmetryCase(net, group, Side.INPUT, Expectation.BROKEN, "non-zero first-layer weight mean", x)
 
 
 @st.composite
@@ -234,7 +235,7 @@ def translation_cases(draw) -> SymmetryCase:
     phase = UniformCircle() if uniform else Normal(0, 0.3)
     net = Network(d_in, [Dense(width, "cos", weight=Normal(0, 1.0 / d_in), bias=phase),
                          _readout(1, width, bias=draw(st.booleans()))])
-    return SymmetryCase(net, Translations(d_in), "input", "invariant" if uniform else "broken",
+    return SymmetryCase(net, Translations(d_in), Side.INPUT, Expectation.INVARIANT if uniform else Expectation.BROKEN,
                         "Cos-net with a uniform phase" if uniform else "Cos-net with a Gaussian phase", x)
 
 
@@ -248,7 +249,7 @@ def signed_permutation_cases(draw) -> SymmetryCase:
     x[0, 0], x[1, 1], x[1, 0] = 1.0, 0.8, 0.4
     net = Network(d_in, [Dense(width, draw(st.sampled_from(("erf", "tanh"))), weight=law, bias=Normal(0, 0.3)),
                          _readout(1, width, bias=False)])
-    return SymmetryCase(net, SignedPermutations(d_in), "input", "invariant",
+    return SymmetryCase(net, SignedPermutations(d_in), Side.INPUT, Expectation.INVARIANT,
                         f"iid symmetric first layer ({type(law).__name__})", x, (2, 4))
 
 
