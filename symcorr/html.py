@@ -40,6 +40,7 @@ code { background: #f4f4f4; padding: 0 .2rem; } pre { background: #f4f4f4; paddi
 img { max-width: 100%; } figure { margin: 1rem 0; } figcaption { font-style: italic; color: #444; }
 nav.toc { background: #f8f8f8; border: 1px solid #e2e2e2; padding: .5rem 1rem; }
 nav.toc ul { margin: .2rem 0; } .tex-error { color: #a00; }
+mtd[columnalign="left"] { text-align: left; } mtd[columnalign="right"] { text-align: right; }
 """
 
 
@@ -64,8 +65,10 @@ def _slug(text: str, used: set) -> str:
 
 
 def _math(latex: str, display: bool, page: HtmlPage) -> str:
+    # latex2mathml turns ``split`` (not ``aligned``) into a MathML table; both align rows at ``&``
+    source = latex.strip().replace("\\begin{aligned}", "\\begin{split}").replace("\\end{aligned}", "\\end{split}")
     try:
-        out = latex2mathml.converter.convert(latex.strip(), display="block" if display else "inline")
+        out = latex2mathml.converter.convert(source, display="block" if display else "inline")
     except Exception as exc:  # latex2mathml raises many exception types; the formula is shown as source
         page.math_errors.append(f"{type(exc).__name__}: {latex[:200]}")
         return f'<code class="tex-error">{html.escape(latex)}</code>'
