@@ -46,6 +46,7 @@ import torch
 
 from ..combinatorics import partial_matchings
 from ..distributions import Normal, numeric_value
+from ..budget import ensemble_bytes, require_memory
 from ..errors import SpecError
 from ..groups import Group
 from ..rng import child_seed, make_generator, resolve_device
@@ -268,6 +269,10 @@ class Ensemble:
         self.dtype = dtype
         if estimator not in ESTIMATORS:
             raise SpecError(f"unknown estimator {estimator!r}; use one of {', '.join(ESTIMATORS)}", "estimator")
+        itemsize = torch.finfo(dtype).bits // 8
+        whole = sum(math.prod(int(s) for s in b.shape) for b in network.blocks.values())
+        require_memory(whole * itemsize, f"one network of this spec ({whole:,} parameters)", "use smaller widths",
+                       "networks")
         self.readout: ReadoutLaw | None = None
         if estimator in ("readout", "auto"):
             try:
@@ -293,6 +298,9 @@ class Ensemble:
             chunk = max(self.block, min(16384, CHUNK_ELEMENTS // per))
         chunk = _check_positive_int(chunk, "chunk")
         self.chunk = max(self.block, (chunk // self.block) * self.block)
+        require_memory(ensemble_bytes(per_network, min(self.chunk, self.networks), itemsize),
+                       f"a chunk of {min(self.chunk, self.networks):,} networks", "pass a smaller chunk (or none: "
+                       "the default fits the memory)", "chunk")
 
     def __len__(self):
         return self.networks

@@ -49,6 +49,7 @@ import torch
 
 from ..combinatorics import joint_cumulant, partial_matchings
 from ..distributions import Normal
+from ..budget import MAX_MONTE_CARLO_ORDER, check_correlator_order
 from ..errors import SpecError
 from ..rng import child_seed, make_generator, resolve_device
 from ..spec import Dense, Network
@@ -79,6 +80,7 @@ def select_entries(points: int, outputs: int, orders: Sequence[int], entries=Non
     slots = output_slots(points, outputs, which_outputs)
     out = {}
     for n in sorted(set(orders) | set(entries)):
+        check_correlator_order(n, "orders", limit=MAX_MONTE_CARLO_ORDER)
         out[n] = (as_entries(entries[n], points * outputs, n) if n in entries else unique_entries(slots, n))
     return out
 

@@ -45,6 +45,7 @@ from typing import Callable, Sequence
 
 import torch
 
+from ..budget import check_test_budget
 from ..errors import SpecError
 from ..groups import Group, resolve_group
 from ..rng import child_seed, make_generator
@@ -180,6 +181,7 @@ def invariance_test(network: Network, group, on: str, points, *, orders: Sequenc
     gs = group_elements(grp, group_samples, seed, elements)
     gs_dev = gs.to(device=ens.device, dtype=dtype)
     moved = [grp.act_on_inputs(g, x) for g in gs_dev] if on is Side.INPUT else None
+    check_test_budget(ens.networks)
     paired = PairedDifferences(sel, len(gs), device=ens.device)
     for chunk_ in ens.chunks():
         src = ens.source(chunk_, x)
@@ -266,6 +268,7 @@ def _neuron_invariance_test(network, grp, on, points, *, orders, neurons, seed, 
     p = x.shape[0]
     sel = select_entries(p, d, orders, entries, outputs)
     gs = group_elements(grp, group_samples, seed, elements)
+    check_test_budget(neurons, "networks")
     if on is Side.INPUT:
         union = torch.cat([x] + [grp.act_on_inputs(g, x) for g in gs])
         groups = len(gs) + 1

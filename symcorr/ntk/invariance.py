@@ -31,6 +31,7 @@ from typing import Sequence
 
 import torch
 
+from ..budget import check_test_budget
 from ..errors import SpecError
 from ..groups import Group, resolve_group
 from ..montecarlo.accumulators import ELEMENT_BUDGET, MomentAccumulator, unique_entries
@@ -175,8 +176,6 @@ def ntk_invariance_test(network: Network, group, on: Side | str, x, x2=None, *, 
     network._require_concrete("an NTK invariance test")
     names = check_blocks(network, blocks)
     networks = check_count(networks, "networks")
-    if networks < 2:
-        raise SpecError("standard errors need at least two networks", "networks")
     orders = tuple(sorted(set(orders)))
     if not orders or any(o not in (1, 2) for o in orders):
         raise SpecError(f"NTK orders must be 1 and/or 2, got {orders!r}", "orders")
@@ -206,6 +205,7 @@ def ntk_invariance_test(network: Network, group, on: Side | str, x, x2=None, *, 
     diff = {n: MomentAccumulator(k_el * index[n].shape[0], device=ens.device) for n in orders}
     scale = {n: torch.zeros(k_el, index[n].shape[0], dtype=torch.float64, device=ens.device) for n in orders}
     kw = dict(parameterisation=parameterisation, method=method, blocks=names)
+    check_test_budget(networks)
     for part in ens.chunks():
         theta = empirical_ntk(network, part.params, x1, x2t, **kw)
         moved = []

@@ -21,6 +21,7 @@ import numpy as np
 import sympy as sp
 
 from ..distributions import as_expr
+from ..budget import check_correlator_order
 from ..errors import SpecError
 from .form import CorrelatorForm, FormStyle, cumulant_form
 from .inputs import as_points
@@ -49,6 +50,7 @@ class Correlator:
     def __init__(self, network, n: int):
         if isinstance(n, bool) or not isinstance(n, int) or n < 1:
             raise SpecError(f"the correlator order n must be a positive integer, got {n!r}")
+        check_correlator_order(n, "n")
         object.__setattr__(self, "_network", network)
         object.__setattr__(self, "_n", n)
         object.__setattr__(self, "_model", SingleLayerModel.of(network))
