@@ -31,7 +31,7 @@ from .duality.proof import _tex_text
 from .errors import SpecError
 from .montecarlo import CorrelatorEstimate, NeuronLevelEstimator, estimate_correlators, invariance_test
 from .ntk import ntk_invariance_test
-from .rng import child_seed, make_generator
+from .rng import child_seed, make_generator, resolve_device
 from .spec import Network
 from .specfile import Claim, SpecDocument, load_spec
 from .symbolic import correlator
@@ -86,6 +86,10 @@ class MonteCarloSettings:
                             "montecarlo.estimator")
         if self.dtype not in _DTYPES:
             raise SpecError(f"dtype must be float64 or float32, got {self.dtype!r}", "montecarlo.dtype")
+        try:
+            resolve_device(self.device)
+        except SpecError as err:
+            raise SpecError(err.reason, "montecarlo.device") from None
 
     @property
     def torch_dtype(self) -> torch.dtype:
