@@ -325,6 +325,9 @@ class Network:
             expr = z if name == "identity" else rf"\phi_{{\mathrm{{{name}}}}}\left({z}\right)"
         return f"f(x) = {expr}"
 
+    def _repr_markdown_(self) -> str:
+        return self.markdown()
+
     def markdown(self) -> str:
         """A Markdown table of the layers and the parameter laws."""
         lines = [f"Network: input dimension {self.input_dim}, output dimension {self.output_dim}", "",

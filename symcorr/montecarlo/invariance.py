@@ -46,6 +46,7 @@ from typing import Callable, Sequence
 import torch
 
 from ..budget import check_test_budget
+from ..notebook import MarkdownDisplay
 from ..errors import SpecError
 from ..groups import Group, resolve_group
 from ..rng import child_seed, make_generator
@@ -61,7 +62,7 @@ __all__ = ["InvarianceTestResult", "invariance_test", "assert_invariant", "group
 
 
 @dataclass
-class InvarianceTestResult(HolmVerdict):
+class InvarianceTestResult(HolmVerdict, MarkdownDisplay):
     """Outcome of :func:`invariance_test` (see the module docstring for the statistics).
 
     Per test ``t`` (one group element, order and entry): ``element[t]``, ``order[t]``, ``entry[t]``
@@ -117,6 +118,10 @@ class InvarianceTestResult(HolmVerdict):
                  "entry": slot_label(self.entry[i], self.outputs), "difference": float(self.difference[i]),
                  "se": float(self.se[i]), "z": float(self.z[i]), "p": float(self.p[i]),
                  "p_holm": float(self.p_holm[i])} for i in idx]
+
+    def __repr__(self) -> str:
+        return (f"InvarianceTestResult({self.group} on {self.on}s: {self.verdict}, max|z| = {self.statistic:.3g}, "
+                f"{self.tests} tests, {self.networks} networks)")
 
     def markdown(self, top: int = 10) -> str:
         lines = [self.summary(), "",

@@ -32,6 +32,7 @@ from typing import Sequence
 import torch
 
 from ..budget import check_test_budget
+from ..notebook import MarkdownDisplay
 from ..errors import SpecError
 from ..groups import Group, resolve_group
 from ..montecarlo.accumulators import ELEMENT_BUDGET, MomentAccumulator, unique_entries
@@ -56,7 +57,7 @@ def _products(stat: torch.Tensor, index: torch.Tensor) -> torch.Tensor:
 
 
 @dataclass
-class NTKInvarianceResult(HolmVerdict):
+class NTKInvarianceResult(HolmVerdict, MarkdownDisplay):
     r"""Outcome of :func:`ntk_invariance_test`; the NTK analogue of
     :class:`symcorr.montecarlo.InvarianceTestResult` (same statistic, same decision rule).
 
@@ -132,6 +133,10 @@ class NTKInvarianceResult(HolmVerdict):
                 f"{self.statistic:.2f}, Holm p = {self.p_value:.3g}, alpha = {self.alpha}, {self.tests} tests, "
                 f"{self.rejected_tests} rejected, {self.elements.shape[0]} group elements, orders "
                 f"{', '.join(map(str, self.orders))}, {self.networks} networks)")
+
+    def __repr__(self) -> str:
+        return (f"NTKInvarianceResult({self.group} on {self.on}s: {self.verdict}, max|z| = {self.statistic:.3g}, "
+                f"{self.tests} tests, {self.networks} networks)")
 
     def markdown(self, top: int = 10) -> str:
         lines = [self.summary(), "", "| g | n | statistic | s - g.s | s.e. | z | Holm p |",

@@ -18,6 +18,7 @@ import torch
 from ..errors import SpecError
 from ..montecarlo.accumulators import ELEMENT_BUDGET, MomentAccumulator
 from ..montecarlo.ensemble import Ensemble
+from ..notebook import MarkdownDisplay
 from ..spec import Network
 from .empirical import check_blocks, check_points, empirical_ntk
 
@@ -25,7 +26,7 @@ __all__ = ["NTKMoments", "ntk_moments", "ntk_ensemble", "check_count"]
 
 
 @dataclass
-class NTKMoments:
+class NTKMoments(MarkdownDisplay):
     r"""Monte Carlo estimates of :math:`E[\Theta_{ab}(x_p, x'_q)]` and
     :math:`E[\Theta_{ab}(x_p,x'_q)\Theta_{cd}(x_r,x'_s)]` with standard errors.
 
@@ -44,6 +45,11 @@ class NTKMoments:
     block_se: dict
     second: torch.Tensor | None = None
     second_se: torch.Tensor | None = None
+
+    def __repr__(self) -> str:
+        order = 1 if self.second is None else 2
+        return (f"NTKMoments({tuple(self.mean.shape)} entries, order {order}, {self.networks} networks, "
+                f"{self.parameterisation} parameterisation)")
 
     def markdown(self) -> str:
         d = self.mean.shape[-1]
