@@ -30,12 +30,13 @@ from .duality import InvarianceProof, prove_invariance
 from .duality.proof import _tex_text
 from .errors import SpecError
 from .montecarlo import CorrelatorEstimate, NeuronLevelEstimator, estimate_correlators, invariance_test
+from .montecarlo.invariance import independent_estimator
 from .ntk import ntk_invariance_test
 from .rng import child_seed, make_generator, resolve_device
 from .spec import Network
 from .specfile import Claim, SpecDocument, load_spec
 from .symbolic import correlator
-from .verdicts import CorrelatorKind, Expectation, ProofVerdict
+from .verdicts import CorrelatorKind, Expectation, ProofVerdict, Side
 
 __all__ = ["MonteCarloSettings", "montecarlo_settings", "montecarlo_inputs", "prove_claim", "ClaimTest",
            "claim_test", "Agreement", "compare", "correlator_estimates", "derive_report", "claim_label"]
@@ -153,11 +154,14 @@ def prove_claim(doc: SpecDocument, claim: Claim) -> InvarianceProof:
 class ClaimTest:
     """The Monte Carlo test of one claim: ``verdict`` (``invariant`` = not rejected at level alpha,
     ``broken`` = rejected, ``undecided`` = the test could not decide), the full ``result`` object and its
-    Markdown report."""
+    Markdown report.  ``variance_reduced``: for output claims, the same test with the read-out integrated
+    out (its differences vanish identically for an invariant read-out law: shown beside the check, not a
+    check; see :func:`symcorr.montecarlo.invariance.independent_estimator`)."""
 
     verdict: Expectation
     result: object
     markdown: str
+    variance_reduced: object = None
 
     @property
     def summary(self) -> str:
@@ -176,13 +180,25 @@ def claim_test(claim: Claim, doc: SpecDocument, net: Network, x: torch.Tensor, s
                                      seed=settings.seed, group_samples=settings.group_samples, orders=orders,
                                      alpha=float(settings.alpha), dtype=settings.torch_dtype, device=settings.device)
         return ClaimTest(Expectation(ntk_result.verdict), ntk_result, ntk_result.markdown(top=rows))
-    estimator = "auto" if settings.estimator == "neuron" else settings.estimator
-    result = invariance_test(net, group, claim.on, x, orders=claim.orders, networks=settings.networks,
-                             seed=settings.seed, chunk=settings.chunk, group_samples=settings.group_samples,
-                             alpha=float(settings.alpha), estimator=estimator,
-                             outputs=None if settings.outputs is None else list(settings.outputs),
-                             device=settings.device, dtype=settings.torch_dtype, progress=progress)
-    return ClaimTest(Expectation(result.verdict), result, result.markdown(top=rows))
+    requested = "auto" if settings.estimator == "neuron" else settings.estimator
+    estimator = independent_estimator(net, claim.on, requested)
+    common = dict(orders=claim.orders, networks=settings.networks, seed=settings.seed, chunk=settings.chunk,
+                  group_samples=settings.group_samples, alpha=float(settings.alpha),
+                  outputs=None if settings.outputs is None else list(settings.outputs), device=settings.device,
+                  dtype=settings.torch_dtype)
+    result = invariance_test(net, group, claim.on, x, estimator=estimator, progress=progress, **common)
+    markdown = result.markdown(top=rows)
+    reduced = None
+    if estimator == "direct" and requested in ("auto", "readout") and Side.parse(claim.on) is Side.OUTPUT:
+        try:
+            reduced = invariance_test(net, group, claim.on, x, estimator="readout", **common)
+        except SpecError:  # the read-out cannot be integrated out (non-Gaussian or nonlinear): nothing to show
+            reduced = None
+        if reduced is not None:
+            markdown += ("\n\nShown, not a check -- the same test with the read-out integrated out (it assumes the "
+                         "read-out law's invariance, so its differences vanish when that law is invariant): "
+                         + reduced.summary())
+    return ClaimTest(Expectation(result.verdict), result, markdown, reduced)
 
 
 class Agreement(StrEnum):
