@@ -22,7 +22,7 @@ import dataclasses
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
-from typing import Callable, Iterator, Mapping, Sequence
+from typing import Any, Callable, Iterator, Mapping, Sequence
 
 import torch
 
@@ -182,7 +182,7 @@ def claim_test(claim: Claim, doc: SpecDocument, net: Network, x: torch.Tensor, s
         return ClaimTest(Expectation(ntk_result.verdict), ntk_result, ntk_result.markdown(top=rows))
     requested = "auto" if settings.estimator == "neuron" else settings.estimator
     estimator = independent_estimator(net, claim.on, requested)
-    common = dict(orders=claim.orders, networks=settings.networks, seed=settings.seed, chunk=settings.chunk,
+    common: dict[str, Any] = dict(orders=claim.orders, networks=settings.networks, seed=settings.seed, chunk=settings.chunk,
                   group_samples=settings.group_samples, alpha=float(settings.alpha),
                   outputs=None if settings.outputs is None else list(settings.outputs), device=settings.device,
                   dtype=settings.torch_dtype)
