@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import sympy as sp
 
+from ..distributions import HaarOrthogonal
 from ..verdicts import CorrelatorKind, ProofVerdict, StepStatus
 from .absorb import Absorption, AbsorptionReason, Action
 from .decision import GpLimitStep, GpRole, InvarianceDecision, LawStep, Route
@@ -196,7 +197,7 @@ def _structured_text(check: LawCheck, tex: str) -> str:
 
 
 def _haar_text(check: LawCheck, tex: str) -> str:
-    gain = check.law.gain
+    gain = check.law.gain if isinstance(check.law, HaarOrthogonal) else 1
     scale = "" if gain == 1 else f"${sp.latex(gain)}$ times "
     head = (f"${tex}$ is {scale}a Haar-distributed (semi-)orthogonal matrix (torch's `orthogonal_`): its law is "
             "the image of the Haar measure of $O(\\max(n, m))$ on the Stiefel manifold, which is invariant under "
