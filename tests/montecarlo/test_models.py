@@ -251,7 +251,7 @@ def test_clear_errors():
 @pytest.mark.slow
 def test_calibration_of_a_torch_model_under_a_true_symmetry():
     """40 seeds of the circular convolution (a true symmetry of its density), alpha = 0.01 (Holm): at most 3
-    rejections (a binomial(40, 0.01) exceeds 3 with probability 8e-4)."""
+    rejections (a binomial(40, 0.01) exceeds 3 with probability 7e-4)."""
     x = _conv_points()
     rejected = sum(invariance_test(conv_net(True), CyclicShifts(L), "input", x, orders=(2,), networks=1000, seed=s,
                                    device="cpu").rejected for s in range(40))
