@@ -79,6 +79,9 @@ _LAW_KEYS = {
     "uniform_circle": set(),
     "laplace": {"loc", "scale"},
     "rademacher": {"scale"},
+    "truncated_normal": {"mean", "std", "low", "high"},
+    "point": {"value"},
+    "orthogonal": {"gain"},
 }
 _ASSUMPTION_WORDS = {"positive": "positive", "negative": "negative", "integer": "integer", "real": "real",
                      "nonnegative": "nonnegative", "nonzero": "nonzero"}

@@ -16,6 +16,13 @@ r"""Is a parameter law invariant under the absorbed map?  Decided exactly from t
   entries: :math:`\kappa_r(\sum_k c_k w_k) = \sum_k c_k^r\,\kappa_r(w) \ne \kappa_r(w)` for a unit vector
   :math:`c` with two non-zero entries and any non-zero cumulant of order :math:`r \ge 3` (a concrete
   number is given).
+* **Haar orthogonal** blocks (``torch.nn.init.orthogonal_``, :class:`~symcorr.distributions.HaarOrthogonal`):
+  :math:`W = gQ` with :math:`Q` Haar on the Stiefel manifold, whose law is invariant under
+  :math:`Q \mapsto UQV` for all orthogonal :math:`U, V`; every linear group of the catalogue consists of
+  orthogonal matrices, so both ``W -> W g`` and ``W -> g W`` preserve it, for every dimension.  (The iid
+  uniform law of torch's default initialisation is only invariant under signed permutations: the product
+  rule above.)
+* **Point mass at 0** (``zeros_``): :math:`W = 0` almost surely and :math:`0g = g0 = 0`.
 * **Translations** :math:`b^0\mapsto b^0 + W^0c`: a uniform phase (a uniform law on one period) is
   invariant under every shift modulo its period, which is enough when the first activation has that
   period (Cos-net); no law on the real line is invariant under the random shift :math:`W^0c`
@@ -35,7 +42,7 @@ from enum import StrEnum
 
 import sympy as sp
 
-from ..distributions import Law, Normal, Uniform
+from ..distributions import HaarOrthogonal, Law, Normal, PointMass, Uniform
 from ..groups import Group
 from ..spec import Network, ParameterBlock
 from ..verdicts import StepStatus
@@ -79,6 +86,8 @@ class LawReason(StrEnum):
     PHASE_NOT_PERIODIC = "phase-not-periodic"                  # uniform b0, activation not periodic
     PERIODICITY_UNDECIDED = "periodicity-undecided"
     SHIFT_ON_THE_LINE = "shift-on-the-line"                    # b0 on R: changed by the random shift
+    HAAR_ORTHOGONAL = "haar-orthogonal"                        # Haar on the Stiefel manifold: U W V
+    POINT_MASS_ZERO = "point-mass-zero"                        # W = 0 almost surely
 
 
 class MeanPart(StrEnum):
@@ -450,6 +459,10 @@ def block_invariance(block: ParameterBlock, group: Group, side: Multiplication |
     if el.is_trivial(group):
         return LawCheck(block.name, True, LawReason.TRIVIAL_GROUP, block.law, side, letter, group=group)
     law = block.law
+    if isinstance(law, HaarOrthogonal):
+        return _haar_orthogonal(block, group, side, letter)
+    if isinstance(law, PointMass) and zero_status(law.value) is True:
+        return LawCheck(block.name, True, LawReason.POINT_MASS_ZERO, law, side, letter)
     if isinstance(law, Normal):
         if law.is_iid:
             return _iid_normal(block, group, side, letter)
@@ -457,8 +470,19 @@ def block_invariance(block: ParameterBlock, group: Group, side: Multiplication |
     return _iid_general(block, group, side, letter)
 
 
-def _variance(law: Law, i: int = 0):
-    """The variance of entry ``(i, 0)`` (or ``i`` of a vector) of a block with this law."""
+def _haar_orthogonal(block: ParameterBlock, group: Group, side: Multiplication, letter: str) -> LawCheck:
+    """A Haar (semi-)orthogonal block is invariant under left and right multiplication by orthogonal
+    matrices (see the module docstring); open for a group that is not orthogonal."""
+    symbolic = el.concrete_dim(group) is None
+    status = True if group.is_linear and group.is_orthogonal else None
+    return LawCheck(block.name, status, LawReason.HAAR_ORTHOGONAL, block.law, side, letter,
+                    symbolic_dimension=symbolic)
+
+
+def _variance(law: Law, i: int = 0, shape: tuple | None = None):
+    """The variance of entry ``(i, 0)`` (or ``i`` of a vector) of a block of ``shape`` with this law."""
+    if isinstance(law, HaarOrthogonal):
+        return law.entry_variance(shape)
     if isinstance(law, Normal) and not law.is_iid:
         return law.entry(i, 0).var
     return law.variance
@@ -481,7 +505,7 @@ def shear_invariance(network: Network, group: Group) -> LawCheck:
     else:
         reason = LawReason.SHIFT_ON_THE_LINE
     c = sp.Rational(1, 2)
-    vw = _variance(w0.law, 0)
+    vw = _variance(w0.law, 0, w0.shape)
     vb = _variance(law, 0)
     cvec = sp.Matrix([c] + [0] * (int(network.input_dim) - 1)) if isinstance(network.input_dim, int) else None
     witness = ParameterWitness(cvec if cvec is not None else sp.Matrix([c]),

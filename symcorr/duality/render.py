@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import sympy as sp
 
+from ..distributions import HaarOrthogonal
 from ..verdicts import CorrelatorKind, ProofVerdict, StepStatus
 from .absorb import Absorption, AbsorptionReason, Action
 from .decision import GpLimitStep, GpRole, InvarianceDecision, LawStep, Route
@@ -195,6 +196,19 @@ def _structured_text(check: LawCheck, tex: str) -> str:
                                                         "the mean vanishes and the covariance is isotropic") + ".")
 
 
+def _haar_text(check: LawCheck, tex: str) -> str:
+    gain = check.law.gain if isinstance(check.law, HaarOrthogonal) else 1
+    scale = "" if gain == 1 else f"${sp.latex(gain)}$ times "
+    head = (f"${tex}$ is {scale}a Haar-distributed (semi-)orthogonal matrix (torch's `orthogonal_`): its law is "
+            "the image of the Haar measure of $O(\\max(n, m))$ on the Stiefel manifold, which is invariant under "
+            f"${tex} \\mapsto U{tex}V$ for all orthogonal $U$ and $V$ (the Haar measure is left and right invariant)")
+    if check.status is None:
+        return head + "; the group does not consist of orthogonal matrices, so this does not decide it."
+    moved = f"{tex}{check.letter}" if check.side is Multiplication.RIGHT else f"{check.letter}{tex}"
+    dims = " (for every dimension)" if check.symbolic_dimension else ""
+    return head + f". Every element ${check.letter}$ of the group is orthogonal, so ${moved}$ has the law of ${tex}${dims}."
+
+
 def _shear_text(check: LawCheck) -> str:
     w = sp.latex(check.period) if check.period is not None else None
     if check.reason is LawReason.UNIFORM_PHASE:
@@ -247,6 +261,13 @@ def law_text(check: LawCheck) -> tuple[str, list[str]]:
         return (f"${tex}$ has a structured law; a symbolic group dimension cannot be checked against it.", [])
     if reason is R.STRUCTURED_GAUSSIAN:
         return _structured_text(check, tex), []
+    if reason is R.HAAR_ORTHOGONAL:
+        equations = [rf"P(U\,{tex}\,V) = P({tex})\quad\text{{for all }} U^TU = 1,\ V^TV = 1"] if check.status else []
+        return _haar_text(check, tex), equations
+    if reason is R.POINT_MASS_ZERO:
+        moved = f"0\\,{g} = 0" if check.side is Multiplication.RIGHT else f"{g}\\,0 = 0"
+        return (f"${tex} = 0$ almost surely (a point mass at 0, torch's `zeros_`), and ${moved}$: the law is "
+                "unchanged by every linear map."), []
     if reason in (R.UNIFORM_PHASE, R.PERIODICITY_UNDECIDED, R.PHASE_NOT_PERIODIC, R.SHIFT_ON_THE_LINE):
         return _shear_text(check), []
     desc = f"${tex}$ has iid entries with the non-Gaussian law ${law.latex()}$"

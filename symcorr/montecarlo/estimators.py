@@ -55,7 +55,8 @@ from ..rng import child_seed, make_generator, resolve_device
 from ..spec import Dense, Network
 from .accumulators import (ConnectedAccumulator, CorrelatorEstimate, MomentAccumulator, NPointAccumulator,
                            as_entries, delta_method, unique_entries)
-from .ensemble import Ensemble, readout_law
+from .ensemble import readout_law
+from .models import TorchModel, check_model, make_ensemble
 from .statistics import floored_se, rounding_floor
 
 __all__ = ["estimate_correlators", "estimate_connected", "NeuronLevelEstimator", "output_slots",
@@ -90,7 +91,7 @@ def _tick(progress, n):
         progress(n)
 
 
-def estimate_correlators(network: Network, points, orders: Sequence[int] = (2, 4), *, networks: int = 20000,
+def estimate_correlators(network: Network | TorchModel, points, orders: Sequence[int] = (2, 4), *, networks: int = 20000,
                          seed: int = 0, chunk: int | None = None, estimator: str = "auto", entries=None,
                          outputs: Sequence[int] | None = None, device="auto", dtype=torch.float64,
                          progress: Callable[[int], None] | None = None) -> dict[int, CorrelatorEstimate]:
@@ -100,9 +101,11 @@ def estimate_correlators(network: Network, points, orders: Sequence[int] = (2, 4
     entries of the output indices ``outputs`` (default all).  ``estimator``: ``"direct"``, ``"readout"``,
     ``"auto"`` or ``"neuron"`` (single-hidden-layer nets; ``networks`` is then the number of neurons).
     ``progress(n)`` is called after each chunk with the number of networks it held.  ``device="auto"``
-    runs on CUDA when present, else on the CPU.
+    runs on CUDA when present, else on the CPU.  ``network`` may also be a
+    :class:`~symcorr.montecarlo.models.TorchModel` (points ``(P, *input_shape)``, the direct estimator).
     """
-    if estimator == "neuron":
+    check_model(network, estimator)
+    if estimator == "neuron" and isinstance(network, Network):
         num = network._as_inputs(points, torch.float64, "cpu").shape[0]
         d = int(network.output_dim)
         sel = select_entries(num, d, orders, entries, outputs)
@@ -110,7 +113,7 @@ def estimate_correlators(network: Network, points, orders: Sequence[int] = (2, 4
         est = NeuronLevelEstimator(network, points, max_order=max(sel), neurons=networks, seed=seed, chunk=chunk,
                                    device=device, dtype=dtype, progress=progress, point_sets=keep)
         return {n: est.correlator(entries=e) for n, e in sel.items()}
-    ens = Ensemble(network, networks, seed=seed, chunk=chunk, device=device, dtype=dtype, estimator=estimator)
+    ens = make_ensemble(network, networks, seed=seed, chunk=chunk, device=device, dtype=dtype, estimator=estimator)
     x = ens.points(points)
     d = int(network.output_dim)
     sel = select_entries(x.shape[0], d, orders, entries, outputs)
@@ -121,14 +124,16 @@ def estimate_correlators(network: Network, points, orders: Sequence[int] = (2, 4
     return acc.estimates()
 
 
-def estimate_connected(network: Network, points, entries, *, networks: int = 20000, seed: int = 0,
+def estimate_connected(network: Network | TorchModel, points, entries, *, networks: int = 20000, seed: int = 0,
                        chunk: int | None = None, estimator: str = "auto", width: int | None = None, device="auto",
                        dtype=torch.float64, progress=None) -> CorrelatorEstimate:
     r"""Connected correlators (joint cumulants) of the given entries, e.g. the connected 4-point function
     :math:`G^c_{1234} = G_{1234} - G_{12}G_{34} - G_{13}G_{24} - G_{14}G_{23}` (zero means), with
     delta-method standard errors.  ``estimator="neuron"`` uses single-neuron moments (``networks``
-    neurons; ``width`` selects the width to evaluate at)."""
-    if estimator == "neuron":
+    neurons; ``width`` selects the width to evaluate at).  ``network`` may be a
+    :class:`~symcorr.montecarlo.models.TorchModel`."""
+    check_model(network, estimator)
+    if estimator == "neuron" and isinstance(network, Network):
         e = torch.as_tensor(entries, dtype=torch.long)
         e = e[None, :] if e.ndim == 1 else e
         d = int(network.output_dim)
@@ -136,7 +141,7 @@ def estimate_connected(network: Network, points, entries, *, networks: int = 200
                                    chunk=chunk, device=device, dtype=dtype, progress=progress,
                                    point_sets={tuple(row) for row in (e // d).tolist()})
         return est.correlator(entries=e, width=width, connected=True)
-    ens = Ensemble(network, networks, seed=seed, chunk=chunk, device=device, dtype=dtype, estimator=estimator)
+    ens = make_ensemble(network, networks, seed=seed, chunk=chunk, device=device, dtype=dtype, estimator=estimator)
     x = ens.points(points)
     acc = ConnectedAccumulator(x, int(network.output_dim), entries, device=ens.device, estimator=ens.estimator)
     for chunk_ in ens.chunks():
@@ -241,6 +246,9 @@ def _neuron_network(network: Network) -> Network:
     layer = network.layers[0]
     w = network.weight(0).law
     where = "layers[0]"
+    if not w.is_iid and not isinstance(w, Normal):
+        raise SpecError(f"the rows of a {type(w).__name__} block are not independent, so the hidden neurons are not "
+                        "iid; the neuron-level estimator needs iid neurons", f"{where}.weight")
     if isinstance(w, Normal) and not w.is_iid:
         if w.row_cov is not None:
             raise SpecError("row_cov correlates the hidden neurons; the neuron-level estimator needs iid "

@@ -48,13 +48,13 @@ import torch
 from ..budget import check_test_budget
 from ..notebook import MarkdownDisplay
 from ..errors import SpecError
-from ..groups import Group, resolve_group
+from ..groups import Group
 from ..rng import child_seed, make_generator
 from ..spec import Network
 from ..verdicts import Side
 from .accumulators import MomentAccumulator, entry_blocks, slot_label
-from .ensemble import Ensemble
 from .estimators import select_entries
+from .models import TorchModel, check_model, make_ensemble, resolve_action
 from .statistics import HolmVerdict, floored_se, holm_adjust, paired_z, rounding_floor, two_sided_p
 
 __all__ = ["InvarianceTestResult", "invariance_test", "assert_invariant", "group_elements",
@@ -153,7 +153,7 @@ def group_elements(group: Group, samples: int, seed: int, elements=None) -> torc
     return group.sample(samples, make_generator(child_seed(seed, 1)))
 
 
-def independent_estimator(network: Network, on, estimator: str) -> str:
+def independent_estimator(network: Network | TorchModel, on, estimator: str) -> str:
     r"""The estimator ``"auto"`` stands for in an invariance test: one that does not assume the claim.
 
     The read-out estimator integrates the last layer out exactly given the hidden layers.  For an output
@@ -164,12 +164,12 @@ def independent_estimator(network: Network, on, estimator: str) -> str:
     networks with a hidden layer, where the transformed blocks (the first layer) stay sampled.  An explicit
     ``"readout"`` is honoured (a variance-reduced estimate, shown beside the direct one by
     :func:`symcorr.claims.claim_test`)."""
-    if estimator != "auto":
-        return estimator
+    if estimator != "auto" or not isinstance(network, Network):
+        return estimator  # a torch model is always sampled directly
     return "auto" if Side.parse(on) is Side.INPUT and network.depth > 1 else "direct"
 
 
-def invariance_test(network: Network, group, on: str, points, *, orders: Sequence[int] = (2, 4),
+def invariance_test(network: Network | TorchModel, group, on: str, points, *, orders: Sequence[int] = (2, 4),
                     networks: int = 20000, seed: int = 0, chunk: int | None = None, group_samples: int = 4,
                     elements=None, alpha: float = 0.01, estimator: str = "auto", entries=None,
                     outputs: Sequence[int] | None = None, device="auto", dtype=torch.float64,
@@ -183,20 +183,22 @@ def invariance_test(network: Network, group, on: str, points, *, orders: Sequenc
     ``"readout"`` or ``"neuron"`` (single-hidden-layer nets with iid neurons: ``networks`` single neurons,
     exact-in-width polynomials of single-neuron moments at ``x`` and ``g x`` estimated on the same
     neurons, delta-method standard errors of the paired difference).  ``alpha``: family-wise level.
+
+    ``network`` may be a :class:`~symcorr.montecarlo.models.TorchModel`: points ``(P, *input_shape)`` and,
+    for shaped inputs, a group acting on one axis (:mod:`symcorr.tensor_groups`).
     """
-    if not isinstance(network, Network):
-        raise SpecError(f"expected a Network, got {type(network).__name__}")
+    check_model(network, estimator)
     if not (isinstance(alpha, (int, float)) and 0 < alpha < 1):
         raise SpecError(f"alpha must be in (0, 1), got {alpha!r}", "alpha")
     on = Side.parse(on)
-    grp = resolve_group(group, network.dimension(on))
+    grp = resolve_action(network, group, on)
     if estimator == "neuron":
         return _neuron_invariance_test(network, grp, on, points, orders=orders, neurons=networks, seed=seed,
                                        chunk=chunk, group_samples=group_samples, elements=elements, alpha=alpha,
                                        entries=entries, outputs=outputs, device=device, dtype=dtype,
                                        progress=progress)
-    ens = Ensemble(network, networks, seed=seed, chunk=chunk, device=device, dtype=dtype,
-                   estimator=independent_estimator(network, on, estimator))
+    ens = make_ensemble(network, networks, seed=seed, chunk=chunk, device=device, dtype=dtype,
+                        estimator=independent_estimator(network, on, estimator))
     x = ens.points(points)
     d = int(network.output_dim)
     sel = select_entries(x.shape[0], d, orders, entries, outputs)
@@ -312,7 +314,7 @@ def _neuron_invariance_test(network, grp, on, points, *, orders, neurons, seed, 
     return invariance_result(grp, on, alpha, neurons, "neuron", gs, x, d, sel, diffs)
 
 
-def assert_invariant(network: Network, group, on: str, points, **kwargs) -> InvarianceTestResult:
+def assert_invariant(network: Network | TorchModel, group, on: str, points, **kwargs) -> InvarianceTestResult:
     """Run :func:`invariance_test` and raise ``AssertionError`` with its report when invariance is
     rejected, or when the test could not decide (a NaN statistic); returns the result otherwise.
     Keyword arguments are passed on (``networks``, ``seed``, ``orders``, ``alpha``, ``elements``, ...)."""

@@ -34,15 +34,16 @@ import torch
 from ..budget import check_test_budget
 from ..notebook import MarkdownDisplay
 from ..errors import SpecError
-from ..groups import Group, resolve_group
+from ..groups import Group
 from ..montecarlo.accumulators import ELEMENT_BUDGET, MomentAccumulator, unique_entries
 from ..montecarlo.invariance import group_elements
+from ..montecarlo.models import TorchModel, check_model, resolve_action
 from ..montecarlo.statistics import (HolmVerdict, floored_se, holm_adjust, paired_z, rounding_floor,
                                      two_sided_p)
 from ..spec import Network
 from ..verdicts import Side
-from .empirical import check_blocks, check_points, empirical_ntk
-from .moments import check_count, ntk_ensemble
+from .empirical import check_blocks, check_points
+from .moments import check_count, chunk_ntk, ntk_ensemble
 
 __all__ = ["NTKInvarianceResult", "ntk_invariance_test"]
 
@@ -150,14 +151,14 @@ class NTKInvarianceResult(HolmVerdict, MarkdownDisplay):
         return self.markdown()
 
 
-def _resolve_group(group, network: Network, on: Side) -> Group:
-    grp = resolve_group(group, network.dimension(on))
+def _resolve_group(group, network: Network | TorchModel, on: Side) -> Group:
+    grp = resolve_action(network, group, on)
     if on is Side.OUTPUT and not grp.is_linear:
         raise SpecError("translations act on inputs only", "group")
     return grp
 
 
-def ntk_invariance_test(network: Network, group, on: Side | str, x, x2=None, *, networks: int, seed: int,
+def ntk_invariance_test(network: Network | TorchModel, group, on: Side | str, x, x2=None, *, networks: int, seed: int,
                         group_samples: int = 4, elements=None, orders: Sequence[int] = (1, 2),
                         alpha: float = 0.01, chunk: int | None = None, parameterisation: str = "standard",
                         method: str = "auto", blocks: Sequence[str] | None = None, dtype=torch.float64,
@@ -174,10 +175,11 @@ def ntk_invariance_test(network: Network, group, on: Side | str, x, x2=None, *, 
     :func:`symcorr.montecarlo.invariance_test`.  Statistics: order 1 the entries of :math:`\Theta`,
     order 2 all products of two entries; paired differences, z-scores, Holm correction at level
     ``alpha`` (:class:`NTKInvarianceResult`).  ``blocks`` restricts the kernel to some parameter blocks
-    (e.g. all but ``W0`` for Cos-net, whose translation breaking sits in the ``W0`` block).
+    (e.g. all but ``W0`` for Cos-net, whose translation breaking sits in the ``W0`` block).  ``network``
+    may be a :class:`symcorr.montecarlo.TorchModel` (blocks: its parameter names; shaped inputs take the
+    groups of :mod:`symcorr.tensor_groups`).
     """
-    if not isinstance(network, Network):
-        raise SpecError(f"expected a Network, got {type(network).__name__}", "network")
+    check_model(network)
     network._require_concrete("an NTK invariance test")
     names = check_blocks(network, blocks)
     networks = check_count(networks, "networks")
@@ -209,16 +211,16 @@ def ntk_invariance_test(network: Network, group, on: Side | str, x, x2=None, *, 
     step = max(1, ELEMENT_BUDGET // (k_el * max(sizes.values()) * max(orders)))
     diff = {n: MomentAccumulator(k_el * index[n].shape[0], device=ens.device) for n in orders}
     scale = {n: torch.zeros(k_el, index[n].shape[0], dtype=torch.float64, device=ens.device) for n in orders}
-    kw = dict(parameterisation=parameterisation, method=method, blocks=names)
     check_test_budget(networks)
     for part in ens.chunks():
-        theta = empirical_ntk(network, part.params, x1, x2t, **kw)
+        theta = chunk_ntk(ens, part, x1, x2t, parameterisation=parameterisation, method=method, blocks=names)
         moved = []
         for kk in range(k_el):
             if on is Side.OUTPUT:
                 moved.append(torch.einsum("ac,mpqcd,bd->mpqab", g[kk], theta, g[kk]))
             else:
-                moved.append(empirical_ntk(network, part.params, *moved_points[kk], **kw))
+                moved.append(chunk_ntk(ens, part, *moved_points[kk], parameterisation=parameterisation, method=method,
+                                       blocks=names))
         base_all = theta.reshape(part.size, 1, -1).to(torch.float64)
         moved_all = torch.stack(moved, 1).reshape(part.size, k_el, -1).to(torch.float64)
         for s0 in range(0, part.size, step):  # bounded memory: at most ELEMENT_BUDGET products at once

@@ -17,12 +17,13 @@ import torch
 
 from ..errors import SpecError
 from ..montecarlo.accumulators import ELEMENT_BUDGET, MomentAccumulator
-from ..montecarlo.ensemble import Ensemble
+from ..montecarlo.ensemble import Ensemble, EnsembleChunk
+from ..montecarlo.models import ModelEnsemble, TorchModel, check_model, make_ensemble
 from ..notebook import MarkdownDisplay
 from ..spec import Network
-from .empirical import check_blocks, check_points, empirical_ntk
+from .empirical import Parameterisation, check_blocks, check_parameterisation, check_points, empirical_ntk
 
-__all__ = ["NTKMoments", "ntk_moments", "ntk_ensemble", "check_count"]
+__all__ = ["NTKMoments", "ntk_moments", "ntk_ensemble", "check_count", "chunk_ntk"]
 
 
 @dataclass
@@ -71,16 +72,31 @@ def check_count(value, what: str) -> int:
     return value
 
 
-def ntk_ensemble(network: Network, networks: int, seed: int, chunk: int, dtype, device) -> Ensemble:
-    """The networks of :class:`symcorr.montecarlo.Ensemble` (same seed, same networks as its tests)."""
-    return Ensemble(network, networks, seed=seed, chunk=chunk, device=device, dtype=dtype, estimator="direct")
+def ntk_ensemble(network: Network | TorchModel, networks: int, seed: int, chunk: int | None, dtype,
+                 device) -> Ensemble | ModelEnsemble:
+    """The networks of :class:`symcorr.montecarlo.Ensemble` (same seed, same networks as its tests), or of
+    a :class:`symcorr.montecarlo.ModelEnsemble` for a torch model."""
+    return make_ensemble(network, networks, seed=seed, chunk=chunk, device=device, dtype=dtype, estimator="direct")
+
+
+def chunk_ntk(ens: Ensemble | ModelEnsemble, part: EnsembleChunk, x1, x2, *, parameterisation="standard",
+              method="auto", blocks=None, per_block: bool = False):
+    """The empirical NTK of the networks of one chunk: :func:`symcorr.ntk.empirical_ntk` for a spec, per-network
+    Jacobians (:meth:`symcorr.montecarlo.ModelEnsemble.ntk`) for a torch model (standard parameterisation)."""
+    if isinstance(ens, ModelEnsemble):
+        if check_parameterisation(parameterisation) is not Parameterisation.STANDARD:
+            raise SpecError("a torch model's NTK is taken in the standard parameterisation (gradients with respect "
+                            "to its parameters); the NTK parameterisation needs the laws of a spec", "parameterisation")
+        return ens.ntk(part, x1, x2, blocks=blocks, per_block=per_block)
+    return empirical_ntk(ens.network, part.params, x1, x2, parameterisation=parameterisation, method=method,
+                         per_block=per_block, blocks=blocks)
 
 
 def _moments_update(acc: MomentAccumulator, batch: torch.Tensor) -> None:
     acc.update(batch.reshape(batch.shape[0], -1))
 
 
-def ntk_moments(network: Network, x, x2=None, *, networks: int, seed: int, chunk: int | None = None,
+def ntk_moments(network: Network | TorchModel, x, x2=None, *, networks: int, seed: int, chunk: int | None = None,
                 order: int = 2, parameterisation: str = "standard", method: str = "auto",
                 blocks: Sequence[str] | None = None, dtype=torch.float64, device=None) -> NTKMoments:
     """Stream ``networks`` draws of ``network`` in chunks and accumulate the NTK correlators.
@@ -88,7 +104,9 @@ def ntk_moments(network: Network, x, x2=None, *, networks: int, seed: int, chunk
     The networks are those of ``symcorr.montecarlo.Ensemble(network, networks, seed=seed)`` (independent
     of ``chunk``, which only bounds the memory); moments are merged with its ``MomentAccumulator``.
     ``order`` 1 estimates :math:`E[\\Theta]`, order 2 also :math:`E[\\Theta\\otimes\\Theta]`.
+    ``network`` may be a :class:`symcorr.montecarlo.TorchModel` (blocks = its parameter names).
     """
+    check_model(network)
     networks = check_count(networks, "networks")
     if chunk is not None:
         check_count(chunk, "chunk")
@@ -107,8 +125,8 @@ def ntk_moments(network: Network, x, x2=None, *, networks: int, seed: int, chunk
     second = MomentAccumulator(k * k, device=ens.device) if order == 2 else None
     block_acc = {name: MomentAccumulator(k, device=ens.device) for name in names}
     for part in ens.chunks():
-        per_block = empirical_ntk(network, part.params, x1, x2t, parameterisation=parameterisation,
-                                  method=method, per_block=True, blocks=names)
+        per_block = chunk_ntk(ens, part, x1, x2t, parameterisation=parameterisation, method=method,
+                              per_block=True, blocks=names)
         theta = sum(per_block.values())
         _moments_update(first, theta)
         for name, t in per_block.items():

@@ -112,6 +112,8 @@ class VectorLaw:
     @classmethod
     def from_block(cls, block) -> "VectorLaw | None":
         law = block.law
+        if not law.is_iid and not isinstance(law, Normal):  # e.g. a Haar orthogonal block: dependent columns
+            return None
         if isinstance(law, Normal) and not law.is_iid:
             if block.role == "weight":
                 if law.col_cov is not None:

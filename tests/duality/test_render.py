@@ -86,3 +86,19 @@ def test_one_rendered_step_per_decided_step_and_the_closing_step(net, group, on,
     assert steps[0].status is d.absorption.status
     for law, step in zip(d.laws, [s for s in steps if s.title.startswith("Density")]):
         assert step.status is law.status
+
+
+def test_the_haar_and_point_mass_steps_are_written_from_their_checks():
+    import torch.nn as nn
+
+    from symcorr import Network
+    from symcorr.duality import prove_invariance
+
+    net = Network.from_torch(nn.Sequential(nn.Linear(3, 4), nn.Tanh(), nn.Linear(4, 1)),
+                             init={0: {"weight": nn.init.orthogonal_, "bias": nn.init.zeros_}})
+    proof = prove_invariance(net, "SO", "input")
+    assert proof.verdict == "proven"
+    text = proof.markdown()
+    assert "Haar-distributed (semi-)orthogonal" in text and "U\\,W^{0}\\,V" in text and "iid" not in text.split("Density")[1]
+    zero = Network.from_torch(nn.Sequential(nn.Linear(3, 4), nn.Tanh(), nn.Linear(4, 1)), init={0: nn.init.zeros_})
+    assert "point mass at 0" in prove_invariance(zero, "SO", "input").markdown()

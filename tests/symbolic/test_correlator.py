@@ -297,3 +297,29 @@ def test_the_cache_tells_equal_networks_with_different_names_apart():
     assert a == b and correlator(a, 2) is not correlator(b, 2)
     assert "renamed" in correlator(b, 2).markdown() and "renamed" not in correlator(a, 2).markdown()
     assert correlator(a, 2).expr([[1], [2]]) == correlator(b, 2).expr([[1], [2]])
+
+
+def test_a_haar_orthogonal_block_is_not_read_as_iid_neurons_or_columns():
+    """orthogonal_ rows (and columns) are dependent: the single-hidden-layer rules must not sum over iid
+    neurons.  The correlator stays the whole-network integral, and its seeded Monte Carlo value agrees with the
+    ensemble within 4.5 s.e."""
+    import math
+
+    import numpy as np
+    import torch
+
+    from symcorr.distributions import HaarOrthogonal
+    from symcorr.montecarlo import estimate_correlators
+    from symcorr.symbolic.integral import ParameterIntegral
+
+    for net in (Network(2, [Dense(3, "erf", weight=HaarOrthogonal(1)), Dense(1)]),
+                Network(2, [Dense(3, "erf"), Dense(2, weight=HaarOrthogonal(1))])):
+        g2 = correlator(net, 2)
+        assert g2.reason is not None and "not iid" in g2.reason
+        assert isinstance(g2.expr([[1, 0], [0, 1]], (0, 0)), ParameterIntegral)
+    net = Network(2, [Dense(3, "erf", weight=HaarOrthogonal(1), bias=None), Dense(1)])
+    pts = np.array([[1.0, 0.0], [0.6, 0.8]])
+    value, err = correlator(net, 2).evaluate_with_error(pts, (0, 0), samples=40000, seed=1)
+    est = estimate_correlators(net, torch.tensor(pts), orders=(2,), networks=40000, seed=2, estimator="direct",
+                               entries={2: torch.tensor([[0, 1]])}, device="cpu")[2]
+    assert abs(value - float(est.mean[0])) < 4.5 * math.sqrt(err ** 2 + float(est.se[0]) ** 2)
