@@ -18,7 +18,7 @@ ROOT = Path(__file__).resolve().parent.parent / "symcorr"
 LAYERS = [
     ["symcorr.errors", "symcorr.verdicts", "symcorr.expressions", "symcorr.combinatorics", "symcorr.rng",
      "symcorr.runtime", "symcorr.progress", "symcorr.report", "symcorr.data", "symcorr.optim",
-     "symcorr.outputs"],
+     "symcorr.outputs", "symcorr.distributed"],
     ["symcorr.distributions", "symcorr.activations", "symcorr.groups", "symcorr.gaussian"],
     ["symcorr.spec", "symcorr"],
     ["symcorr.specfile", "symcorr.zoo", "symcorr.symbolic", "symcorr.deep", "symcorr.montecarlo"],
