@@ -11,6 +11,8 @@
 2. **Overhead per block as the block shrinks.**  The same work cut into RNG blocks of 1024, 256, 64 and 16
    networks, one block per task (the worst case: every block a future): serial and cluster time per
    network and the overhead per block.
+3. **The cost of a future alone.**  Blocks that do nothing (a float each): the cluster's wall time per
+   task, i.e. the floor under the overhead per block of 1 and 2.
 
 The serial path runs single-threaded, as the blocks do on every worker (``threads=1``).  Numbers are
 noisy when other processes share the CPUs; the ratios of one run are what to compare.
@@ -21,6 +23,7 @@ from __future__ import annotations
 import argparse
 import functools
 import math
+import os
 import time
 
 import torch
@@ -53,6 +56,25 @@ def _blocks_work(net, x, networks, block):
                           functools.partial(_feed_source, pts))
 
 
+class Nothing:
+    """Blocks that cost nothing: what a future costs by itself."""
+
+    def __init__(self, blocks):
+        self.blocks = blocks
+
+    def leaf(self, j, payload=None):
+        return float(j)
+
+    def merge(self, a, b):
+        return a + b
+
+    def weight(self, a, b):
+        return b - a
+
+    def fingerprint(self):
+        return {}
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--workers", type=int, default=2)
@@ -65,7 +87,8 @@ def main() -> None:
     net = zoo.erf_net(3, args.width, 2)
     x = torch.randn(4, 3, generator=torch.Generator().manual_seed(0), dtype=torch.float64)
     kw = dict(orders=(2, 4), networks=args.networks, seed=0, estimator="direct", device="cpu")
-    print(f"# symcorr.distributed benchmark: {cpu_name()}, torch {torch.__version__}, {args.workers} workers")
+    print(f"# symcorr.distributed benchmark: {cpu_name()}, {os.cpu_count()} CPUs, torch {torch.__version__}, "
+          f"{args.workers} workers, load average {os.getloadavg()[0]:.1f} at the start")
     with open_client(f"local:{args.workers}") as client:
         estimate_correlators(net, x, client=client, **{**kw, "networks": 4096})       # workers import symcorr
         t1, serial = _best(lambda: estimate_correlators(net, x, **kw), args.repeat)
@@ -95,6 +118,17 @@ def main() -> None:
             n = work.blocks
             print(f"| {block} | {n} | {1e6 * s / args.small_networks:.2f} | {1e6 * d / args.small_networks:.2f} | "
                   f"{s / d:.2f}x | {1e3 * (args.workers * d - s) / n:.2f} ms |")
+
+        print()
+        print("## a future by itself (blocks that do nothing)")
+        print()
+        print("| tasks | wall time | per task |")
+        print("|---:|---:|---:|")
+        for tasks in (64, 512):
+            t, total = _best(lambda: run_blocks(Nothing(tasks), client=client), args.repeat)
+            assert total == tasks * (tasks - 1) / 2
+            print(f"| {tasks} | {t:.2f} s | {1e3 * t / tasks:.2f} ms |")
+        print(f"\nload average at the end: {os.getloadavg()[0]:.1f}")
 
 
 if __name__ == "__main__":
