@@ -14,6 +14,7 @@ bits).  The workers run this same Python environment, so they import this same s
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import re
 from typing import Any, Iterator
@@ -96,7 +97,8 @@ def open_client(scheduler, *, timeout: float = 60.0) -> Iterator[Any]:
             finally:
                 client.close()
         finally:
-            cluster.close()
+            with _quiet("distributed.nanny"):   # workers with torch loaded are slow to exit; the nanny says so
+                cluster.close()
         return
     try:
         client = distributed.Client(value, timeout=timeout)
@@ -106,6 +108,17 @@ def open_client(scheduler, *, timeout: float = 60.0) -> Iterator[Any]:
         yield client
     finally:
         client.close()
+
+
+@contextlib.contextmanager
+def _quiet(name: str) -> Iterator[None]:
+    logger = logging.getLogger(name)
+    level = logger.level
+    logger.setLevel(logging.ERROR)
+    try:
+        yield
+    finally:
+        logger.setLevel(level)
 
 
 def worker_threads(client) -> int:

@@ -32,6 +32,8 @@ counted at the start.
 from __future__ import annotations
 
 import contextlib
+import math
+import time
 import uuid
 from typing import Any, Callable, Iterator, Protocol, Sequence
 
@@ -178,29 +180,41 @@ def _run_on_cluster(client, work, payload, tasks, threads, accept, window) -> No
     # the work travels inside a task (not scattered), so Dask can recompute it if its holder dies
     held = client.submit(_hold, work, key=f"symcorr-work-{token}")
     shared = client.scatter(payload, broadcast=True, hash=False) if payload is not None else None
-    limit = window or max(2, 2 * worker_threads(client))
     queue = iter(tasks)
     spans: dict[str, tuple[int, int]] = {}
     running = distributed.as_completed()
-    live = {}
+    live: dict[str, Any] = {}
+    checked = [-math.inf, 0]                     # when the window was last sized, and its size
 
-    def submit_one() -> None:
-        for a, b in queue:
-            fut = client.submit(run_interval, held, shared, a, b, threads, True, key=f"symcorr-{token}-{a}-{b}")
-            spans[fut.key] = (a, b)
-            live[fut.key] = fut
-            running.add(fut)
-            return
+    def limit() -> int:
+        """``window``, or twice the worker threads now (re-read every second: workers of a batch
+        system join while the run goes on)."""
+        if window is not None:
+            return window
+        if time.monotonic() - checked[0] > 1.0:
+            checked[:] = [time.monotonic(), max(2, 2 * worker_threads(client))]
+        return int(checked[1])
+
+    def fill() -> None:
+        while len(live) < limit():
+            for a, b in queue:
+                fut = client.submit(run_interval, held, shared, a, b, threads, True,
+                                    key=f"symcorr-{token}-{a}-{b}")
+                spans[fut.key] = (a, b)
+                live[fut.key] = fut
+                running.add(fut)
+                break
+            else:
+                return
 
     try:
-        for _ in range(limit):
-            submit_one()
+        fill()
         for fut in running:
             a, b = spans.pop(fut.key)
             nodes = fut.result()          # a task's own exception is raised here
             live.pop(fut.key).release()
             accept(a, b, nodes)
-            submit_one()
+            fill()
     except BaseException:
         client.cancel(list(live.values()))
         raise

@@ -126,19 +126,22 @@ def _runs(folder):
 def test_a_killed_worker_costs_only_its_own_blocks(client, tmp_path):
     inner = _correlator_work()
     expect = _bits(run_blocks(inner, per_task=4, threads=1))
-    pids = client.run(os.getpid)
-    victim = sorted(pids.values())[0]
+    pids = client.run(os.getpid)                              # worker address -> process id
     logs = tmp_path / "log"
     logs.mkdir()
     killed = []
 
     def kill_once(n):
+        """After the first finished task: kill a worker that is processing one of this run's tasks."""
         if not killed:
+            busy = [addr for addr, keys in client.processing().items() if any("symcorr-" in str(k) for k in keys)]
+            victim = pids[sorted(busy)[0] if busy else sorted(pids)[0]]
             os.kill(victim, signal.SIGKILL)
             killed.append(victim)
     work = Recorded(inner, logs, pause=0.05)
     got = run_blocks(work, per_task=4, client=client, progress=kill_once, window=4)
     assert killed and _bits(got) == expect
+    victim = killed[0]
     runs = _runs(logs)
     assert sorted(runs) == list(range(inner.blocks))
     assert any(victim in pids_ for pids_ in runs.values())    # the killed worker was working on this run
