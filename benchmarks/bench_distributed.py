@@ -4,18 +4,23 @@
 
 1. **2 local workers vs one process.**  ``estimate_correlators`` of G2 and G4 (Erf-net 3-N-2, 4 points,
    366 unique entries, direct estimator, float64) in this process and on a ``LocalCluster`` of
-   ``--workers`` one-thread worker processes (started, and warmed up by one run, before the clock starts);
-   the speed-up, and the overhead per block
-   :math:`(W\\,t_W - t_1)/\\text{blocks}` (the wall time the cluster adds per block, over a perfect
-   ``W``-fold split of the serial time).  Both results are checked to be equal bit for bit.
+   ``--workers`` one-thread worker processes (started, and warmed up by one run, before the clock
+   starts): wall times and the speed-up; CPU seconds (this process, and on the cluster the workers'
+   plus this process's, which runs the client, the scheduler and the nannies); the overhead per block
+   in CPU time, :math:`(\text{CPU}_{cluster} - \text{CPU}_1)/\text{blocks}`, and in wall time,
+   :math:`(W\,t_W - t_1)/\text{blocks}` (what the cluster adds per block over a perfect ``W``-fold split
+   of the serial time; on a machine shared with other work this also counts the CPU the others took).
+   Both results are checked to be equal bit for bit.
 2. **Overhead per block as the block shrinks.**  The same work cut into RNG blocks of 1024, 256, 64 and 16
-   networks, one block per task (the worst case: every block a future): serial and cluster time per
-   network and the overhead per block.
-3. **The cost of a future alone.**  Blocks that do nothing (a float each): the cluster's wall time per
-   task, i.e. the floor under the overhead per block of 1 and 2.
+   networks, one block per task (the worst case: every block a future).
+3. **The cost of a future alone.**  Blocks that do nothing (a float each).
 
-The serial path runs single-threaded, as the blocks do on every worker (``threads=1``).  Numbers are
-noisy when other processes share the CPUs; the ratios of one run are what to compare.
+The CPU time of an idle cluster (its event loops and heartbeats) is measured too, over 5 seconds of
+sleep, since on a loaded machine it grows with the wall time.
+
+The serial path runs single-threaded, as the blocks do on every worker (``threads=1``).  The load
+average of the machine is printed at the start and the end: the wall-time ratios mean little when other
+processes share the CPUs, the CPU-time overheads less so.
 """
 
 from __future__ import annotations
@@ -34,15 +39,6 @@ from symcorr.montecarlo import Ensemble, NPointAccumulator, estimate_correlators
 from symcorr.montecarlo.blocks import EnsembleBlocks
 from symcorr.montecarlo.estimators import _feed_source
 from _common import cpu_name
-
-
-def _best(fn, repeat):
-    best, out = math.inf, None
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        out = fn()
-        best = min(best, time.perf_counter() - t0)
-    return best, out
 
 
 def _same(a, b) -> bool:
@@ -75,6 +71,22 @@ class Nothing:
         return {}
 
 
+def _timed(fn, repeat, client=None):
+    """Best wall time, CPU seconds of that run (this process; plus the workers' on a cluster), result."""
+    best = (math.inf, math.inf, None)
+    for _ in range(repeat):
+        before = client.run(time.process_time) if client is not None else {}
+        c0, t0 = time.process_time(), time.perf_counter()
+        out = fn()
+        wall, cpu = time.perf_counter() - t0, time.process_time() - c0
+        if client is not None:
+            after = client.run(time.process_time)
+            cpu += sum(after[w] - before[w] for w in after if w in before)
+        if wall < best[0]:
+            best = (wall, cpu, out)
+    return best
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--workers", type=int, default=2)
@@ -87,47 +99,52 @@ def main() -> None:
     net = zoo.erf_net(3, args.width, 2)
     x = torch.randn(4, 3, generator=torch.Generator().manual_seed(0), dtype=torch.float64)
     kw = dict(orders=(2, 4), networks=args.networks, seed=0, estimator="direct", device="cpu")
+    W = args.workers
     print(f"# symcorr.distributed benchmark: {cpu_name()}, {os.cpu_count()} CPUs, torch {torch.__version__}, "
-          f"{args.workers} workers, load average {os.getloadavg()[0]:.1f} at the start")
-    with open_client(f"local:{args.workers}") as client:
+          f"{W} workers, load average {os.getloadavg()[0]:.1f} at the start")
+    with open_client(f"local:{W}") as client:
         estimate_correlators(net, x, client=client, **{**kw, "networks": 4096})       # workers import symcorr
-        t1, serial = _best(lambda: estimate_correlators(net, x, **kw), args.repeat)
-        tw, dist = _best(lambda: estimate_correlators(net, x, client=client, **kw), args.repeat)
+        _, idle, _ = _timed(lambda: time.sleep(5.0), 1, client)
+        idle /= 5.0                                  # CPU seconds per second of an idle cluster
+        t1, c1, serial = _timed(lambda: estimate_correlators(net, x, **kw), args.repeat)
+        tw, cw, dist = _timed(lambda: estimate_correlators(net, x, client=client, **kw), args.repeat, client)
         blocks = -(-args.networks // 1024)
         print()
         print(f"## {args.networks} networks, Erf-net 3-{args.width}-2, G2 + G4 at 4 points, blocks of 1024, "
               f"16 blocks per task")
         print()
-        print("| | wall time | networks/s | speed-up | overhead per block |")
-        print("|---|---:|---:|---:|---:|")
-        print(f"| one process | {t1:.2f} s | {args.networks / t1:,.0f} | 1 | |")
-        over = (args.workers * tw - t1) / blocks
-        print(f"| {args.workers} local workers | {tw:.2f} s | {args.networks / tw:,.0f} | {t1 / tw:.2f}x | "
-              f"{1e3 * over:.1f} ms |")
-        print(f"\nbit for bit equal: {_same(serial, dist)}")
+        print("| | wall time | CPU time | speed-up | overhead per block, CPU | overhead per block, wall |")
+        print("|---|---:|---:|---:|---:|---:|")
+        print(f"| one process | {t1:.2f} s | {c1:.2f} s | 1 | | |")
+        print(f"| {W} local workers | {tw:.2f} s | {cw:.2f} s | {t1 / tw:.2f}x | {1e3 * (cw - c1) / blocks:.1f} ms | "
+              f"{1e3 * (W * tw - t1) / blocks:.1f} ms |")
+        print(f"\nbit for bit equal: {_same(serial, dist)}.  An idle cluster (event loops, heartbeats) uses "
+              f"{idle:.3f} CPU seconds per second; less that, the CPU overhead per block is "
+              f"{1e3 * (cw - c1 - idle * tw) / blocks:.1f} ms.")
         print()
         print(f"## overhead per block as the block shrinks ({args.small_networks} networks, one block per task)")
         print()
-        print("| block | blocks | one process, us/network | cluster, us/network | speed-up | overhead per block |")
-        print("|---:|---:|---:|---:|---:|---:|")
+        print("| block | blocks | one process: wall, CPU per network | cluster: wall, CPU per network | speed-up "
+              "| overhead per block, CPU | overhead per block, wall |")
+        print("|---:|---:|---:|---:|---:|---:|---:|")
         for block in (1024, 256, 64, 16):
             work = _blocks_work(net, x, args.small_networks, block)
-            s, a = _best(lambda: run_blocks(work, threads=1), args.repeat)
-            d, b = _best(lambda: run_blocks(work, client=client, threads=1), args.repeat)
+            s, sc, a = _timed(lambda: run_blocks(work, threads=1), args.repeat)
+            d, dc, b = _timed(lambda: run_blocks(work, client=client, threads=1), args.repeat, client)
             assert all(torch.equal(a.acc[n].mean_, b.acc[n].mean_) for n in a.acc)
-            n = work.blocks
-            print(f"| {block} | {n} | {1e6 * s / args.small_networks:.2f} | {1e6 * d / args.small_networks:.2f} | "
-                  f"{s / d:.2f}x | {1e3 * (args.workers * d - s) / n:.2f} ms |")
-
+            n, m = work.blocks, args.small_networks
+            print(f"| {block} | {n} | {1e6 * s / m:.1f} us, {1e6 * sc / m:.1f} us | {1e6 * d / m:.1f} us, "
+                  f"{1e6 * dc / m:.1f} us | {s / d:.2f}x | {1e3 * (dc - sc) / n:.1f} ms | "
+                  f"{1e3 * (W * d - s) / n:.1f} ms |")
         print()
         print("## a future by itself (blocks that do nothing)")
         print()
-        print("| tasks | wall time | per task |")
+        print("| tasks | wall time per task | CPU time per task |")
         print("|---:|---:|---:|")
         for tasks in (64, 512):
-            t, total = _best(lambda: run_blocks(Nothing(tasks), client=client), args.repeat)
+            t, c, total = _timed(lambda: run_blocks(Nothing(tasks), client=client), args.repeat, client)
             assert total == tasks * (tasks - 1) / 2
-            print(f"| {tasks} | {t:.2f} s | {1e3 * t / tasks:.2f} ms |")
+            print(f"| {tasks} | {1e3 * t / tasks:.2f} ms | {1e3 * c / tasks:.2f} ms |")
         print(f"\nload average at the end: {os.getloadavg()[0]:.1f}")
 
 

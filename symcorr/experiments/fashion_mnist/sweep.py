@@ -16,6 +16,13 @@ element, can change with the shapes).
 The original's ``--seed`` was unused (so its runs were unseeded) and its heatmap script averaged ten
 copies of one run (it forgot the run index); neither bug is reproduced.  ``normalisation="paper"``
 keeps its MNIST constants 0.1307/0.3081; the default ``"corrected"`` uses Fashion-MNIST's own.
+
+Beyond one machine
+------------------
+Each chunk is one block of :func:`symcorr.distributed.run_blocks` (:class:`SweepChunks`): with
+``client=`` the chunks train as Dask futures, with the same accuracies and losses bit for bit as the
+serial sweep of the same config, and with ``checkpoint=`` trained chunks are saved and a restart
+trains only the others (``docs/distributed.md``).
 """
 
 from __future__ import annotations
@@ -94,9 +101,9 @@ class SweepChunks:
         self.sampler = sampler
         self.data_digest: dict | None = None
 
-    def leaf(self, j: int, payload, progress=None) -> list:
+    def initial_weights(self, j: int):
+        """``(run, cells, W0, W1)``: chunk ``j``'s models drawn from their own seeds."""
         cfg = self.config
-        data = payload if payload is not None else _load_data(cfg.data_root, cfg.normalisation)
         run, cells = self.chunks[j]
         tcode = _TARGET_CODE[cfg.targets]
         mus = [cfg.mus[i] for i, _ in cells]
@@ -104,7 +111,13 @@ class SweepChunks:
         gens = [torch.Generator().manual_seed(child_seed(cfg.seed, 1, tcode, run, _mu_key(mu), k))
                 for mu, k in zip(mus, ks)]
         W0, W1 = self.sampler(len(cells), mus, ks, gens)
-        shuffle = torch.Generator().manual_seed(child_seed(cfg.seed, 2, tcode, run))
+        return run, cells, W0, W1
+
+    def leaf(self, j: int, payload, progress=None) -> list:
+        cfg = self.config
+        data = payload if payload is not None else _load_data(cfg.data_root, cfg.normalisation)
+        run, cells, W0, W1 = self.initial_weights(j)
+        shuffle = torch.Generator().manual_seed(child_seed(cfg.seed, 2, _TARGET_CODE[cfg.targets], run))
         out = train_models(W0, W1, data, target=cfg.targets, epochs=cfg.epochs, batch_size=cfg.batch_size,
                            lr=cfg.lr, gamma=cfg.gamma, betas=cfg.betas, eps=cfg.eps, shuffle=shuffle,
                            test_batch_size=cfg.test_batch_size, gemm=cfg.gemm, progress=progress)
@@ -121,14 +134,8 @@ class SweepChunks:
         """The config (less ``threads`` and ``data_root``), the data's digest and the initial weights of
         the first chunk (which pin down ``init_sampler``)."""
         settings = {k: v for k, v in self.config.to_dict().items() if k not in ("threads", "data_root")}
-        run, cells = self.chunks[0]
-        tcode = _TARGET_CODE[self.config.targets]
-        mus = [self.config.mus[i] for i, _ in cells]
-        ks = [self.config.ks[k] for _, k in cells]
-        gens = [torch.Generator().manual_seed(child_seed(self.config.seed, 1, tcode, run, _mu_key(mu), k))
-                for mu, k in zip(mus, ks)]
         return {"kind": "fashion-mnist sweep", "config": settings, "data": self.data_digest,
-                "initial weights": list(self.sampler(len(cells), mus, ks, gens))}
+                "initial weights": list(self.initial_weights(0)[2:])}
 
 
 @functools.lru_cache(maxsize=2)
