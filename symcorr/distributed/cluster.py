@@ -5,8 +5,9 @@ Slurm or PBS cluster, see ``docs/distributed.md``).
 Dask is an optional dependency (``pip install 'symcorr[distributed]'``); nothing here imports it until a
 cluster is asked for, and a missing install is a one-line :class:`~symcorr.errors.SpecError`.
 
-Workers of a ``local:N`` cluster are processes with one thread each (``threads_per_worker=1``): the
-parallelism is across workers, and each task sets torch to one intra-op thread for its blocks (the
+Workers of a ``local:N`` cluster are processes with one thread each (``threads_per_worker=1``), without
+Dask's statistical profiler (``distributed.worker.profile.enabled: false``; it made every block cost
+1.5-1.7x its serial CPU time on the machine measured): the parallelism is across workers, and each task sets torch to one intra-op thread for its blocks (the
 Monte Carlo blocks are computed single-threaded in the serial path too, so that both give the same
 bits).  The workers run this same Python environment, so they import this same symcorr.
 """
@@ -88,8 +89,12 @@ def open_client(scheduler, *, timeout: float = 60.0) -> Iterator[Any]:
     kind, value = parse_scheduler(scheduler)
     distributed = require_distributed("scheduler")
     if kind == "local":
-        cluster = distributed.LocalCluster(n_workers=int(value), threads_per_worker=1, processes=True,
-                                           dashboard_address=None)
+        import dask
+        # Dask's statistical profiler samples every task's stack every 10 ms; measured here it made the
+        # blocks cost 1.5-1.7x their serial CPU time, so a local cluster of ours runs without it
+        with dask.config.set({"distributed.worker.profile.enabled": False}):
+            cluster = distributed.LocalCluster(n_workers=int(value), threads_per_worker=1, processes=True,
+                                               dashboard_address=None)
         try:
             client = distributed.Client(cluster, timeout=timeout)
             try:

@@ -15,7 +15,10 @@ def _warm():
 @pytest.fixture(scope="session")
 def dask_client():
     distributed = pytest.importorskip("distributed")
-    cluster = distributed.LocalCluster(n_workers=2, processes=True, threads_per_worker=1, dashboard_address=None)
+    import dask
+    with dask.config.set({"distributed.worker.profile.enabled": False}):      # as open_client("local:2")
+        cluster = distributed.LocalCluster(n_workers=2, processes=True, threads_per_worker=1,
+                                           dashboard_address=None)
     client = distributed.Client(cluster, timeout=120)
     try:
         client.wait_for_workers(2, timeout=120)
