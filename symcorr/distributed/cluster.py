@@ -92,9 +92,9 @@ def open_client(scheduler, *, timeout: float = 60.0) -> Iterator[Any]:
         import dask
         # Dask's statistical profiler samples every task's stack every 10 ms; measured here it made the
         # blocks cost 1.5-1.7x their serial CPU time, so a local cluster of ours runs without it
-        with dask.config.set({"distributed.worker.profile.enabled": False}):
+        with dask.config.set({"distributed.worker.profile.enabled": False}):   # ":0": any free port
             cluster = distributed.LocalCluster(n_workers=int(value), threads_per_worker=1, processes=True,
-                                               dashboard_address=None)
+                                               dashboard_address=":0")
         try:
             client = distributed.Client(cluster, timeout=timeout)
             try:

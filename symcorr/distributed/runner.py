@@ -163,13 +163,15 @@ def run_blocks(work: BlockWork, *, per_task: int = 1, client=None, checkpoint=No
         if not counted:
             tick(work.weight(a, b))
 
+    if not tasks:                                 # everything was resumed: no cluster needed
+        return reducer.result()
     fine = getattr(work, "reports_progress", False) and progress is not None
     with open_client(client) as cl:
         if cl is None:
             for a, b in tasks:
                 accept(a, b, run_interval(work, payload, a, b, threads, progress=tick if fine else None),
                        counted=fine)
-        elif tasks:
+        else:
             _run_on_cluster(cl, work, payload, tasks, threads, accept, window)
     return reducer.result()
 

@@ -18,7 +18,7 @@ def dask_client():
     import dask
     with dask.config.set({"distributed.worker.profile.enabled": False}):      # as open_client("local:2")
         cluster = distributed.LocalCluster(n_workers=2, processes=True, threads_per_worker=1,
-                                           dashboard_address=None)
+                                           dashboard_address=":0")
     client = distributed.Client(cluster, timeout=120)
     try:
         client.wait_for_workers(2, timeout=120)
