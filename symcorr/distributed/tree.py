@@ -23,7 +23,7 @@ operand.)
 
 from __future__ import annotations
 
-from typing import Any, Callable, Iterable, Sequence
+from typing import Any, Callable, Sequence
 
 from ..errors import SpecError
 
