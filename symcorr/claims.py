@@ -169,23 +169,25 @@ class ClaimTest:
 
 
 def claim_test(claim: Claim, doc: SpecDocument, net: Network, x: torch.Tensor, settings: MonteCarloSettings, *,
-               progress: Progress = None, rows: int = 8) -> ClaimTest:
+               progress: Progress = None, rows: int = 8, client=None, checkpoint=None) -> ClaimTest:
     """The calibrated invariance test of ``claim`` on the numeric network ``net`` at points ``x``: paired
     differences on one ensemble, z-scores, Holm at ``settings.alpha`` (NTK claims through
-    :func:`symcorr.ntk.ntk_invariance_test`, orders 1 and 2 of the kernel entries)."""
+    :func:`symcorr.ntk.ntk_invariance_test`, orders 1 and 2 of the kernel entries).  ``client``: a Dask
+    cluster to run on, ``checkpoint``: a folder to resume from (:mod:`symcorr.distributed`)."""
     group = claim.group.subs(doc.values)  # e.g. SO(D) -> SO(3)
     if CorrelatorKind.parse(claim.correlator) is CorrelatorKind.NTK:
         orders = [n for n in claim.orders if n in (1, 2)] or [1, 2]
         ntk_result = ntk_invariance_test(net, group, claim.on, x, networks=min(settings.networks, NTK_NETWORKS_LIMIT),
                                      seed=settings.seed, group_samples=settings.group_samples, orders=orders,
-                                     alpha=float(settings.alpha), dtype=settings.torch_dtype, device=settings.device)
+                                     alpha=float(settings.alpha), dtype=settings.torch_dtype, device=settings.device,
+                                     client=client, checkpoint=checkpoint, progress=progress)
         return ClaimTest(Expectation(ntk_result.verdict), ntk_result, ntk_result.markdown(top=rows))
     requested = "auto" if settings.estimator == "neuron" else settings.estimator
     estimator = independent_estimator(net, claim.on, requested)
     common: dict[str, Any] = dict(orders=claim.orders, networks=settings.networks, seed=settings.seed, chunk=settings.chunk,
                   group_samples=settings.group_samples, alpha=float(settings.alpha),
                   outputs=None if settings.outputs is None else list(settings.outputs), device=settings.device,
-                  dtype=settings.torch_dtype)
+                  dtype=settings.torch_dtype, client=client, checkpoint=checkpoint)
     result = invariance_test(net, group, claim.on, x, estimator=estimator, progress=progress, **common)
     markdown = result.markdown(top=rows)
     reduced = None
@@ -229,10 +231,11 @@ def expected_proof_verdict(claim: Claim) -> ProofVerdict:
 
 
 def correlator_estimates(doc: SpecDocument, net: Network, x: torch.Tensor, settings: MonteCarloSettings, *,
-                         progress: Progress = None) -> Iterator[CorrelatorEstimate]:
+                         progress: Progress = None, client=None, checkpoint=None) -> Iterator[CorrelatorEstimate]:
     """The Monte Carlo n-point functions of orders ``settings.orders`` with standard errors; with the
     ``neuron`` estimator every width in ``settings.widths`` (single-hidden-layer nets: the hidden width is
-    kept symbolic so that the read-out law can be evaluated at every width from one set of neurons)."""
+    kept symbolic so that the read-out law can be evaluated at every width from one set of neurons).
+    ``client``, ``checkpoint``: as in :func:`claim_test`."""
     orders = list(settings.orders)
     outputs = None if settings.outputs is None else list(settings.outputs)
     if settings.estimator == "neuron":
@@ -241,14 +244,15 @@ def correlator_estimates(doc: SpecDocument, net: Network, x: torch.Tensor, setti
         symbolic = doc.network.subs({s: v for s, v in doc.values.items() if s != width_symbol})
         est = NeuronLevelEstimator(symbolic, x, max(orders), neurons=settings.networks, seed=settings.seed,
                                    chunk=settings.chunk, device=settings.device, dtype=settings.torch_dtype,
-                                   progress=progress)
+                                   progress=progress, client=client, checkpoint=checkpoint)
         for w in widths:
             for n in orders:
                 yield est.correlator(n, width=int(w), outputs=outputs)
         return
     results = estimate_correlators(net, x, orders, networks=settings.networks, seed=settings.seed,
                                    chunk=settings.chunk, estimator=settings.estimator, outputs=outputs,
-                                   device=settings.device, dtype=settings.torch_dtype, progress=progress)
+                                   device=settings.device, dtype=settings.torch_dtype, progress=progress,
+                                   client=client, checkpoint=checkpoint)
     yield from results.values()
 
 

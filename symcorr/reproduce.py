@@ -54,6 +54,11 @@ class Check:
                 "yes" if self.agrees else "**NO**", self.detail]
 
 
+def _sub(folder, name: str):
+    """``folder/name`` (``None`` stays ``None``): one checkpoint folder per computation."""
+    return None if folder is None else Path(folder) / name
+
+
 def default_derivations() -> Path:
     """The ``derivations/`` folder next to the package (a source checkout or an editable install)."""
     here = Path(__file__).resolve().parent.parent / "derivations"
@@ -65,7 +70,8 @@ def default_derivations() -> Path:
 # ----------------------------------------------------------------------------------------------------
 # claims: proof and Monte Carlo
 # ----------------------------------------------------------------------------------------------------
-def _claims(doc: SpecDocument, report: Report, *, full: bool, device, progress: bool) -> list[Check]:
+def _claims(doc: SpecDocument, report: Report, *, full: bool, device, progress: bool, client=None,
+            checkpoint=None) -> list[Check]:
     checks = []
     name = doc.path.stem if doc.path else doc.title
     text = derive_report(doc)
@@ -79,7 +85,7 @@ def _claims(doc: SpecDocument, report: Report, *, full: bool, device, progress: 
     net = doc.numeric_network()
     x = montecarlo_inputs(net, mc)
     rows = []
-    for claim in doc.claims:
+    for i, claim in enumerate(doc.claims):
         label = claim_label(claim, doc)
         proof = prove_claim(doc, claim)
         agreement, _ = compare(claim, proof.expectation, statistical=False)
@@ -87,7 +93,8 @@ def _claims(doc: SpecDocument, report: Report, *, full: bool, device, progress: 
                             agreement is Agreement.AGREES, proof.verdict))
         t0 = time.perf_counter()
         with ProgressBar(mc.networks, label, disable=not progress) as bar:
-            outcome = claim_test(claim, doc, net, x, mc, progress=bar, rows=8)
+            outcome = claim_test(claim, doc, net, x, mc, progress=bar, rows=8, client=client,
+                                 checkpoint=_sub(checkpoint, f"claim-{i + 1}"))
         seconds = time.perf_counter() - t0
         agreement, _ = compare(claim, outcome.verdict, statistical=True)
         compared = agreement is not Agreement.NOT_COMPARED
@@ -104,7 +111,7 @@ def _claims(doc: SpecDocument, report: Report, *, full: bool, device, progress: 
 # ----------------------------------------------------------------------------------------------------
 # experiments
 # ----------------------------------------------------------------------------------------------------
-def _exp_output_rotations(doc, report, *, full, device, progress) -> list[Check]:
+def _exp_output_rotations(doc, report, *, full, device, progress, client=None, checkpoint=None) -> list[Check]:
     from .experiments.output_rotations import HEADERS, plot_variation_measures, run_output_rotations
 
     exp = doc.experiment
@@ -136,7 +143,7 @@ def _exp_output_rotations(doc, report, *, full, device, progress) -> list[Check]
     return checks
 
 
-def _exp_gp_limit(doc, report, *, full, device, progress) -> list[Check]:
+def _exp_gp_limit(doc, report, *, full, device, progress, client=None, checkpoint=None) -> list[Check]:
     from .montecarlo import estimate_connected
     from .symbolic import correlator
 
@@ -155,7 +162,8 @@ def _exp_gp_limit(doc, report, *, full, device, progress) -> list[Check]:
     entries = torch.tensor([[0, 1, 2, 3]])
     for w in widths:
         est = estimate_connected(symbolic, pts, entries, networks=neurons, seed=int(doc.montecarlo.get("seed", 0)),
-                                 estimator="neuron", width=w, device=device)
+                                 estimator="neuron", width=w, device=device, client=client,
+                                 checkpoint=checkpoint)
         val, se = float(est.mean[0]), float(est.se[0])
         ex = float(exact4.subs(width_symbol, w))
         rows.append([w, f"{val:.5g} ± {se:.2g}", f"{ex:.5g}", f"{(val - ex) / se:+.1f}", f"{ex * w:.5g}"])
@@ -181,7 +189,7 @@ def _exp_gp_limit(doc, report, *, full, device, progress) -> list[Check]:
                   max(zs) < 4)]
 
 
-def _exp_training(doc, report, *, full, device, progress) -> list[Check]:
+def _exp_training(doc, report, *, full, device, progress, client=None, checkpoint=None) -> list[Check]:
     from .training import train_ensemble
 
     exp = doc.experiment
@@ -222,7 +230,7 @@ def _exp_training(doc, report, *, full, device, progress) -> list[Check]:
     return checks
 
 
-def _exp_ntk(doc, report, *, full, device, progress) -> list[Check]:
+def _exp_ntk(doc, report, *, full, device, progress, client=None, checkpoint=None) -> list[Check]:
     from .ntk import ntk_expectation, ntk_moments
 
     exp = doc.experiment
@@ -230,7 +238,8 @@ def _exp_ntk(doc, report, *, full, device, progress) -> list[Check]:
     networks = int(exp.get("networks", 20000) if full else exp.get("quick_networks", 4000))
     x = torch.tensor(doc.montecarlo["inputs"], dtype=torch.float64)
     exact = ntk_expectation(net).evaluate(x)
-    mom = ntk_moments(net, x, networks=networks, seed=int(doc.montecarlo.get("seed", 0)), device=device)
+    mom = ntk_moments(net, x, networks=networks, seed=int(doc.montecarlo.get("seed", 0)), device=device,
+                      client=client, checkpoint=checkpoint)
     mean, se = mom.mean, mom.se
     z = ((mean - exact) / se.clamp_min(1e-300)).abs()
     report.section("Experiment: the expected NTK (paper section 5)", 3)
@@ -242,7 +251,7 @@ def _exp_ntk(doc, report, *, full, device, progress) -> list[Check]:
                   f"{float(z.max()):.2f}", float(z.max()) < 4.5)]
 
 
-def _exp_fashion_mnist(doc, report, *, full, device, progress) -> list[Check]:
+def _exp_fashion_mnist(doc, report, *, full, device, progress, client=None, checkpoint=None) -> list[Check]:
     from .experiments import fashion_mnist as fm
 
     exp = doc.experiment
@@ -261,7 +270,9 @@ def _exp_fashion_mnist(doc, report, *, full, device, progress) -> list[Check]:
         if progress:
             from tqdm.auto import tqdm
             bar = tqdm(total=cfg.total_model_epochs, desc=f"Fashion-MNIST {name}", unit="model-epoch", leave=False)
-        results[name] = fm.run_sweep(dataclasses.replace(cfg, progress=bar), data)
+        # on a cluster the workers read the data set from its folder themselves
+        results[name] = fm.run_sweep(dataclasses.replace(cfg, progress=bar), data if client is None else None,
+                                     client=client, checkpoint=_sub(checkpoint, name))
         if bar is not None:
             bar.close()
     h, c = results["hot"], results["cold"]
@@ -303,7 +314,7 @@ def _exp_fashion_mnist(doc, report, *, full, device, progress) -> list[Check]:
     return checks
 
 
-#: ``[experiment] kind`` -> runner(doc, report, full=, device=, progress=) -> list[Check]
+#: ``[experiment] kind`` -> runner(doc, report, full=, device=, progress=, client=, checkpoint=) -> list[Check]
 EXPERIMENTS: dict[str, Callable] = {
     "output_rotations_widths": _exp_output_rotations,
     "gp_limit": _exp_gp_limit,
@@ -317,9 +328,13 @@ EXPERIMENTS: dict[str, Callable] = {
 # driver
 # ----------------------------------------------------------------------------------------------------
 def reproduce(out_dir, *, full: bool = False, derivations=None, only=None, skip=(), device=None,
-              progress: bool = True, log: Callable[[str], None] | None = print) -> list[Check]:
+              progress: bool = True, log: Callable[[str], None] | None = print, client=None,
+              checkpoint=None) -> list[Check]:
     """Run every spec in ``derivations`` (default: the repository's ``derivations/``) and write
     ``out_dir/report.md`` with figures.  ``only``/``skip``: spec file stems (or prefixes) to run/skip.
+    ``client``: a Dask cluster for the Monte Carlo tests of the claims, the NTK and GP-limit
+    experiments and the Fashion-MNIST sweep (same results bit for bit; :mod:`symcorr.distributed`);
+    ``checkpoint``: a folder to save them to and resume from (one subfolder per spec and computation).
     Returns the list of :class:`Check` s."""
     folder = Path(derivations) if derivations else default_derivations()
     paths = sorted(folder.glob("*.toml"))
@@ -341,13 +356,16 @@ def reproduce(out_dir, *, full: bool = False, derivations=None, only=None, skip=
             log(f"[{path.stem}] {doc.title}")
         body.section(f"{doc.title}", 2)
         body.text(f"Spec: `derivations/{path.name}`")
-        found = _claims(doc, body, full=full, device=device, progress=progress)
+        where = _sub(checkpoint, path.stem)
+        found = _claims(doc, body, full=full, device=device, progress=progress, client=client,
+                        checkpoint=_sub(where, "claims"))
         if doc.experiment:
             kind = doc.experiment["kind"]
             if kind not in EXPERIMENTS:
                 raise SpecError(f"unknown experiment kind {kind!r}; known: {', '.join(sorted(EXPERIMENTS))}",
                                 f"{path.name}: experiment.kind")
-            found += EXPERIMENTS[kind](doc, body, full=full, device=device, progress=progress)
+            found += EXPERIMENTS[kind](doc, body, full=full, device=device, progress=progress, client=client,
+                                       checkpoint=_sub(where, "experiment"))
         checks += found
         if log:
             bad = sum(not c.agrees for c in found)

@@ -37,7 +37,6 @@ pair :math:`f` and :math:`g\cdot f` on the same networks.
 
 from __future__ import annotations
 
-import functools
 import math
 from dataclasses import dataclass
 from typing import Iterator
@@ -92,7 +91,6 @@ class ProductSource:
         return ProductSource(group.act_on_outputs(g.to(self.f.device), self.f))
 
 
-@functools.lru_cache(maxsize=None)
 class GaussianReadoutSource:
     r"""Conditional moments of a Gaussian read-out given the last hidden layer (see module docstring).
 

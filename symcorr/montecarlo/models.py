@@ -315,7 +315,7 @@ class ModelEnsemble:
     def num_chunks(self) -> int:
         return -(-self.networks // self.chunk)
 
-    def _block(self, j: int) -> dict[str, torch.Tensor]:
+    def _sample_block(self, j: int) -> dict[str, torch.Tensor]:
         count = min(self.block, self.networks - j * self.block)
         return self.model.draw_block(count, child_seed(self.seed, 0, j), self.dtype)
 
@@ -324,7 +324,7 @@ class ModelEnsemble:
         per_chunk = self.chunk // self.block
         total_blocks = -(-self.networks // self.block)
         for c in range(self.num_chunks):
-            blocks = [self._block(j) for j in range(c * per_chunk, min(total_blocks, (c + 1) * per_chunk))]
+            blocks = [self._sample_block(j) for j in range(c * per_chunk, min(total_blocks, (c + 1) * per_chunk))]
             stacked = {k: torch.cat([b[k] for b in blocks]).to(self.device) for k in blocks[0]}
             size = next(iter(stacked.values())).shape[0]
             yield EnsembleChunk(c, c * self.chunk, size, stacked)

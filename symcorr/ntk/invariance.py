@@ -25,6 +25,7 @@ two-sided normal p-values and Holm's adjustment over all hypotheses; the decisio
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass, field
 from typing import Sequence
@@ -36,6 +37,7 @@ from ..notebook import MarkdownDisplay
 from ..errors import SpecError
 from ..groups import Group
 from ..montecarlo.accumulators import ELEMENT_BUDGET, MomentAccumulator, unique_entries
+from ..montecarlo.blocks import EnsembleBlocks, run_ensemble
 from ..montecarlo.invariance import group_elements
 from ..montecarlo.models import TorchModel, check_model, resolve_action
 from ..montecarlo.statistics import (HolmVerdict, floored_se, holm_adjust, paired_z, rounding_floor,
@@ -158,11 +160,49 @@ def _resolve_group(group, network: Network | TorchModel, on: Side) -> Group:
     return grp
 
 
+class _NTKPairs:
+    r"""Paired NTK statistics of some networks: per order, the accumulated differences
+    :math:`s(\Theta) - s(g_k\cdot\Theta)` and the sums of squares of both sides (the floor's scale)."""
+
+    def __init__(self, index: dict, elements: int, orders, device):
+        self.diff = {n: MomentAccumulator(elements * index[n].shape[0], device=device) for n in orders}
+        self.scale = {n: torch.zeros(elements, index[n].shape[0], dtype=torch.float64, device=device)
+                      for n in orders}
+        self.index = index
+
+    def merge(self, other: "_NTKPairs") -> "_NTKPairs":
+        for n, acc in self.diff.items():
+            acc.merge(other.diff[n])
+            self.scale[n] = self.scale[n] + other.scale[n]
+        return self
+
+
+def _feed_ntk_pairs(network, x1, x2t, g, on, moved_points, step, kw, pairs: _NTKPairs, ens, part) -> None:
+    """One block: its kernels, those of the moved points (or the conjugated kernels), their paired
+    products of every order, in sub-batches of ``step`` networks (bounded memory)."""
+    k_el = g.shape[0]
+    theta = chunk_ntk(ens, part, x1, x2t, **kw)
+    moved = []
+    for kk in range(k_el):
+        if on is Side.OUTPUT:
+            moved.append(torch.einsum("ac,mpqcd,bd->mpqab", g[kk], theta, g[kk]))
+        else:
+            moved.append(chunk_ntk(ens, part, *moved_points[kk], **kw))
+    base_all = theta.reshape(part.size, 1, -1).to(torch.float64)
+    moved_all = torch.stack(moved, 1).reshape(part.size, k_el, -1).to(torch.float64)
+    for s0 in range(0, part.size, step):  # bounded memory: at most ELEMENT_BUDGET products at once
+        base, moved_t = base_all[s0:s0 + step], moved_all[s0:s0 + step]
+        for n, index in pairs.index.items():
+            a, b = _products(base, index), _products(moved_t, index)
+            pairs.diff[n].update((a - b).reshape(a.shape[0], -1))
+            pairs.scale[n] += (a * a + b * b).sum(0)
+
+
 def ntk_invariance_test(network: Network | TorchModel, group, on: Side | str, x, x2=None, *, networks: int, seed: int,
                         group_samples: int = 4, elements=None, orders: Sequence[int] = (1, 2),
                         alpha: float = 0.01, chunk: int | None = None, parameterisation: str = "standard",
                         method: str = "auto", blocks: Sequence[str] | None = None, dtype=torch.float64,
-                        device=None) -> NTKInvarianceResult:
+                        device=None, client=None, checkpoint=None, progress=None) -> NTKInvarianceResult:
     r"""Monte Carlo test that the law of the NTK is invariant under a group, on one ensemble.
 
     * ``on="output"``: :math:`\Theta \mapsto \rho\Theta\rho^T` for each element :math:`\rho` (the law of
@@ -178,6 +218,8 @@ def ntk_invariance_test(network: Network | TorchModel, group, on: Side | str, x,
     (e.g. all but ``W0`` for Cos-net, whose translation breaking sits in the ``W0`` block).  ``network``
     may be a :class:`symcorr.montecarlo.TorchModel` (blocks: its parameter names; shaped inputs take the
     groups of :mod:`symcorr.tensor_groups`).
+    ``client``: a ``dask.distributed.Client`` (or ``"local:N"``, an address) to compute the RNG blocks
+    on, same result bit for bit; ``checkpoint``: a folder to resume from; ``progress(n)``: networks done.
     """
     check_model(network)
     network._require_concrete("an NTK invariance test")
@@ -209,26 +251,16 @@ def ntk_invariance_test(network: Network | TorchModel, group, on: Side | str, x,
     index = {n: unique_entries(k_entries, n, device=ens.device) for n in orders}
     labels = {n: [" * ".join(entry_labels[i] for i in row) for row in index[n].tolist()] for n in orders}
     step = max(1, ELEMENT_BUDGET // (k_el * max(sizes.values()) * max(orders)))
-    diff = {n: MomentAccumulator(k_el * index[n].shape[0], device=ens.device) for n in orders}
-    scale = {n: torch.zeros(k_el, index[n].shape[0], dtype=torch.float64, device=ens.device) for n in orders}
     check_test_budget(networks)
-    for part in ens.chunks():
-        theta = chunk_ntk(ens, part, x1, x2t, parameterisation=parameterisation, method=method, blocks=names)
-        moved = []
-        for kk in range(k_el):
-            if on is Side.OUTPUT:
-                moved.append(torch.einsum("ac,mpqcd,bd->mpqab", g[kk], theta, g[kk]))
-            else:
-                moved.append(chunk_ntk(ens, part, *moved_points[kk], parameterisation=parameterisation, method=method,
-                                       blocks=names))
-        base_all = theta.reshape(part.size, 1, -1).to(torch.float64)
-        moved_all = torch.stack(moved, 1).reshape(part.size, k_el, -1).to(torch.float64)
-        for s0 in range(0, part.size, step):  # bounded memory: at most ELEMENT_BUDGET products at once
-            base, moved_t = base_all[s0:s0 + step], moved_all[s0:s0 + step]
-            for n in orders:
-                a, b = _products(base, index[n]), _products(moved_t, index[n])
-                diff[n].update((a - b).reshape(a.shape[0], -1))
-                scale[n] += (a * a + b * b).sum(0)
+    kw = dict(parameterisation=parameterisation, method=method, blocks=names)
+    work = EnsembleBlocks(ens, "ntk invariance",
+                          functools.partial(_NTKPairs, index, k_el, orders, ens.device),
+                          functools.partial(_feed_ntk_pairs, network, x1, x2t, g, on, moved_points, step, kw),
+                          {"group": repr(grp), "on": str(on), "x": x1, "x2": x2t, "elements": g,
+                           "orders": list(orders), "parameterisation": parameterisation, "method": method,
+                           "blocks": names})
+    pairs = run_ensemble(work, client=client, checkpoint=checkpoint, progress=progress)
+    diff, scale = pairs.diff, pairs.scale
     means, ses, zs, flat_p = {}, {}, {}, []
     for n in orders:
         acc = diff[n]
