@@ -39,26 +39,28 @@ from enum import StrEnum
 import sympy as sp
 
 from ..errors import SpecError
-from ..groups import Group
+from ..groups import GeneratedGroup, Group, Parity
 from ..spec import Network
 from ..verdicts import CorrelatorKind, ProofVerdict, Side, StepStatus
 from . import elements as el
-from .absorb import Absorption, Action, absorb
+from .absorb import Absorption, Action, ElementMap, MapKind, absorb, alternative_maps
 from .elements import Family, catalogue_group
 from .engines import EngineFailure, Unsupported, run_engine
-from .invariance import LawCheck, Multiplication, block_invariance, shear_invariance
+from .invariance import LawCheck, Multiplication, block_invariance, shear_invariance, two_sided_invariance
 from .kernel import kernel_invariance
 from .proof import ParameterWitness, Witness
 from .witness import translation_witness, witness_search
 
 __all__ = ["Route", "GpRole", "AbsorptionStep", "ChangeOfVariablesStep", "LawStep", "NtkStep", "GpLimitStep",
-           "WitnessStep", "ShiftImpossibilityStep", "InvarianceDecision", "decide_invariance", "witness_orders"]
+           "WitnessStep", "ShiftImpossibilityStep", "ElementStep", "GeneratorRoute", "InvarianceDecision",
+           "decide_invariance", "witness_orders"]
 
 
 class Route(StrEnum):
     """How a verdict was reached."""
 
     PARAMETER_MAP = "parameter-map"   # proven: absorb, change variables, invariant laws (and NTK)
+    GENERATORS = "generators"         # proven one generator at a time, each absorbed by its own map
     GP_KERNEL = "gp-kernel"           # the infinite-width kernel is (not) invariant
     WITNESS = "witness"               # refuted by a function-space witness
     STRUCTURAL = "structural"         # refuted: no law on R^d is invariant under every shift
@@ -165,6 +167,59 @@ class ShiftImpossibilityStep:
 
 
 @dataclass(frozen=True)
+class ElementStep:
+    """One discrete generator decided on its own: the standard map's absorption of it, the other map used
+    (``None``: the standard one), and the law checks of the blocks that map changes."""
+
+    element: sp.ImmutableMatrix
+    absorption: Absorption | None
+    map: ElementMap | None
+    laws: tuple[LawStep, ...]
+    ntk: bool = False                 # an NTK claim: the map must be orthogonal
+    failure: EngineFailure | None = None
+
+    @property
+    def orthogonal(self) -> bool:
+        return self.map.orthogonal if self.map is not None else bool(self.absorption and self.absorption.orthogonal)
+
+    @property
+    def status(self) -> StepStatus:
+        if self.map is None and (self.absorption is None or self.absorption.valid is not True):
+            return StepStatus.OPEN if self.absorption is None or self.absorption.valid is None else StepStatus.FAILS
+        if self.ntk and not self.orthogonal:
+            return StepStatus.FAILS
+        statuses = [s.status for s in self.laws]
+        if any(st is StepStatus.FAILS for st in statuses):
+            return StepStatus.FAILS
+        return StepStatus.ESTABLISHED if all(st is StepStatus.ESTABLISHED for st in statuses) else StepStatus.OPEN
+
+
+@dataclass(frozen=True)
+class GeneratorRoute:
+    r"""The group decided one generator at a time: a law invariant under every generator is invariant
+    under the group they generate, and each generator may be absorbed by its own parameter map.  The
+    identity component (``identity``, when the group has a Lie algebra) takes the standard map; every
+    discrete generator the standard map or another one (:func:`.absorb.alternative_maps`).  ``complete``
+    when every step is established (the route proves the group)."""
+
+    identity_group: Group | None
+    identity_absorption: Absorption | None
+    identity: tuple[LawStep, ...]
+    elements: tuple[ElementStep, ...]
+    complete: bool
+
+    @property
+    def status(self) -> StepStatus:
+        return StepStatus.ESTABLISHED if self.complete else StepStatus.OPEN
+
+    @property
+    def failures(self) -> tuple[EngineFailure, ...]:
+        out = [s.failure for s in self.identity] + [e.failure for e in self.elements]
+        out += [s.failure for e in self.elements for s in e.laws]
+        return tuple(f for f in out if f is not None)
+
+
+@dataclass(frozen=True)
 class InvarianceDecision:
     """Every step of the argument for one network, group and side, and the verdict they give."""
 
@@ -184,6 +239,7 @@ class InvarianceDecision:
     contrast: GpLimitStep | None = None
     impossibility: ShiftImpossibilityStep | None = None
     witness: Witness | None = None
+    generators: GeneratorRoute | None = None
 
     def __post_init__(self):
         if self.verdict is ProofVerdict.REFUTED and self.witness is None:
@@ -193,7 +249,7 @@ class InvarianceDecision:
     def steps(self) -> tuple:
         """The steps that were taken, in the order of the argument."""
         parts = [self.absorption, self.impossibility, self.change_of_variables, *self.laws, self.ntk,
-                 self.gp_limit, self.witness_search, self.contrast]
+                 self.generators, self.gp_limit, self.witness_search, self.contrast]
         return tuple(p for p in parts if p is not None)
 
     @property
@@ -209,6 +265,8 @@ class InvarianceDecision:
         out += [s.failure for s in (self.gp_limit, self.contrast) if s is not None]
         if self.witness_search is not None:
             out += list(self.witness_search.failures)
+        if self.generators is not None:
+            out += list(self.generators.failures)
         return tuple(f for f in out if f is not None)
 
 
@@ -244,6 +302,89 @@ def _law_steps(network: Network, group: Group, ab: Absorption) -> list[LawStep]:
                                   block, group, side, ab.letter)
         steps.append(LawStep(block.name, check, failure))
     return steps
+
+
+def _all_established(steps) -> bool:
+    return all(s.status is StepStatus.ESTABLISHED for s in steps)
+
+
+def _map_law_steps(network: Network, m: ElementMap) -> list[LawStep]:
+    """The law checks of the blocks an alternative map changes."""
+    jobs = []
+    if m.kind is MapKind.SIGN_CHAIN:
+        for name in m.negated:   # W -> -W, b -> -b: the law must be symmetric
+            block = network.blocks[name]
+            jobs.append((name, block_invariance, block, Parity(block.shape[0]), Multiplication.LEFT, "P"))
+    else:
+        p, g = sp.Matrix(m.permutation), sp.Matrix(m.element)
+        layer = m.layer
+        hidden = GeneratedGroup(p.rows, (), [p])
+        if m.on is Side.OUTPUT:
+            jobs.append((f"W{layer}", block_invariance, network.weight(layer), hidden, Multiplication.LEFT, "P"))
+            if network.bias(layer) is not None:
+                jobs.append((f"b{layer}", block_invariance, network.bias(layer), hidden, Multiplication.LEFT, "P"))
+            jobs.append((f"W{layer + 1}", two_sided_invariance, network.weight(layer + 1), g, p))
+            if network.bias(layer + 1) is not None:
+                jobs.append((f"b{layer + 1}", block_invariance, network.bias(layer + 1),
+                             GeneratedGroup(g.rows, (), [g]), Multiplication.LEFT, "g"))
+        else:
+            jobs.append(("W0", two_sided_invariance, network.weight(0), p, g.T))
+            if network.bias(0) is not None:
+                jobs.append(("b0", block_invariance, network.bias(0), hidden, Multiplication.LEFT, "P"))
+            jobs.append(("W1", block_invariance, network.weight(1), hidden, Multiplication.RIGHT, "P"))
+    steps = []
+    for name, fn, *args in jobs:
+        check, failure = _guarded("symcorr.duality.invariance", f"the law of {name}", fn, *args)
+        steps.append(LawStep(name, check, failure))
+    return steps
+
+
+def _element_step(network: Network, g: sp.Matrix, on: Side, ntk: bool) -> ElementStep:
+    """One discrete generator: the standard map first, then every other map that may absorb it."""
+    single = GeneratedGroup(g.rows, (), [g])
+    ab, failure = _guarded("symcorr.duality.absorb", "absorbing the element into the parameters", absorb,
+                           network, single, on)
+    laws: tuple[LawStep, ...] = ()
+    if ab is not None and ab.valid is True and ab.jacobian_one and (not ntk or ab.orthogonal):
+        laws = tuple(_law_steps(network, single, ab))
+        if laws and _all_established(laws):
+            return ElementStep(sp.ImmutableMatrix(g), ab, None, laws, ntk)
+    for m in alternative_maps(network, g, on):
+        alt = tuple(_map_law_steps(network, m))
+        step = ElementStep(sp.ImmutableMatrix(g), ab, m, alt, ntk)
+        if step.status is StepStatus.ESTABLISHED:
+            return step
+    return ElementStep(sp.ImmutableMatrix(g), ab, None, laws, ntk, failure)
+
+
+def _generator_route(network: Network, group: Group, on: Side, correlator: CorrelatorKind) -> GeneratorRoute | None:
+    """Decide ``group`` one generator at a time (see :class:`GeneratorRoute`); None when it has no discrete
+    generator (nothing beyond the standard route) or a symbolic dimension."""
+    n = el.concrete_dim(group)
+    if n is None:
+        return None
+    discrete = el.discrete_generators(group)
+    if not discrete:
+        return None
+    lie = el.lie_algebra(group)
+    ident_group, ident_ab, identity = None, None, ()
+    if lie:
+        ident_group = GeneratedGroup(n, [(gen.a, gen.b) for gen in lie], (),
+                                     name=f"the identity component of {group!r}")
+        ident_ab, _ = _guarded("symcorr.duality.absorb", "absorbing the identity component", absorb, network,
+                               ident_group, on)
+        if ident_ab is None or ident_ab.valid is not True:
+            return None
+        identity = tuple(_law_steps(network, ident_group, ident_ab))
+        if not _all_established(identity):
+            return None
+    elements = []
+    for g in discrete:
+        step = _element_step(network, sp.Matrix(g), on, correlator is CorrelatorKind.NTK)
+        elements.append(step)
+        if step.status is not StepStatus.ESTABLISHED:
+            return GeneratorRoute(ident_group, ident_ab, identity, tuple(elements), False)
+    return GeneratorRoute(ident_group, ident_ab, identity, tuple(elements), True)
 
 
 def _small(network: Network) -> bool:
@@ -282,6 +423,13 @@ def decide_invariance(network: Network, group, on: Side | str = Side.INPUT,
                    and (ntk is None or ntk.status is StepStatus.ESTABLISHED))
     if established:
         return InvarianceDecision(**frame, **steps, verdict=ProofVerdict.PROVEN, route=Route.PARAMETER_MAP)
+    generators = None
+    if fam is not Family.T:
+        generators = _generator_route(network, group, on, correlator)
+        if generators is not None and generators.complete:
+            return InvarianceDecision(**frame, **steps, generators=generators, verdict=ProofVerdict.PROVEN,
+                                      route=Route.GENERATORS)
+    steps["generators"] = generators
     verdict, route, witness, gp = ProofVerdict.UNDECIDED, Route.NONE, None, None
     if not finite_width and correlator is CorrelatorKind.FUNCTION and on is Side.INPUT:
         kc = kernel_invariance(network, group, values)

@@ -36,17 +36,18 @@ from enum import StrEnum
 import sympy as sp
 
 from ..distributions import Law, Normal, Uniform
-from ..groups import Group
+from ..groups import GeneratedGroup, Group, Parity, SignFlips
 from ..spec import Network, ParameterBlock
 from ..verdicts import StepStatus
 from . import elements as el
-from .absorb import is_periodic_with
+from .absorb import is_antiperiodic_with, is_periodic_with
 from .elements import Family
 from .exact import zero_status
 from .proof import ParameterWitness, block_tex
 
 __all__ = ["Multiplication", "LawReason", "MeanPart", "MeanRequirement", "CovarianceRequirement", "TraceForm",
-           "LawCheck", "block_invariance", "shear_invariance", "fixes", "commutes", "zero_status"]
+           "LawCheck", "block_invariance", "shear_invariance", "two_sided_invariance", "fixes", "commutes",
+           "zero_status"]
 
 
 class Multiplication(StrEnum):
@@ -79,6 +80,10 @@ class LawReason(StrEnum):
     PHASE_NOT_PERIODIC = "phase-not-periodic"                  # uniform b0, activation not periodic
     PERIODICITY_UNDECIDED = "periodicity-undecided"
     SHIFT_ON_THE_LINE = "shift-on-the-line"                    # b0 on R: changed by the random shift
+    HALF_PERIOD_PHASE = "half-period-phase"                    # b0 uniform on half a period, phi antiperiodic:
+                                                               # the gauge (W1_i, b0_i) -> (-W1_i, b0_i + p/2)
+    PARITY_MEAN = "parity-mean"                                # W -> -W (any dimension): invariant iff mean 0
+    TWO_SIDED_GAUSSIAN = "two-sided-gaussian"                  # W -> g W P^T: g M P^T = M, g U g^T = U, P V P^T = V
 
 
 class MeanPart(StrEnum):
@@ -149,6 +154,9 @@ class LawCheck:
     period: sp.Expr | None = None      # translations: the length of the uniform phase's interval
     activation: str | None = None      # translations: the first activation
     group: Group | None = None         # TRIVIAL_GROUP
+    gauge: "LawCheck | None" = None    # HALF_PERIOD_PHASE: the next weight under single-column sign flips
+    gauge_block: str | None = None     # ... and its name
+    permutation: sp.Matrix | None = None   # TWO_SIDED_GAUSSIAN: the neuron permutation P
 
     @property
     def step_status(self) -> StepStatus:
@@ -304,6 +312,8 @@ def _odd_cumulant_witness(law: Law, g, entry_tex):
 def _generic_dim_element(group: Group) -> tuple[sp.Matrix, int]:
     """For a symbolic dimension: the rotation/flip in the first two coordinates (dimension 2 instance)."""
     fam = el.family(group)
+    if isinstance(group, Parity):
+        return -sp.eye(2), 2
     if fam.is_rotation:
         return el.plane_rotation(el.lie_algebra(type(el.root_group(group))(2))[0], 2), 2
     if fam is Family.B:
@@ -371,6 +381,15 @@ def _mean_vectors(law: Normal, n: int, is_bias: bool, side: Multiplication) -> l
 def _structured_normal(block: ParameterBlock, group: Group, side: Multiplication, letter: str) -> LawCheck:
     law: Normal = block.law
     is_bias = len(block.shape) == 1
+    if isinstance(group, Parity):
+        # W -> -W: a Gaussian law is symmetric iff its mean vanishes (the covariance is unchanged), in any
+        # dimension
+        loc = law.loc if isinstance(law.loc, sp.MatrixBase) else sp.Matrix([law.loc])
+        s = _matrix_status(sp.Matrix(loc))
+        witness = None
+        if s is False:
+            witness = ParameterWitness(-sp.eye(loc.rows), "the mean changes sign", sp.Matrix(loc), -sp.Matrix(loc))
+        return LawCheck(block.name, s, LawReason.PARITY_MEAN, law, side, letter, witness=witness)
     if el.concrete_dim(group) is None:
         return LawCheck(block.name, None, LawReason.STRUCTURED_SYMBOLIC_DIMENSION, law, side, letter)
     right = side is Multiplication.RIGHT and not is_bias
@@ -477,6 +496,8 @@ def shear_invariance(network: Network, group: Group) -> LawCheck:
             return LawCheck("b0", True, LawReason.UNIFORM_PHASE, law, period=width, activation=act.name)
         if periodic is None:
             return LawCheck("b0", None, LawReason.PERIODICITY_UNDECIDED, law, period=width, activation=act.name)
+        if network.depth >= 2 and is_antiperiodic_with(act, width) is True:
+            return _half_period(network, law, width, act.name)
         reason = LawReason.PHASE_NOT_PERIODIC
     else:
         reason = LawReason.SHIFT_ON_THE_LINE
@@ -488,3 +509,46 @@ def shear_invariance(network: Network, group: Group) -> LawCheck:
                                "the variance of $b^0_1$ grows by $\\mathrm{Var}((W^0c)_1) = c^2\\,\\mathrm{Var}(W^0_{11})$",
                                vb, sp.simplify(vb + c ** 2 * vw), element_name="c")
     return LawCheck("b0", False, reason, law, witness=witness, period=width, activation=act.name)
+
+
+def _half_period(network: Network, law: Law, half: sp.Expr, activation: str) -> LawCheck:
+    r"""b0 uniform on an interval of length ``half`` and :math:`\phi(z + h) = -\phi(z)`: for each neuron i the
+    gauge :math:`S_i: (W^1_{:,i}, b^0_i) \mapsto (-W^1_{:,i}, b^0_i + h)` leaves every :math:`f_\theta`
+    unchanged.  With iid fair signs :math:`\epsilon_i`, :math:`\tilde\theta = S^\epsilon\theta` has
+    :math:`f_{\tilde\theta} = f_\theta`, :math:`\tilde b^0_i` uniform on a whole period :math:`2h`, and
+    :math:`\tilde W^1` distributed as :math:`W^1` and independent of :math:`\tilde b^0` **iff** the law of
+    :math:`W^1` is invariant under flipping the sign of any one column -- the check returned in ``gauge``.
+    Then the density is that of :math:`\tilde\theta`, whose phase is Haar on the torus: invariant under
+    every shift."""
+    w1 = network.weight(1)
+    flips = SignFlips(w1.shape[1])
+    gauge = block_invariance(w1, flips, Multiplication.RIGHT, "D")
+    return LawCheck("b0", gauge.status, LawReason.HALF_PERIOD_PHASE, law, period=half, activation=activation,
+                    gauge=gauge, gauge_block=w1.name, witness=gauge.witness)
+
+
+def two_sided_invariance(block: ParameterBlock, left, right) -> LawCheck:
+    r"""Is the law of ``block`` invariant under :math:`W \mapsto g W P^T` (``left = g``, ``right = P``, both
+    orthogonal)?  A structured Gaussian law :math:`N(M, \sigma^2 U\otimes V)` is iff :math:`gMP^T = M`,
+    :math:`gUg^T = U` and :math:`PVP^T = V`; an iid law (P a permutation) iff it is invariant under
+    :math:`W \mapsto gW` (a product of identical factors is unchanged by permuting its columns)."""
+    g, p = sp.Matrix(left), sp.Matrix(right)
+    law = block.law
+    if not (isinstance(law, Normal) and not law.is_iid):
+        return block_invariance(block, GeneratedGroup(g.rows, (), [g]), Multiplication.LEFT, "g")
+    m = sp.Matrix(law.loc)
+    mean_ok = _matrix_status(g * m * p.T - m)
+    status = mean_ok
+    witness = None
+    if mean_ok is False:
+        witness = ParameterWitness(g, "the mean matrix is moved", m, g * m * p.T)
+    for mat, t in ((law.row_cov, g), (law.col_cov, p)):
+        if mat is None:
+            continue
+        mat = sp.Matrix(mat)
+        s = _matrix_status(t * mat * t.T - mat)
+        if s is False and witness is None:
+            witness = ParameterWitness(t, "a covariance factor is moved", mat, t * mat * t.T)
+        status = False if s is False or status is False else (None if s is None or status is None else True)
+    return LawCheck(block.name, status, LawReason.TWO_SIDED_GAUSSIAN, law, Multiplication.LEFT, "g", witness=witness,
+                    permutation=p)

@@ -18,12 +18,13 @@ translations add :math:`c`.
 from .base import GenericElement, Group, haar_orthogonal
 from .catalogue import (Orthogonal, Permutations, SignedPermutations, SpecialOrthogonal, Stabilizer, Translations,
                         rotation_matrix_2d)
-from .exact import Block, DirectProduct, ExplicitGroup, InvarianceGroup, Parity, SignFlips, trivial_group
+from .exact import (Block, DirectProduct, ExplicitGroup, GeneratedGroup, InvarianceGroup, Parity, SignFlips,
+                    trivial_group)
 from .parse import group_names, parse_group, resolve_group
 
 __all__ = [
     "Group", "SpecialOrthogonal", "Orthogonal", "Translations", "Permutations", "SignedPermutations",
     "Stabilizer", "GenericElement", "parse_group", "resolve_group", "haar_orthogonal", "rotation_matrix_2d",
-    "ExplicitGroup", "Parity", "SignFlips", "InvarianceGroup", "Block", "DirectProduct", "trivial_group",
+    "ExplicitGroup", "GeneratedGroup", "Parity", "SignFlips", "InvarianceGroup", "Block", "DirectProduct", "trivial_group",
     "group_names",
 ]

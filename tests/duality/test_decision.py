@@ -52,11 +52,19 @@ def test_routes_and_step_statuses():
     assert finite.contrast.role is GpRole.CONTRAST and finite.contrast.status is StepStatus.INFO
     out = decide_invariance(zoo.erf_net(2, 3, 2), "translations", "output")
     assert out.route is Route.STRUCTURAL and out.impossibility.status is StepStatus.FAILS
+    # cos without bias is even: x -> -x is absorbed by the identity map although W0 -> -W0 fails
     even = decide_invariance(Network(1, [Dense(3, "cos", weight=Normal(1, 1)), Dense(1, weight=Normal(0, 1))]),
                              "O", "input")
-    assert even.verdict is ProofVerdict.UNDECIDED and even.route is Route.NONE
+    assert even.verdict is ProofVerdict.PROVEN and even.route is Route.GENERATORS
     assert even.laws[0].status is StepStatus.FAILS and even.parameter_witness is not None
-    assert even.witness_search.orders == (1, 2, 4) and even.witness_search.status is StepStatus.OPEN
+    assert even.generators.complete and even.generators.elements[0].map.negated == ()
+    # with a biased, asymmetric hidden layer and a deep net no map applies and no engine finds a witness
+    deep = decide_invariance(Network(1, [Dense(3, "cos", weight=Normal(1, 1), bias=Normal(1, 1)), Dense(3, "tanh"),
+                                         Dense(1, weight=Normal(0, 1))]), "O", "input")
+    assert deep.verdict is ProofVerdict.UNDECIDED and deep.route is Route.NONE
+    assert deep.laws[0].status is StepStatus.FAILS and deep.parameter_witness is not None
+    assert deep.generators is not None and not deep.generators.complete
+    assert deep.witness_search.orders == (1, 2, 4) and deep.witness_search.status is StepStatus.OPEN
 
 
 def test_plain_strings_are_parsed_at_the_entry():
