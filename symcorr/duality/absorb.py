@@ -272,15 +272,14 @@ def sign_chains(network: Network, on: Side | str) -> list[ElementMap]:
     def bias(l):
         return f"b{l}" if network.bias(l) is not None else None
 
-    out = []
+    out: list[ElementMap] = []
     if on is Side.INPUT:
         links: list[ChainLink] = []
         biases: list[str] = []
         for l in range(L + 1):
             b = bias(l)
             if even[l] is True:
-                negated = tuple(biases + ([b] if b else []))
-                out.append(ElementMap(MapKind.SIGN_CHAIN, on, minus, negated,
+                out.append(ElementMap(MapKind.SIGN_CHAIN, on, minus, tuple(biases + ([b] if b else [])),
                                       tuple(links + [ChainLink(l, acts[l].name, False, b)]), None))
                 break
             if odd[l] is not True or l == L:
@@ -294,8 +293,8 @@ def sign_chains(network: Network, on: Side | str) -> list[ElementMap]:
         if not all(odd[l] is True for l in range(c, L + 1)):
             break
         negated = [f"W{c}"] + [b for b in (bias(l) for l in range(c, L + 1)) if b]
-        links = [ChainLink(l, acts[l].name, True, bias(l)) for l in range(c, L + 1)]
-        out.append(ElementMap(MapKind.SIGN_CHAIN, on, minus, tuple(negated), tuple(links), f"W{c}"))
+        passed = [ChainLink(l, acts[l].name, True, bias(l)) for l in range(c, L + 1)]
+        out.append(ElementMap(MapKind.SIGN_CHAIN, on, minus, tuple(negated), tuple(passed), f"W{c}"))
     return out
 
 
@@ -304,7 +303,7 @@ def _column_permutation(moved: sp.Matrix, target: sp.Matrix) -> sp.Matrix | None
     ``target``), or None."""
     cols = target.cols
     free = list(range(cols))
-    perm = [None] * cols
+    perm: list[int] = [0] * cols
     for j in range(cols):
         col = moved[:, j]
         match = next((k for k in free if (target[:, k] - col).applyfunc(sp.simplify).is_zero_matrix), None)

@@ -33,14 +33,16 @@ the rendering (:mod:`symcorr.duality.render`).
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Callable
 
 import sympy as sp
 
 from ..errors import SpecError
 from ..groups import GeneratedGroup, Group, Parity
-from ..spec import Network
+from ..spec import Network, ParameterBlock
 from ..verdicts import CorrelatorKind, ProofVerdict, Side, StepStatus
 from . import elements as el
 from .absorb import Absorption, Action, ElementMap, MapKind, absorb, alternative_maps
@@ -285,13 +287,15 @@ def _guarded(engine: str, task: str, fn, *args):
 
 
 def _law_steps(network: Network, group: Group, ab: Absorption) -> list[LawStep]:
+    jobs: list[tuple[ParameterBlock, Multiplication]] = []
     if ab.action is Action.INPUT_LINEAR:
         jobs = [(network.weight(0), Multiplication.RIGHT)]
     elif ab.action is Action.OUTPUT_LINEAR:
         last = network.depth - 1
         jobs = [(network.weight(last), Multiplication.LEFT)]
-        if network.bias(last) is not None:
-            jobs.append((network.bias(last), Multiplication.LEFT))
+        bias = network.bias(last)
+        if bias is not None:
+            jobs.append((bias, Multiplication.LEFT))
     else:  # input translations: the joint law of (W0, b0) under the shear
         check, failure = _guarded("symcorr.duality.invariance", "the law of (W0, b0) under the shear",
                                   shear_invariance, network, group)
@@ -310,31 +314,39 @@ def _all_established(steps) -> bool:
 
 def _map_law_steps(network: Network, m: ElementMap) -> list[LawStep]:
     """The law checks of the blocks an alternative map changes."""
-    jobs = []
+    jobs: list[tuple[str, Callable[[], LawCheck]]] = []
+
+    def left(block: ParameterBlock, group: Group, letter: str) -> tuple[str, Callable[[], LawCheck]]:
+        return block.name, lambda: block_invariance(block, group, Multiplication.LEFT, letter)
+
     if m.kind is MapKind.SIGN_CHAIN:
         for name in m.negated:   # W -> -W, b -> -b: the law must be symmetric
             block = network.blocks[name]
-            jobs.append((name, block_invariance, block, Parity(block.shape[0]), Multiplication.LEFT, "P"))
-    else:
+            jobs.append(left(block, Parity(block.shape[0]), "P"))
+    elif m.permutation is not None and m.layer is not None:
         p, g = sp.Matrix(m.permutation), sp.Matrix(m.element)
         layer = m.layer
         hidden = GeneratedGroup(p.rows, (), [p])
         if m.on is Side.OUTPUT:
-            jobs.append((f"W{layer}", block_invariance, network.weight(layer), hidden, Multiplication.LEFT, "P"))
-            if network.bias(layer) is not None:
-                jobs.append((f"b{layer}", block_invariance, network.bias(layer), hidden, Multiplication.LEFT, "P"))
-            jobs.append((f"W{layer + 1}", two_sided_invariance, network.weight(layer + 1), g, p))
-            if network.bias(layer + 1) is not None:
-                jobs.append((f"b{layer + 1}", block_invariance, network.bias(layer + 1),
-                             GeneratedGroup(g.rows, (), [g]), Multiplication.LEFT, "g"))
+            jobs.append(left(network.weight(layer), hidden, "P"))
+            bias = network.bias(layer)
+            if bias is not None:
+                jobs.append(left(bias, hidden, "P"))
+            weight = network.weight(layer + 1)
+            jobs.append((weight.name, lambda: two_sided_invariance(weight, g, p)))
+            out_bias = network.bias(layer + 1)
+            if out_bias is not None:
+                jobs.append(left(out_bias, GeneratedGroup(g.rows, (), [g]), "g"))
         else:
-            jobs.append(("W0", two_sided_invariance, network.weight(0), p, g.T))
-            if network.bias(0) is not None:
-                jobs.append(("b0", block_invariance, network.bias(0), hidden, Multiplication.LEFT, "P"))
-            jobs.append(("W1", block_invariance, network.weight(1), hidden, Multiplication.RIGHT, "P"))
+            first, nxt = network.weight(0), network.weight(1)
+            jobs.append((first.name, lambda: two_sided_invariance(first, p, g.T)))
+            bias = network.bias(0)
+            if bias is not None:
+                jobs.append(left(bias, hidden, "P"))
+            jobs.append((nxt.name, lambda: block_invariance(nxt, hidden, Multiplication.RIGHT, "P")))
     steps = []
-    for name, fn, *args in jobs:
-        check, failure = _guarded("symcorr.duality.invariance", f"the law of {name}", fn, *args)
+    for name, job in jobs:
+        check, failure = _guarded("symcorr.duality.invariance", f"the law of {name}", job)
         steps.append(LawStep(name, check, failure))
     return steps
 
@@ -367,7 +379,9 @@ def _generator_route(network: Network, group: Group, on: Side, correlator: Corre
     if not discrete:
         return None
     lie = el.lie_algebra(group)
-    ident_group, ident_ab, identity = None, None, ()
+    ident_group: Group | None = None
+    ident_ab: Absorption | None = None
+    identity: tuple[LawStep, ...] = ()
     if lie:
         ident_group = GeneratedGroup(n, [(gen.a, gen.b) for gen in lie], (),
                                      name=f"the identity component of {group!r}")
@@ -378,7 +392,7 @@ def _generator_route(network: Network, group: Group, on: Side, correlator: Corre
         identity = tuple(_law_steps(network, ident_group, ident_ab))
         if not _all_established(identity):
             return None
-    elements = []
+    elements: list[ElementStep] = []
     for g in discrete:
         step = _element_step(network, sp.Matrix(g), on, correlator is CorrelatorKind.NTK)
         elements.append(step)
@@ -404,39 +418,37 @@ def decide_invariance(network: Network, group, on: Side | str = Side.INPUT,
     group = catalogue_group(network, group, on)
     orders = witness_orders(orders, on)
     fam = el.family(group)
-    frame = dict(network=network, group=group, on=on, correlator=correlator, finite_width=finite_width)
     ab, failure = _guarded("symcorr.duality.absorb", "absorbing the action into the parameters", absorb,
                            network, group, on)
     absorption = AbsorptionStep(ab, failure)
+    base = InvarianceDecision(network=network, group=group, on=on, correlator=correlator, finite_width=finite_width,
+                              verdict=ProofVerdict.UNDECIDED, route=Route.NONE, absorption=absorption)
     if fam is Family.T and on is Side.OUTPUT:
-        return InvarianceDecision(**frame, verdict=ProofVerdict.REFUTED, route=Route.STRUCTURAL,
-                                  absorption=absorption, impossibility=ShiftImpossibilityStep(),
-                                  witness=translation_witness(group))
-    change, laws = None, ()
+        return dataclasses.replace(base, verdict=ProofVerdict.REFUTED, route=Route.STRUCTURAL,
+                                   impossibility=ShiftImpossibilityStep(), witness=translation_witness(group))
+    change: ChangeOfVariablesStep | None = None
+    laws: tuple[LawStep, ...] = ()
     if ab is not None and ab.valid:
         change = ChangeOfVariablesStep(ab)
         laws = tuple(_law_steps(network, group, ab))
     ntk = NtkStep(ab.letter, ab.orthogonal) if correlator is CorrelatorKind.NTK and ab is not None else None
-    steps = dict(absorption=absorption, change_of_variables=change, laws=laws, ntk=ntk)
+    base = dataclasses.replace(base, change_of_variables=change, laws=laws, ntk=ntk)
     established = (ab is not None and ab.valid is True and ab.jacobian_one and bool(laws)
                    and all(s.status is StepStatus.ESTABLISHED for s in laws)
                    and (ntk is None or ntk.status is StepStatus.ESTABLISHED))
     if established:
-        return InvarianceDecision(**frame, **steps, verdict=ProofVerdict.PROVEN, route=Route.PARAMETER_MAP)
-    generators = None
+        return dataclasses.replace(base, verdict=ProofVerdict.PROVEN, route=Route.PARAMETER_MAP)
     if fam is not Family.T:
         generators = _generator_route(network, group, on, correlator)
+        base = dataclasses.replace(base, generators=generators)
         if generators is not None and generators.complete:
-            return InvarianceDecision(**frame, **steps, generators=generators, verdict=ProofVerdict.PROVEN,
-                                      route=Route.GENERATORS)
-    steps["generators"] = generators
+            return dataclasses.replace(base, verdict=ProofVerdict.PROVEN, route=Route.GENERATORS)
     verdict, route, witness, gp = ProofVerdict.UNDECIDED, Route.NONE, None, None
     if not finite_width and correlator is CorrelatorKind.FUNCTION and on is Side.INPUT:
         kc = kernel_invariance(network, group, values)
         gp = GpLimitStep(GpRole.DECIDES, kc.invariant, kc.kernel, kc.witness, kc.failure)
         if kc.invariant is True:
-            return InvarianceDecision(**frame, **steps, gp_limit=gp, verdict=ProofVerdict.PROVEN,
-                                      route=Route.GP_KERNEL)
+            return dataclasses.replace(base, gp_limit=gp, verdict=ProofVerdict.PROVEN, route=Route.GP_KERNEL)
         if kc.invariant is False:
             verdict, route, witness = ProofVerdict.REFUTED, Route.GP_KERNEL, kc.witness
     search = None
@@ -457,5 +469,5 @@ def decide_invariance(network: Network, group, on: Side | str = Side.INPUT,
             and fam is Family.T and on is Side.INPUT and _small(network)):
         kc = kernel_invariance(network, group, values)
         contrast = GpLimitStep(GpRole.CONTRAST, kc.invariant, kc.kernel, None, kc.failure)
-    return InvarianceDecision(**frame, **steps, verdict=verdict, route=route, gp_limit=gp, witness_search=search,
-                              contrast=contrast, witness=witness)
+    return dataclasses.replace(base, verdict=verdict, route=route, gp_limit=gp, witness_search=search,
+                               contrast=contrast, witness=witness)

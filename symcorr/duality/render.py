@@ -385,9 +385,10 @@ def _generator_steps(route: GeneratorRoute, complete: bool) -> list[ProofStep]:
     steps = [ProofStep("Generators", "The law of $f$ is invariant under a group iff it is invariant under a set of "
                        f"generators, and each generator may be absorbed by its own parameter map. The group is generated "
                        f"by {what}the element(s) {gens}.", StepStatus.ESTABLISHED if complete else StepStatus.OPEN)]
-    if route.identity_group is not None:
-        steps.append(ProofStep("Identity component", "The standard map absorbs it: "
-                               + absorption_text(route.identity_absorption), route.identity_absorption.status))
+    ident = route.identity_absorption
+    if route.identity_group is not None and ident is not None:
+        steps.append(ProofStep("Identity component", "The standard map absorbs it: " + absorption_text(ident),
+                               ident.status))
         steps += [_law_step(s) for s in route.identity]
     for k, e in enumerate(route.elements):
         steps += _element_steps(k, e)

@@ -64,8 +64,9 @@ def _sign_chain_text(m: ElementMap) -> str:
             parts.append(f"the last layer is linear: $-f = -{z}$")
         else:
             parts.append(f"$\\phi_{{{link.layer}}}$ ({link.activation}) is odd: $-\\phi({z}) = \\phi(-{z})$")
-    w = block_tex(m.weight)
-    layer = m.weight[1:]
+    weight = m.weight or "W0"
+    w = block_tex(weight)
+    layer = weight[1:]
     parts.append(f"and $-z^{{{layer}}} = (-{w})h + (-b^{{{layer}}})$: negating ${w}$ and every bias from layer {layer} "
                  "up carries the sign to the output")
     text = "; ".join(parts) + "."
@@ -76,7 +77,7 @@ def _sign_chain_text(m: ElementMap) -> str:
 def _permutation_text(m: ElementMap) -> str:
     p = sp.latex(sp.Matrix(m.permutation))
     g = element_tex(m.element)
-    l = m.layer
+    l = m.layer if m.layer is not None else 0
     hid = f"h^{{{l}}}"
     if m.on is Side.OUTPUT:
         w = block_tex(f"W{l + 1}")

@@ -407,7 +407,7 @@ def exact_orthonormal_basis(u: sp.Matrix) -> sp.Matrix:
     """Exact orthonormal basis (columns) of R^n whose first column is u/|u| (Gram-Schmidt)."""
     n = len(u)
     vecs = [sp.Matrix(u)] + [sp.Matrix([1 if j == i else 0 for j in range(n)]) for i in range(n)]
-    basis = []
+    basis: list[sp.Matrix] = []
     for v in vecs:
         w = v - sum(((b.T * v)[0, 0] * b for b in basis), sp.zeros(n, 1))
         w = sp.simplify(w)

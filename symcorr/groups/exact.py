@@ -427,6 +427,11 @@ class InvarianceGroup(ExplicitGroup):
     """
 
     is_orthogonal = True
+    blocks: tuple[Block, ...]
+    #: finite ambients: the coordinate classes, ``((index, sign), ...)`` and whether the fixed vectors
+    #: vanish on the class (then its signs are free)
+    classes: tuple[tuple[tuple[tuple[int, int], ...], bool], ...]
+    fixed_space: sp.ImmutableMatrix
 
     def __init__(self, n, fixed=(), forms=(), ambient: str = "O", inversion: bool = False):
         super().__init__(n)
@@ -453,6 +458,8 @@ class InvarianceGroup(ExplicitGroup):
             self._finite_structure(n)
         if self.inversion and self._contains_minus_one():
             self.inversion = False  # -1 is already an element
+        if self.inversion and ambient == "S":
+            self.family_name = "B"  # -1 is a signed permutation, not a permutation
 
     # --- structure -----------------------------------------------------------------------------------
     def _orthogonal_structure(self, n: int) -> None:
@@ -491,7 +498,7 @@ class InvarianceGroup(ExplicitGroup):
             diag = tuple(x[i, i] for x in self.forms)
             vec = tuple(v[i] for v in self.fixed)
             keys.append((diag, vec))
-        classes: dict = {}
+        classes: dict[tuple, list[tuple[int, int]]] = {}
         for i, (diag, vec) in enumerate(keys):
             canon, sign = vec, 1
             if signed and any(v != 0 for v in vec) and next(v for v in vec if v != 0).is_negative:
@@ -726,10 +733,10 @@ class DirectProduct(Group):
         return ("DirectProduct", self.factors[0]._key(), self.factors[1]._key())
 
     def __repr__(self):
-        return f"{self.factors[0]!r} x {self.factors[1]!r}"
+        return " x ".join(f"({f!r})" if " x " in repr(f) else repr(f) for f in self.factors)
 
     def latex(self):
-        return rf"{self.factors[0].latex()} \times {self.factors[1].latex()}"
+        return r" \times ".join(rf"\left({f.latex()}\right)" if " x " in repr(f) else f.latex() for f in self.factors)
 
     def _split(self, g: torch.Tensor):
         k = self.factors[0].n

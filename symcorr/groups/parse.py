@@ -62,6 +62,7 @@ def parse_group(text: str, dim=None, symbols: dict | None = None, fix=None) -> G
     ``"translations"``, ``"permutations"``, ``"signed_permutations"``, ``"parity"`` (:math:`x\mapsto\pm x`),
     ``"sign_flips"`` (diagonal :math:`\pm1` matrices); ``fix=[...]`` makes the
     stabiliser of that vector.  ``symbols`` resolves symbolic dimensions by name."""
+    group: Group
     if isinstance(text, Group):
         group = text
     else:
