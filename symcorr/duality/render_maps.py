@@ -104,7 +104,7 @@ def element_map_jacobian(m: ElementMap) -> str:
     if m.kind is MapKind.SIGN_CHAIN and not m.negated:
         return "$T$ is the identity (Jacobian 1)."
     kind = "sign changes" if m.kind is MapKind.SIGN_CHAIN else "a permutation (with the signs of $g$) of entries"
-    return (f"$T$ is linear and made of {kind} of the blocks ${_blocks(m.blocks)}$: orthogonal, "
+    return (f"$T$ is linear and made of {kind} of the blocks ${_blocks(m.blocks)}$: orthogonal, with Jacobian "
             "$|\\det \\partial(T\\theta)/\\partial\\theta| = 1$.")
 
 
