@@ -43,8 +43,8 @@ from .decision import decide_invariance
 from .elements import Family
 from .law_group import law_group
 
-__all__ = ["candidate_vectors", "candidate_groups", "exact_group", "symmetry_group", "symmetry_groups",
-           "largest_proven_subgroup"]
+__all__ = ["candidate_vectors", "candidate_groups", "exact_group", "group_answers", "symmetry_group",
+           "symmetry_groups", "largest_proven_subgroup"]
 
 
 def _normalise(v: sp.Matrix) -> sp.Matrix | None:
@@ -223,17 +223,25 @@ def symmetry_group(network: Network, on: Side | str | None = Side.INPUT, *,
                 g = trivial_group(n)
             parts.append(g)
         return DirectProduct(*parts)
+    catalogue, found, reported = group_answers(network, on, correlator=correlator, finite_width=finite_width,
+                                               exact=exact)
+    return reported
+
+
+def group_answers(network: Network, on: Side | str = Side.INPUT, *,
+                  correlator: CorrelatorKind | str = CorrelatorKind.FUNCTION, finite_width: bool = True,
+                  exact: bool = True) -> tuple[Group | None, InvarianceGroup | None, Group | None]:
+    """``(catalogue answer, exact group, reported group)`` for one side, computed once: what
+    :func:`symmetry_group` returns with and without ``exact``, and the exact group (None when not computed
+    or not proven)."""
     on, correlator = Side.parse(on), CorrelatorKind.parse(correlator)
     catalogue = None
     for g in candidate_groups(network, on, include_translations=True):
         if _proven(network, g, on, correlator, finite_width):
             catalogue = g
             break
-    if exact:
-        found = exact_group(network, on, correlator=correlator, finite_width=finite_width)
-        if _larger(found, catalogue):
-            return found
-    return catalogue
+    found = exact_group(network, on, correlator=correlator, finite_width=finite_width) if exact else None
+    return catalogue, found, (found if _larger(found, catalogue) else catalogue)
 
 
 def largest_proven_subgroup(network: Network, group: Group, on: Side | str, *,

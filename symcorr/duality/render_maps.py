@@ -1,5 +1,6 @@
-r"""The prose of the parameter maps beyond the standard table: sign chains through odd and even
-activations, hidden-neuron permutations, and the half-period gauge of periodic activations.
+r"""The prose of the parameter maps beyond the standard table (sign chains through odd and even
+activations, hidden-neuron permutations, the half-period gauge of periodic activations) and of the exact
+invariance group of a law (:func:`law_group_text`).
 
 Nothing is decided here: the functions read :class:`~symcorr.duality.absorb.ElementMap` and
 :class:`~symcorr.duality.invariance.LawCheck` objects and write them down (text with inline ``$...$``
@@ -11,12 +12,14 @@ from __future__ import annotations
 import sympy as sp
 
 from ..verdicts import Side
+from ..groups import Group
 from .absorb import ElementMap, MapKind
 from .invariance import LawCheck, LawReason
+from .law_group import ConstraintKind, LawGroup
 from .proof import block_tex
 
 __all__ = ["element_tex", "element_map_text", "element_map_jacobian", "gauge_text", "parity_mean_text",
-           "two_sided_text"]
+           "two_sided_text", "law_group_text"]
 
 
 def element_tex(g) -> str:
@@ -143,3 +146,37 @@ def two_sided_text(check: LawCheck, tex: str) -> str:
 
 def law_reason_is_map(check: LawCheck) -> bool:
     return check.reason in (LawReason.HALF_PERIOD_PHASE, LawReason.PARITY_MEAN, LawReason.TWO_SIDED_GAUSSIAN)
+
+
+def _constraint_text(c) -> str:
+    where = f"${block_tex(c.block)}$" if c.block[:1] in ("W", "b") and c.block[1:].isdigit() else c.block
+    if c.kind is ConstraintKind.FIXED:
+        return f"{c.name} of {where} fixed, $gu = u$ for $u = {sp.latex(sp.Matrix(c.value).T)}^T$"
+    if c.kind is ConstraintKind.FORM:
+        return f"the covariance factor ${c.name} = {sp.latex(sp.Matrix(c.value))}$ of {where} preserved, $g{c.name}g^T = {c.name}$"
+    what = "signed permutations" if c.kind is ConstraintKind.SIGNED_PERMUTATION else "permutations"
+    if c.block[:1] in ("W", "b"):
+        return f"{where} has iid non-Gaussian entries (${c.name}$): only {what} preserve a product law"
+    return f"the last activation {c.name} commutes only with {what}"
+
+
+def law_group_text(side: Side, lg: LawGroup, catalogue: Group | None, reported: Group | None,
+                   proven: bool | None) -> str:
+    """One paragraph on one side: the catalogue answer, the exact law group with its derivation and
+    structure, whether the prover proves it, and what :func:`~symcorr.duality.symmetry_group` reports."""
+    head = f"**{str(side).capitalize()}s.** "
+    cat = f"catalogue: `{catalogue!r}`" if catalogue is not None else "catalogue: nothing non-trivial proven"
+    if lg.group is None:
+        return head + cat + f"; exact law group: not computed ({lg.reason})."
+    g = lg.group
+    parts = [_constraint_text(c) for c in lg.constraints] or ["the law is invariant under every orthogonal map"]
+    structure = g.describe().splitlines()[1:]
+    generic = ""
+    if lg.generic:
+        syms = ", ".join(f"${sp.latex(e)} \\ne 0$" for e in lg.generic)
+        generic = f" This is the group for {syms}; at special values it can be larger."
+    verdict = {True: "proven by the prover", False: "not proven", None: "not decided"}[proven]
+    rep = f"`{reported!r}`" if reported is not None else "nothing non-trivial"
+    return (head + cat + f"; exact law group ${g.latex()}$ (`{g!r}`, {verdict}), the orthogonal maps $g$ with: "
+            + "; ".join(parts) + "." + generic
+            + " Structure: " + "; ".join(structure) + f". `symmetry_group` reports {rep}.")

@@ -561,7 +561,9 @@ class InvarianceGroup(ExplicitGroup):
                 lines.append(f"fixed pointwise: span{[list(self.fixed_space[:, j]) for j in range(self.fixed_space.cols)]}")
             for b in self.blocks:
                 ev = f" (form eigenvalues {', '.join(map(str, b.eigenvalues))})" if b.eigenvalues else ""
-                lines.append(f"O({b.dim}) on span{[list(b.basis[:, j]) for j in range(b.dim)]}{ev}")
+                cols = [list(b.basis[:, j]) for j in range(b.dim)]
+                span = f"span{cols}" if b.dim <= 3 else f"the span of {b.dim} vectors {cols[0]}, {cols[1]}, ..."
+                lines.append(f"O({b.dim}) on {span}{ev}")
             lines.append(f"Lie algebra: " + (" + ".join(f"so({b.dim})" for b in self.blocks if b.dim > 1) or "0")
                          + f", dimension {self.lie_dimension}")
             lines.append(f"discrete part: {len(self.blocks)} reflection(s), {self.components()} components")
