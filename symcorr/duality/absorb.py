@@ -19,6 +19,12 @@ Jacobians: :math:`\mathrm{vec}(W^0R) = (R^T\otimes 1)\,\mathrm{vec}\,W^0` has
 shear (block triangular with unit diagonal), Jacobian 1 but **not orthogonal**, which matters for the
 NTK (its metric on parameter space is Euclidean).
 
+**More maps, one element at a time** (:func:`alternative_maps`, used when the standard map fails for a
+discrete generator): sign chains carrying :math:`-1` through odd activations to a weight, or stopping it at
+an even activation (:func:`sign_chains`), and the standard map composed with a permutation of hidden
+neurons that restores a permuted mean (:func:`neuron_permutation_map`).  Each is a signed permutation of
+the parameter entries: Jacobian 1, orthogonal.
+
 This module decides; it writes no prose.  An :class:`Absorption` records the action, whether the map
 absorbs it (``valid``: True / False / None when undecided), why (:class:`AbsorptionReason`), the blocks
 it changes and the facts the proof quotes (Jacobian, orthogonality); :mod:`symcorr.duality.render`

@@ -13,6 +13,9 @@ with a :class:`~symcorr.verdicts.StepStatus`:
 and then the verdict (:class:`Route` says how it was reached):
 
 * ``proven`` by the parameter map when steps 1-4 are all established;
+* otherwise ``proven`` one generator at a time (:class:`GeneratorRoute`, ``Route.GENERATORS``) when the
+  identity component takes the standard map and every discrete generator the standard map or another one
+  (:func:`.absorb.alternative_maps`: sign chains, hidden-neuron permutations);
 * otherwise, for infinite-width input claims, :class:`GpLimitStep` (``role=DECIDES``): proven when
   :math:`K(gx, gy) = K(x, y)` exactly, refuted with a kernel witness when not;
 * otherwise :class:`WitnessStep`: refuted when a function-space witness is found (:mod:`.witness`);

@@ -1,5 +1,9 @@
 r"""Is a parameter law invariant under the absorbed map?  Decided exactly from the law's structure.
 
+(About 550 lines, over the 500-line guide: the law checks of every parameter map live together, because
+the translation check dispatches to the half-period gauge, which reuses the block checks; splitting them
+would make a cycle.)
+
 * **iid zero-mean Normal** block: :math:`\log P(W) = -\mathrm{tr}(W^TW)/2\sigma^2 + \mathrm{const}` and
   :math:`\mathrm{tr}((WR)^T WR) = \mathrm{tr}(R^TW^TWR) = \mathrm{tr}(W^TWRR^T) = \mathrm{tr}(W^TW)` by
   :math:`RR^T = 1` (cyclicity of the trace; shown with the ``MatrixSymbol`` form of
@@ -19,7 +23,13 @@ r"""Is a parameter law invariant under the absorbed map?  Decided exactly from t
 * **Translations** :math:`b^0\mapsto b^0 + W^0c`: a uniform phase (a uniform law on one period) is
   invariant under every shift modulo its period, which is enough when the first activation has that
   period (Cos-net); no law on the real line is invariant under the random shift :math:`W^0c`
-  (its variance grows by :math:`\mathrm{Var}((W^0c)_i) > 0`).
+  (its variance grows by :math:`\mathrm{Var}((W^0c)_i) > 0`).  A phase uniform on **half** a period of an
+  antiperiodic activation (:math:`\phi(z + h) = -\phi(z)`) is handled by the gauge
+  :math:`(W^1_{:,i}, b^0_i) \mapsto (-W^1_{:,i}, b^0_i + h)`, which leaves :math:`f_\theta` unchanged: the
+  density is that of a full-period phase when the law of :math:`W^1` is invariant under single-column sign
+  flips (:attr:`LawReason.HALF_PERIOD_PHASE`).
+* **Other maps**: :math:`W \mapsto -W` of a structured Gaussian (any dimension: the mean must vanish) and
+  the two-sided :math:`W \mapsto gWP^T` of a hidden-neuron permutation (:func:`two_sided_invariance`).
 
 Each function returns a :class:`LawCheck`: a status True / False / None (None: depends on a symbol,
 e.g. a mean that may or may not vanish), the reason (:class:`LawReason`) with the facts it rests on (the

@@ -9,7 +9,9 @@ renders the steps as a Markdown or LaTeX document.
 * :func:`proof_steps` -- all the steps of a decision, in order;
 * :func:`absorption_text`, :func:`law_text`, :func:`law_condition` -- the text of one absorption and
   of one law check;
-* :func:`failure_text` -- an engine failure, as the body of an open step.
+* :func:`failure_text` -- an engine failure, as the body of an open step;
+* the generator route (one step per generator, with its map and law checks); the prose of the other maps
+  themselves is in :mod:`.render_maps`.
 """
 
 from __future__ import annotations

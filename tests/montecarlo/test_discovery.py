@@ -19,7 +19,8 @@ from symcorr.duality.law_group import law_group
 from symcorr.errors import SpecError
 from symcorr.groups import InvarianceGroup, Orthogonal
 from symcorr.montecarlo import Ensemble, ProductSource
-from symcorr.montecarlo.discovery import (_output_tangents, discover_symmetries, linearised_conditions, so_basis)
+from symcorr.montecarlo.discovery import discover_symmetries, linearised_conditions, so_basis
+from symcorr.montecarlo.discovery.tangents import output_tangents
 from symcorr.montecarlo.estimators import select_entries
 from symcorr.specfile import load_spec
 
@@ -143,7 +144,7 @@ def test_the_per_network_tangents_are_exact_derivatives(estimator):
     src = ens.source(next(ens.chunks()), x)
     gens = so_basis(3)
     for n, e in select_entries(2, 3, (1, 2, 3)).items():
-        t = _output_tangents(src, gens, e)
+        t = output_tangents(src, gens, e)
         h = 1e-5
         for b in range(3):
             up = src.act_on_outputs(Orthogonal(3), torch.linalg.matrix_exp(h * gens[b])).products(e)

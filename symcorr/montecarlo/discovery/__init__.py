@@ -47,328 +47,36 @@ The result (:class:`DiscoveredSymmetries`) names the algebra when it is recognis
 :math:`\mathfrak{so}(9)` on the complement of a fixed line), with the eigenvalues, the threshold and the
 confirmation table.  Input discovery differentiates the forward pass once per generator: its cost grows
 like :math:`d_{in}^2`.
+
+Layout: :mod:`.tangents` (the per-network rows :math:`C^{(m)}` and the :class:`EnsembleLike` protocol),
+:mod:`.rank` (the streaming sums and the rank rule, :func:`linearised_conditions`), and this module (the
+candidates, the confirmation, :class:`DiscoveredSymmetries` and :func:`discover_symmetries`).
 """
+
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import Iterator, Protocol, Sequence
+from typing import Sequence
 
 import torch
-import torch.autograd.forward_ad as fwAD
 
-from ..combinatorics import partial_matchings
-from ..errors import SpecError
-from ..groups import Orthogonal
-from ..rng import child_seed, make_generator
-from ..spec import Network
-from ..verdicts import Expectation, Side
-from .ensemble import Ensemble, GaussianReadoutSource, ProductSource
-from .estimators import select_entries
-from .invariance import InvarianceTestResult, PairedDifferences, invariance_result
-from .statistics import unit_roundoff
+from ...errors import SpecError
+from ...groups import Orthogonal
+from ...rng import child_seed, make_generator
+from ...spec import Network
+from ...verdicts import Expectation, Side
+from ..ensemble import Ensemble
+from ..estimators import select_entries
+from ..invariance import InvarianceTestResult, PairedDifferences, invariance_result
+from .rank import LinearisedConditions, linearised_conditions, stream
+from .tangents import EnsembleLike, outputs_of, release, so_basis
 
 __all__ = ["EnsembleLike", "Candidate", "DiscoveredSymmetries", "discover_symmetries", "so_basis",
            "linearised_conditions", "LinearisedConditions"]
 
-#: the class behind GaussianReadoutSource (which is wrapped by functools.lru_cache in .ensemble)
-_READOUT = getattr(GaussianReadoutSource, "__wrapped__", GaussianReadoutSource)
 
-
-class EnsembleLike(Protocol):
-    """What discovery needs of a numeric model ensemble (e.g. :class:`~symcorr.montecarlo.Ensemble`):
-    ``chunks()`` yields chunks of networks, ``source(chunk, x)`` the moment source of a chunk at points
-    ``x`` (``products(entries)`` per network, ``act_on_outputs(group, g)``), ``points(x)`` validates inputs.
-    Input discovery differentiates ``source`` with respect to ``x`` (forward-mode autodiff), so the
-    forward pass must be differentiable torch code."""
-
-    def chunks(self) -> Iterator: ...
-
-    def source(self, chunk, x): ...
-
-    def points(self, x) -> torch.Tensor: ...
-
-
-def so_basis(n: int, dtype=torch.float64) -> torch.Tensor:
-    r"""The orthonormal basis :math:`(e_je_i^T - e_ie_j^T)/\sqrt2`, :math:`i<j`, of :math:`\mathfrak{so}(n)`,
-    shape ``(n(n-1)/2, n, n)``."""
-    out = []
-    for i in range(n):
-        for j in range(i + 1, n):
-            m = torch.zeros(n, n, dtype=dtype)
-            m[i, j], m[j, i] = -1 / math.sqrt(2), 1 / math.sqrt(2)
-            out.append(m)
-    return torch.stack(out) if out else torch.zeros(0, n, n, dtype=dtype)
-
-
-# ----------------------------------------------------------------------------------------------------
-# per-network tangents
-# ----------------------------------------------------------------------------------------------------
-def _product_tangents(factors: list[tuple[torch.Tensor, torch.Tensor]]) -> tuple[torch.Tensor, torch.Tensor]:
-    """(value, tangent) of a product of factors (value (E, m), tangent (B, E, m)): the product rule."""
-    value = factors[0][0].clone()
-    for v, _ in factors[1:]:
-        value = value * v
-    tangent = torch.zeros_like(factors[0][1])
-    for i, (_, t) in enumerate(factors):
-        others = torch.ones_like(value)
-        for j, (v, _) in enumerate(factors):
-            if j != i:
-                others = others * v
-        tangent = tangent + t * others
-    return value, tangent
-
-
-def _output_tangents(src, gens: torch.Tensor, entries: torch.Tensor) -> torch.Tensor:
-    r"""Per network :math:`\frac{d}{dt}\prod_i (e^{tL_b}f)_{s_i}|_0`, shape ``(m, E, B)``: exact, by the product
-    rule on the sampled outputs (:class:`ProductSource`) or on the Gaussian read-out's conditional moments
-    (mean :math:`\mu\mapsto L\mu`, covariance :math:`C\mapsto LC + CL^T`), else by forward-mode autodiff of
-    ``act_on_outputs`` with the dual element :math:`1 + \epsilon L_b`."""
-    if isinstance(src, ProductSource):
-        f = src.f.to(torch.float64)
-        m, p, d = f.shape
-        rows = f.reshape(m, p * d).T                                         # (S, m)
-        moved = torch.einsum("bij,mpj->bmpi", gens, f).reshape(len(gens), m, p * d).transpose(1, 2)   # (B, S, m)
-        n = entries.shape[1]
-        factors = [(rows[entries[:, i]], moved[:, entries[:, i]]) for i in range(n)]
-        return _product_tangents(factors)[1].permute(2, 1, 0)
-    if isinstance(src, _READOUT):
-        mean, cov = src.mean, src.cov                                       # (m, P, d), (m, P, d, P, d)
-        m, p, d = mean.shape
-        s = p * d
-        mrows = mean.reshape(m, s).T                                        # (S, m)
-        crows = cov.reshape(m, s * s).T                                     # (S*S, m)
-        j = torch.arange(d, device=mean.device)
-
-        def dmean(k: torch.Tensor) -> torch.Tensor:
-            # (L mu)_{(p, a)} = sum_j L_aj mu_{(p, j)}: (B, E, m)
-            rows = mrows[(k // d * d)[:, None] + j]                         # (E, d, m)
-            return torch.einsum("bej,ejm->bem", gens[:, k % d, :], rows)
-
-        def dcov(k1: torch.Tensor, k2: torch.Tensor) -> torch.Tensor:
-            # (L C + C L^T)_{s1 s2} = sum_j L_{a1 j} C_{(p1 j), s2} + C_{s1, (p2 j)} L_{a2 j}: (B, E, m)
-            left = crows[((k1 // d * d)[:, None] + j) * s + k2[:, None]]
-            right = crows[k1[:, None] * s + (k2 // d * d)[:, None] + j]
-            return (torch.einsum("bej,ejm->bem", gens[:, k1 % d, :], left)
-                    + torch.einsum("bej,ejm->bem", gens[:, k2 % d, :], right))
-
-        n = entries.shape[1]
-        total = torch.zeros(len(gens), entries.shape[0], m, dtype=torch.float64, device=mean.device)
-        for pairs, singles in partial_matchings(n, src.zero_mean):
-            factors = [(crows[entries[:, i] * s + entries[:, k]], dcov(entries[:, i], entries[:, k])) for i, k in pairs]
-            factors += [(mrows[entries[:, k]], dmean(entries[:, k])) for k in singles]
-            total = total + _product_tangents(factors)[1]
-        return total.permute(2, 1, 0)
-    group = Orthogonal(gens.shape[-1])
-    out = []
-    for gen in gens:
-        with fwAD.dual_level():
-            g = fwAD.make_dual(torch.eye(gen.shape[0], dtype=torch.float64, device=gen.device), gen)
-            primal, tangent = fwAD.unpack_dual(src.act_on_outputs(group, g).products(entries))
-        out.append(_checked_tangent(primal, tangent))
-    return torch.stack(out, -1)
-
-
-def _input_tangents(ens: EnsembleLike, chunk, x: torch.Tensor, gens: torch.Tensor,
-                    entries: torch.Tensor) -> torch.Tensor:
-    r"""Per network :math:`\frac{d}{dt}\prod_i f_{s_i}(e^{tL_b}x_{p_i})|_0`, shape ``(m, E, B)``: forward-mode
-    autodiff of the ensemble's source along :math:`x_p \mapsto L_bx_p`, one pass per generator."""
-    out = []
-    for gen in gens:
-        with fwAD.dual_level():
-            xd = fwAD.make_dual(x, x @ gen.T.to(x.dtype))
-            primal, tangent = fwAD.unpack_dual(ens.source(chunk, xd).products(entries))
-        out.append(_checked_tangent(primal, tangent))
-    return torch.stack(out, -1)
-
-
-def _checked_tangent(primal: torch.Tensor, tangent: torch.Tensor | None) -> torch.Tensor:
-    """A forward-mode tangent; a missing one is zero only when the products are identically zero (e.g.
-    odd orders of a zero-mean read-out), otherwise the model left torch (numpy, ``.item()``, ...) and its
-    derivative is unknown: a SpecError, never a silent zero that would read as a symmetry."""
-    if tangent is not None:
-        return tangent
-    if bool((primal == 0).all()):
-        return torch.zeros_like(primal)
-    raise SpecError("the model's outputs do not depend differentiably (in torch) on the action; discovery needs a "
-                    "differentiable torch forward pass")
-
-
-# ----------------------------------------------------------------------------------------------------
-# the linearised conditions and the rank decision
-# ----------------------------------------------------------------------------------------------------
-@dataclass
-class LinearisedConditions:
-    r"""The estimated coefficient matrix :math:`\hat C` (``(E, B)``), its noise pencil and the bootstrap
-    threshold (see the module docstring).  ``eigenvalues`` ascending, ``vectors[:, j]`` the coefficient
-    vector (in :func:`so_basis`) of the j-th generalised eigenvector."""
-
-    basis: torch.Tensor
-    coefficients: torch.Tensor
-    quadratic: torch.Tensor
-    noise: torch.Tensor
-    eigenvalues: torch.Tensor
-    vectors: torch.Tensor
-    bootstrap: torch.Tensor
-    threshold: float
-    level: float
-    networks: int
-    orders: tuple
-
-    @property
-    def null_dimension(self) -> int:
-        return int((self.eigenvalues <= self.threshold).sum())
-
-    def algebra(self) -> torch.Tensor:
-        """An orthonormal (Frobenius) basis ``(k, n, n)`` of the discovered algebra."""
-        k = self.null_dimension
-        if k == 0:
-            return torch.zeros(0, *self.basis.shape[1:], dtype=torch.float64)
-        q, _ = torch.linalg.qr(self.vectors[:, :k])
-        return torch.einsum("bk,bij->kij", q, self.basis)
-
-
-class _Accumulator:
-    """Streaming sums over networks, centred chunk by chunk (Chan's merge) so that directions along which
-    every network's row vanishes are not swamped by cancellation: the mean row, the per-entry centred Gram
-    matrices, the per-entry mean squares and the centred bootstrap sums."""
-
-    def __init__(self, entries: dict, basis: torch.Tensor, replicates: int, seed: int, device):
-        self.order = torch.cat([torch.full((len(e),), n) for n, e in entries.items()])
-        total = int(self.order.numel())
-        b = len(basis)
-        self.count = 0
-        self.mean = torch.zeros(total, b, dtype=torch.float64, device=device)
-        self.gram = torch.zeros(total, b, b, dtype=torch.float64, device=device)
-        self.square = torch.zeros(total, dtype=torch.float64, device=device)
-        self.replicates = replicates
-        self.boot = torch.zeros(replicates, total, b, dtype=torch.float64, device=device)
-        self.chunk_means: list[tuple[torch.Tensor, torch.Tensor]] = []
-        self.seed, self.device = seed, device
-
-    def update(self, tangents: torch.Tensor) -> None:
-        """Add one chunk: ``tangents`` ``(m, E, B)``."""
-        if not torch.isfinite(tangents).all():
-            raise FloatingPointError("a per-network coefficient is not finite (overflow)")
-        m = tangents.shape[0]
-        mu = tangents.mean(0)
-        centred = tangents - mu
-        gram = torch.einsum("mea,meb->eab", centred, centred)
-        delta = mu - self.mean
-        total = self.count + m
-        self.gram += gram + (self.count * m / total) * torch.einsum("ea,eb->eab", delta, delta)
-        self.mean += delta * (m / total)
-        self.count = total
-        self.square += (tangents * tangents).sum((0, 2))
-        gen = make_generator(child_seed(self.seed, 3, len(self.chunk_means)), self.device)
-        xi = torch.randn((self.replicates, m), generator=gen, dtype=torch.float64, device=self.device)
-        self.boot += torch.einsum("km,meb->keb", xi, centred)
-        self.chunk_means.append((mu, xi.sum(1)))
-
-    def conditions(self, basis: torch.Tensor, level: float, dtype: torch.dtype, orders) -> LinearisedConditions:
-        m = self.count
-        if m < 2:
-            raise SpecError("discovery needs at least two networks")
-        mean = self.mean
-        b = basis.shape[0]
-        ms = self.square / (m * max(b, 1))
-        weight = torch.where(ms > 0, 1.0 / torch.where(ms > 0, ms, torch.ones_like(ms)), torch.zeros_like(ms))
-        quad = torch.einsum("e,ea,eb->ab", weight, mean, mean)
-        noise = torch.einsum("e,eab->ab", weight, self.gram) / (m * (m - 1))
-        # rounding floor: 32 n u times the per-network row scale, in the weighted metric (w_e ms_e = 1)
-        u = unit_roundoff(dtype if torch.finfo(dtype).eps > torch.finfo(torch.float64).eps else torch.float64)
-        floor = float(((32 * self.order.to(torch.float64) * u) ** 2 * (ms > 0).cpu()).sum())
-        noise = 0.5 * (noise + noise.T)
-        # numerical-rank floor: directions whose noise is below 32 B u of the largest are exact to rounding
-        top = float(torch.linalg.eigvalsh(noise)[-1]) if b else 0.0
-        floor = max(floor, 32 * b * u * top, 1e-300)
-        noise = noise + floor * torch.eye(b, dtype=torch.float64, device=noise.device)
-        nu, q = torch.linalg.eigh(noise)
-        inv = (q * nu.clamp_min(floor).rsqrt()).T       # whitening: inv noise inv^T = 1
-        sym = inv @ quad @ inv.T
-        values, u_vecs = torch.linalg.eigh(0.5 * (sym + sym.T))
-        vectors = inv.T @ u_vecs
-        vectors = vectors / vectors.norm(dim=0, keepdim=True)
-        # delta*_k = (1/M) sum_m xi_mk (C_m - C-hat), centred chunk by chunk
-        delta = self.boot.clone()
-        for mu, xs in self.chunk_means:
-            delta += xs[:, None, None] * (mu - mean)[None]
-        delta /= m
-        boot_quad = torch.einsum("e,kea,keb->kab", weight, delta, delta)
-        boot_sym = inv[None] @ boot_quad @ inv.T[None]
-        boot_max = torch.linalg.eigvalsh(0.5 * (boot_sym + boot_sym.transpose(1, 2)))[:, -1]
-        k = boot_max.numel()
-        rank = min(k - 1, math.ceil((k + 1) * (1 - level)) - 1)
-        threshold = float(torch.sort(boot_max).values[rank])
-        return LinearisedConditions(basis, mean.cpu(), quad.cpu(), noise.cpu(), values.cpu(), vectors.cpu(),
-                                    boot_max.cpu(), threshold, level, m, tuple(orders))
-
-
-# ----------------------------------------------------------------------------------------------------
-# ensembles and chunk streams
-# ----------------------------------------------------------------------------------------------------
-def _stream(ens: EnsembleLike, parity: int | None) -> Iterator:
-    for k, chunk in enumerate(ens.chunks()):
-        if parity is None or k % 2 == parity:
-            yield chunk
-
-
-def _release(src) -> None:
-    """GaussianReadoutSource is wrapped by an unbounded lru_cache keyed by tensor identity, which keeps
-    every transformed source alive; clear it after each chunk so discovery's many elements do not pile up."""
-    clear = getattr(GaussianReadoutSource, "cache_clear", None)
-    if clear is not None:
-        clear()
-
-
-def _outputs_of(src) -> int:
-    if isinstance(src, ProductSource):
-        return int(src.f.shape[-1])
-    d = getattr(src, "outputs", None)
-    if isinstance(d, int):
-        return d
-    f = getattr(src, "f", None)
-    if isinstance(f, torch.Tensor):
-        return int(f.shape[-1])
-    raise SpecError("cannot tell the number of outputs of this moment source (give it an 'outputs' attribute)")
-
-
-def linearised_conditions(ens: EnsembleLike, points, on: Side | str, *, orders: Sequence[int] = (1, 2),
-                          parity: int | None = None, level: float = 0.01, bootstrap: int = 200, seed: int = 0,
-                          outputs: Sequence[int] | None = None, dtype=torch.float64) -> LinearisedConditions:
-    """Steps 1 and 2 of the module docstring on the chunks of ``ens`` (``parity``: only the even (0) or odd
-    (1) chunks; None: all)."""
-    on = Side.parse(on)
-    x = ens.points(points)
-    dev = x.device
-    state: dict = {}
-    for chunk in _stream(ens, parity):
-        src = ens.source(chunk, x)
-        if not state:
-            d = _outputs_of(src)
-            n = int(x.shape[-1]) if on is Side.INPUT else d
-            if n < 2:
-                raise SpecError(f"discovery of continuous symmetries needs dimension >= 2 on the {on}s, got {n}")
-            basis = so_basis(n).to(dev)
-            entries = {k: e.to(dev) for k, e in select_entries(x.shape[0], d, orders, None, outputs).items()}
-            state = {"basis": basis, "entries": entries, "acc": _Accumulator(entries, basis, bootstrap, seed, dev)}
-        parts = []
-        for k, e in state["entries"].items():
-            if on is Side.OUTPUT:
-                parts.append(_output_tangents(src, state["basis"], e))
-            else:
-                parts.append(_input_tangents(ens, chunk, x, state["basis"], e))
-        state["acc"].update(torch.cat(parts, dim=1))
-        _release(src)
-    if not state:
-        raise SpecError("the ensemble gave no chunk of networks for discovery")
-    return state["acc"].conditions(state["basis"].cpu(), level, dtype, orders)
-
-
-# ----------------------------------------------------------------------------------------------------
-# confirmation
-# ----------------------------------------------------------------------------------------------------
 @dataclass
 class Candidate:
     """One tested group element: ``kind`` (``generator``, ``connected``, ``discrete``), a description, the
@@ -451,17 +159,17 @@ def _confirm(ens: EnsembleLike, x_points, on: Side, candidates: list[Candidate],
     d = None
     count = 0
     moved = [grp.act_on_inputs(g.to(x.dtype).to(x.device), x) for g in gs] if on is Side.INPUT else None
-    for chunk in _stream(ens, parity):
+    for chunk in stream(ens, parity):
         src = ens.source(chunk, x)
         if paired is None:
-            d = _outputs_of(src)
+            d = outputs_of(src)
             sel = select_entries(x.shape[0], d, orders, None, outputs)
             paired = PairedDifferences(sel, len(gs), device=x.device)
         for k, g in enumerate(gs):
             src_g = ens.source(chunk, moved[k]) if moved is not None else src.act_on_outputs(grp, g.to(x.device))
             paired.update(k, src, src_g)
         count += int(getattr(src, "size", 0))
-        _release(src)
+        release(src)
     if paired is None:
         raise SpecError("the ensemble gave no chunk of networks for the confirmation")
     diffs = paired.differences(x.dtype)
@@ -641,3 +349,4 @@ def discover_symmetries(source, points, on: Side | str = Side.OUTPUT, *, orders:
         _apply_verdicts(cands, test)
         result.candidates, result.confirmation = cands, test
     return result
+
