@@ -177,6 +177,9 @@ def law_group_text(side: Side, lg: LawGroup, catalogue: Group | None, reported: 
         generic = f" This is the group for {syms}; at special values it can be larger."
     verdict = {True: "proven by the prover", False: "not proven", None: "not decided"}[proven]
     rep = f"`{reported!r}`" if reported is not None else "nothing non-trivial"
+    whole = (" A Gaussian law is fixed by its mean and covariance, so these are all the orthogonal maps that "
+             "preserve it." if g.ambient == "O" else " An orthogonal map preserving a product of non-Gaussian "
+             "factors is a (signed) permutation: a row mixing two entries changes a cumulant of order >= 3.")
     return (head + cat + f"; exact law group ${g.latex()}$ (`{g!r}`, {verdict}), the orthogonal maps $g$ with: "
-            + "; ".join(parts) + "." + generic
+            + "; ".join(parts) + "." + whole + generic
             + " Structure: " + "; ".join(structure) + f". `symmetry_group` reports {rep}.")

@@ -12,11 +12,10 @@ import torch
 from symcorr.duality import elements as el
 from symcorr.errors import SpecError
 from symcorr.groups import (DirectProduct, GeneratedGroup, InvarianceGroup, Orthogonal, Parity, Permutations,
-                            SignedPermutations, SignFlips, SpecialOrthogonal, Stabilizer, parse_group, trivial_group)
+                            SignedPermutations, SignFlips, SpecialOrthogonal, parse_group, trivial_group)
 from symcorr.rng import make_generator
 
 TOL = 4.0
-HALF = sp.Rational(1, 2)
 
 
 def _f(m) -> torch.Tensor:

@@ -12,17 +12,11 @@ import torch
 
 from symcorr.duality import elements as el
 from symcorr.errors import SpecError
-from symcorr.groups import (DirectProduct, GeneratedGroup, InvarianceGroup, Orthogonal, Parity, Permutations,
-                            SignedPermutations, SignFlips, SpecialOrthogonal, Stabilizer, parse_group, trivial_group)
+from symcorr.groups import InvarianceGroup, Orthogonal, Permutations, SignedPermutations, Stabilizer
 from symcorr.rng import make_generator
 
 TOL = 4.0
 HALF = sp.Rational(1, 2)
-
-
-def _f(m) -> torch.Tensor:
-    return torch.tensor([[float(v) for v in sp.Matrix(m).row(i)] for i in range(sp.Matrix(m).rows)],
-                        dtype=torch.float64)
 
 
 def _z(values: torch.Tensor, expected: float) -> float:
