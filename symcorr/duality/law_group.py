@@ -40,6 +40,7 @@ import sympy as sp
 from ..distributions import Normal
 from ..errors import SpecError
 from ..groups import InvarianceGroup
+from ..groups.invariance import Ambient
 from ..spec import Network, ParameterBlock
 from ..verdicts import Side
 from .absorb import is_odd
@@ -183,7 +184,8 @@ def law_group(network: Network, on: Side | str) -> LawGroup:
         constraints += found
         generic += scales
     kinds = {c.kind for c in constraints}
-    ambient = "S" if ConstraintKind.PERMUTATION in kinds else ("B" if ConstraintKind.SIGNED_PERMUTATION in kinds else "O")
+    ambient = (Ambient.S if ConstraintKind.PERMUTATION in kinds else
+               (Ambient.B if ConstraintKind.SIGNED_PERMUTATION in kinds else Ambient.O))
     fixed = [c.value for c in constraints if c.kind is ConstraintKind.FIXED]
     forms = [c.value for c in constraints if c.kind is ConstraintKind.FORM]
     unique: list = []

@@ -13,6 +13,7 @@ import sympy as sp
 
 from ..verdicts import Side
 from ..groups import Group
+from ..groups.invariance import Ambient
 from .absorb import ElementMap, MapKind
 from .invariance import LawCheck, LawReason
 from .law_group import ConstraintKind, LawGroup
@@ -178,7 +179,7 @@ def law_group_text(side: Side, lg: LawGroup, catalogue: Group | None, reported: 
     verdict = {True: "proven by the prover", False: "not proven", None: "not decided"}[proven]
     rep = f"`{reported!r}`" if reported is not None else "nothing non-trivial"
     whole = (" A Gaussian law is fixed by its mean and covariance, so these are all the orthogonal maps that "
-             "preserve it." if g.ambient == "O" else " An orthogonal map preserving a product of non-Gaussian "
+             "preserve it." if g.ambient is Ambient.O else " An orthogonal map preserving a product of non-Gaussian "
              "factors is a (signed) permutation: a row mixing two entries changes a cumulant of order >= 3.")
     return (head + cat + f"; exact law group ${g.latex()}$ (`{g!r}`, {verdict}), the orthogonal maps $g$ with: "
             + "; ".join(parts) + "." + whole + generic

@@ -40,6 +40,7 @@ from __future__ import annotations
 
 import functools
 import math
+from enum import StrEnum
 
 import sympy as sp
 import torch
@@ -49,7 +50,7 @@ from .base import GenericElement, haar_orthogonal, orthogonality_defect
 from .catalogue import is_signed_permutation_tensor
 from .exact import ExplicitGroup, as_float, exact_matrix, exact_vector, wedge
 
-__all__ = ["InvarianceGroup", "Block", "trivial_group", "MAX_ROOT_DEGREE"]
+__all__ = ["InvarianceGroup", "Ambient", "Block", "trivial_group", "MAX_ROOT_DEGREE"]
 
 #: the largest degree of an irreducible factor of a characteristic polynomial whose roots are taken
 MAX_ROOT_DEGREE = 2
@@ -166,7 +167,12 @@ class Block:
 # ----------------------------------------------------------------------------------------------------
 # the exact invariance group
 # ----------------------------------------------------------------------------------------------------
-_AMBIENTS = ("O", "B", "S")
+class Ambient(StrEnum):
+    """The group an :class:`InvarianceGroup` lives in: orthogonal maps, signed permutations, permutations."""
+
+    O = "O"  # noqa: E741 -- the orthogonal group's name
+    B = "B"
+    S = "S"
 
 
 class InvarianceGroup(ExplicitGroup):
@@ -186,14 +192,14 @@ class InvarianceGroup(ExplicitGroup):
     classes: tuple[tuple[tuple[tuple[int, int], ...], bool], ...]
     fixed_space: sp.ImmutableMatrix
 
-    def __init__(self, n, fixed=(), forms=(), ambient: str = "O", inversion: bool = False):
+    def __init__(self, n, fixed=(), forms=(), ambient: "Ambient | str" = "O", inversion: bool = False):
         super().__init__(n)
         n = self._concrete_n("an exact invariance group")
-        if ambient not in _AMBIENTS:
-            raise SpecError(f"ambient must be one of {', '.join(_AMBIENTS)}, got {ambient!r}", "ambient")
-        self.ambient = ambient
-        self.family_name = ambient
-        self.is_finite = ambient != "O"
+        if ambient not in tuple(Ambient):
+            raise SpecError(f"ambient must be one of {', '.join(Ambient)}, got {ambient!r}", "ambient")
+        self.ambient = Ambient(ambient)
+        self.family_name = str(self.ambient)
+        self.is_finite = self.ambient is not Ambient.O
         self.fixed = tuple(exact_vector(v, n, f"fixed[{k}]") for k, v in enumerate(fixed))
         self.forms = tuple(exact_matrix(x, f"forms[{k}]") for k, x in enumerate(forms))
         for k, x in enumerate(self.forms):
@@ -205,13 +211,13 @@ class InvarianceGroup(ExplicitGroup):
                     raise SpecError(f"{what}[{k}] has symbols {sorted(map(str, m.free_symbols))}; the exact group "
                                     "needs numbers (substitute values first)", f"{what}[{k}]")
         self.inversion = bool(inversion)
-        if ambient == "O":
+        if self.ambient is Ambient.O:
             self._orthogonal_structure(n)
         else:
             self._finite_structure(n)
         if self.inversion and self._contains_minus_one():
             self.inversion = False  # -1 is already an element
-        if self.inversion and ambient == "S":
+        if self.inversion and self.ambient is Ambient.S:
             self.family_name = "B"  # -1 is a signed permutation, not a permutation
 
     # --- structure -----------------------------------------------------------------------------------
@@ -245,7 +251,7 @@ class InvarianceGroup(ExplicitGroup):
             if any(x[i, j] != 0 for i in range(n) for j in range(n) if i != j):
                 raise SpecError(f"forms[{k}] is not diagonal; the exact group inside the (signed) permutations "
                                 "is computed for diagonal forms only", f"forms[{k}]")
-        signed = self.ambient == "B"
+        signed = self.ambient is Ambient.B
         keys = []
         for i in range(n):
             diag = tuple(x[i, i] for x in self.forms)
@@ -262,13 +268,13 @@ class InvarianceGroup(ExplicitGroup):
         self.fixed_space = sp.ImmutableMatrix(sp.zeros(n, 0))
 
     def _contains_minus_one(self) -> bool:
-        if self.ambient == "O":
+        if self.ambient is Ambient.O:
             return self.fixed_space.cols == 0
-        return self.ambient == "B" and all(free for _, free in self.classes)
+        return self.ambient is Ambient.B and all(free for _, free in self.classes)
 
     # --- identity and names --------------------------------------------------------------------------
     def _key(self):
-        if self.ambient == "O":
+        if self.ambient is Ambient.O:
             parts = tuple(sorted(str(tuple(b.projector)) for b in self.blocks))
         else:
             parts = tuple(sorted(str((tuple(i for i, _ in m), tuple(s for _, s in m), free)) for m, free in self.classes))
@@ -276,13 +282,13 @@ class InvarianceGroup(ExplicitGroup):
 
     def factor_names(self) -> list[str]:
         """The factors of the group, e.g. ``["O(1)", "O(2)"]`` or ``["B(1)", "S(2)"]``."""
-        if self.ambient == "O":
+        if self.ambient is Ambient.O:
             out = [f"O({b.dim})" for b in self.blocks]
         else:
             out = []
             for members, free in self.classes:
                 k = len(members)
-                if self.ambient == "B" and free:
+                if self.ambient is Ambient.B and free:
                     out.append(f"B({k})")
                 elif k >= 2:
                     out.append(f"S({k})")
@@ -309,7 +315,7 @@ class InvarianceGroup(ExplicitGroup):
         """The structure in words: the fixed space, each block with its basis and form eigenvalues, the Lie
         algebra and the discrete part."""
         lines = [f"{self!r} acting on R^{self.n} ({self.ambient} ambient)"]
-        if self.ambient == "O":
+        if self.ambient is Ambient.O:
             if self.fixed_space.cols:
                 lines.append(f"fixed pointwise: span{[list(self.fixed_space[:, j]) for j in range(self.fixed_space.cols)]}")
             for b in self.blocks:
@@ -323,7 +329,7 @@ class InvarianceGroup(ExplicitGroup):
         else:
             for members, free in self.classes:
                 idx = [i + 1 for i, _ in members]
-                kind = "signed permutations" if self.ambient == "B" and free else "permutations"
+                kind = "signed permutations" if self.ambient is Ambient.B and free else "permutations"
                 lines.append(f"{kind} of the coordinates {idx}")
             lines.append(f"order {self.components()}")
         if self.inversion:
@@ -337,7 +343,7 @@ class InvarianceGroup(ExplicitGroup):
     def discrete_generators(self):
         n = self.n
         gens: list[sp.ImmutableMatrix] = []
-        if self.ambient == "O":
+        if self.ambient is Ambient.O:
             gens = [_reflection(sp.Matrix(b.basis[:, 0])) for b in self.blocks]
         else:
             for members, free in self.classes:
@@ -349,7 +355,7 @@ class InvarianceGroup(ExplicitGroup):
                     m[i, i] = m[j, j] = 0
                     m[i, j] = m[j, i] = sign[i] * sign[j]
                     gens.append(sp.ImmutableMatrix(m))
-                if self.ambient == "B" and free:
+                if self.ambient is Ambient.B and free:
                     m = sp.eye(n)
                     m[idx[0], idx[0]] = -1
                     gens.append(sp.ImmutableMatrix(m))
@@ -361,7 +367,7 @@ class InvarianceGroup(ExplicitGroup):
         """``gen`` antisymmetric, :math:`L v = 0` on the fixed space and :math:`[L, P_s] = 0` for every block
         projector (equivalently, ``gen`` is in :math:`\\bigoplus_s\\mathfrak{so}(E_s)`)."""
         gen = sp.Matrix(gen)
-        if self.ambient != "O":
+        if self.ambient is not Ambient.O:
             return all(v == 0 for v in gen)
         if (gen + gen.T).applyfunc(sp.simplify) != sp.zeros(self.n, self.n):
             return False
@@ -371,12 +377,12 @@ class InvarianceGroup(ExplicitGroup):
                    for b in self.blocks)
 
     def components(self):
-        if self.ambient == "O":
+        if self.ambient is Ambient.O:
             return 2 ** len(self.blocks) * (2 if self.inversion else 1)
         order = 1
         for members, free in self.classes:
             k = len(members)
-            order *= math.factorial(k) * (2 ** k if self.ambient == "B" and free else 1)
+            order *= math.factorial(k) * (2 ** k if self.ambient is Ambient.B and free else 1)
         return order * (2 if self.inversion else 1)
 
     # --- numerics ------------------------------------------------------------------------------------
@@ -393,7 +399,7 @@ class InvarianceGroup(ExplicitGroup):
     def sample(self, k, generator, dtype=torch.float64):
         n = self.n
         dev = generator.device
-        if self.ambient == "O":
+        if self.ambient is Ambient.O:
             bases, _, fixed_q, _, _ = self._numeric
             out = torch.zeros((k, n, n), dtype=dtype, device=dev)
             if fixed_q is not None:
@@ -410,7 +416,7 @@ class InvarianceGroup(ExplicitGroup):
                 ref = torch.tensor([float(s) for _, s in members], dtype=dtype, device=dev)
                 m = len(members)
                 perm = torch.argsort(torch.rand((k, m), generator=generator, device=dev), dim=-1)
-                if self.ambient == "B" and free:
+                if self.ambient is Ambient.B and free:
                     sign = 2 * torch.randint(0, 2, (k, m), generator=generator, device=dev).to(dtype) - 1
                 else:
                     sign = ref[None, :] / ref[perm]
@@ -424,8 +430,8 @@ class InvarianceGroup(ExplicitGroup):
     def _in_base(self, g: torch.Tensor, atol: float) -> torch.Tensor:
         _, projectors, _, forms, vectors = self._numeric
         ok = orthogonality_defect(g) <= atol
-        if self.ambient != "O":
-            ok = ok & is_signed_permutation_tensor(g, atol, self.ambient == "B")
+        if self.ambient is not Ambient.O:
+            ok = ok & is_signed_permutation_tensor(g, atol, self.ambient is Ambient.B)
         for v in vectors:
             scale = max(1.0, float(v.abs().max()))
             ok = ok & ((g @ v - v).abs().amax(-1) <= atol * scale)
