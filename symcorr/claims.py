@@ -13,7 +13,9 @@ This module holds, once:
   (statistical verdicts are not compared for ``undecided`` claims or claims about the infinite-width limit,
   which a finite ensemble cannot test);
 * :func:`correlator_estimates` -- the Monte Carlo n-point functions of a spec;
-* :func:`derive_report` -- the symbolic report of a spec (network, correlators, proofs) in Markdown or LaTeX.
+* :func:`derive_report` -- the symbolic report of a spec (network, correlators, proofs, and per side the
+  catalogue group next to the exact invariance group of the law, :func:`symmetry_group_texts`) in Markdown
+  or LaTeX.
 """
 
 from __future__ import annotations
@@ -26,8 +28,11 @@ from typing import Any, Callable, Iterator, Mapping, Sequence
 
 import torch
 
-from .duality import InvarianceProof, prove_invariance
+from .duality import InvarianceProof, decide_invariance, prove_invariance
+from .duality.catalogue import group_answers
+from .duality.law_group import law_group
 from .duality.proof import _tex_text
+from .duality.render_maps import law_group_text
 from .errors import SpecError
 from .montecarlo import CorrelatorEstimate, NeuronLevelEstimator, estimate_correlators, invariance_test
 from .montecarlo.invariance import independent_estimator
@@ -39,7 +44,8 @@ from .symbolic import correlator
 from .verdicts import CorrelatorKind, Expectation, ProofVerdict, Side
 
 __all__ = ["MonteCarloSettings", "montecarlo_settings", "montecarlo_inputs", "prove_claim", "ClaimTest",
-           "claim_test", "Agreement", "compare", "correlator_estimates", "derive_report", "claim_label"]
+           "claim_test", "Agreement", "compare", "correlator_estimates", "derive_report", "claim_label",
+           "symmetry_group_texts"]
 
 #: estimators of :func:`symcorr.montecarlo.estimate_correlators` (``neuron``: single-hidden-layer nets)
 ESTIMATORS = ("auto", "direct", "readout", "neuron")
@@ -277,6 +283,39 @@ def _correlator_texts(network: Network, orders: Sequence[int], fmt: str) -> list
     return out
 
 
+#: sides of larger dimension are not searched for their symmetry group in the derive report (the catalogue
+#: tries every stabiliser and permutation group, whose generators grow like the dimension squared)
+MAX_GROUP_DIMENSION = 12
+
+
+def symmetry_group_texts(doc: SpecDocument) -> list[str]:
+    """One paragraph per side (inputs, outputs): the catalogue answer, the exact invariance group of the law
+    with its derivation and proof status, and what ``symmetry_group`` reports (at the spec's values when a
+    dimension is symbolic)."""
+    from .verdicts import Side
+
+    out = []
+    for side in (Side.INPUT, Side.OUTPUT):
+        net = doc.network
+        n = net.dimension(side)
+        if not isinstance(n, int) and doc.values:
+            net = doc.network.subs(doc.values)
+            n = net.dimension(side)
+        if not isinstance(n, int):
+            out.append(f"**{str(side).capitalize()}s.** The dimension {n} is symbolic; give it a value to compute the group.")
+            continue
+        if n > MAX_GROUP_DIMENSION:
+            out.append(f"**{str(side).capitalize()}s.** Dimension {n} > {MAX_GROUP_DIMENSION}: the group search is skipped.")
+            continue
+        lg = law_group(net, side)
+        catalogue, _, reported = group_answers(net, side)
+        proven = None
+        if lg.group is not None:
+            proven = decide_invariance(net, lg.group, side, search_witness=False).verdict is ProofVerdict.PROVEN
+        out.append(law_group_text(side, lg, catalogue, reported, proven))
+    return out
+
+
 def derive_report(source, fmt: str = "md", orders: Sequence[int] = (2, 4)) -> str:
     """The symbolic report of one spec (a path or a :class:`SpecDocument`): the network, its correlators
     of ``orders`` (closed forms where the rules apply) and the proof of every claim with its expected and
@@ -299,6 +338,8 @@ def derive_report(source, fmt: str = "md", orders: Sequence[int] = (2, 4)) -> st
         for claim, proof in zip(doc.claims, proofs):
             parts.append(proof.latex())
             parts.append(rf"Expected: \textbf{{{claim.expect}}}; obtained: \textbf{{{proof.expectation}}}.")
+        parts.append(r"\subsection*{Symmetry groups}")
+        parts += [_tex_text(text) for text in symmetry_group_texts(doc)]
         parts.append(r"\end{document}")
         return "\n\n".join(parts) + "\n"
     parts = [f"# {doc.title}" + (f" ({doc.result})" if doc.result else "")]
@@ -311,4 +352,6 @@ def derive_report(source, fmt: str = "md", orders: Sequence[int] = (2, 4)) -> st
         note = f" — {claim.note}" if claim.note else ""
         parts.append(proof.markdown(heading="###") +
                      f"\nExpected: **{claim.expect}**; obtained: **{proof.expectation}**{note}.")
+    parts.append("## Symmetry groups")
+    parts += symmetry_group_texts(doc)
     return "\n\n".join(parts) + "\n"

@@ -6,7 +6,8 @@ For each spec file:
    symmetry-via-duality proof of every claim, whose verdict is compared with the claim's ``expect``;
 2. the numeric frame (:mod:`symcorr.montecarlo`, :mod:`symcorr.ntk`): the calibrated invariance test of
    every claim (paired z-scores, Holm correction, level ``alpha``), compared with ``expect`` too;
-3. the spec's ``[experiment]``, if any (:data:`EXPERIMENTS`): the SO(5) width scan, the GP limit,
+3. the discovered symmetries (:mod:`symcorr.montecarlo.discovery`) next to the exact group of the law;
+4. the spec's ``[experiment]``, if any (:data:`EXPERIMENTS`): the SO(5) width scan, the GP limit,
    training, the NTK and the Fashion-MNIST sweep, with plots.
 
 The default budget is quick (minutes on two cores: a fifth of each spec's ``[montecarlo] networks``, at
@@ -106,6 +107,58 @@ def _claims(doc: SpecDocument, report: Report, *, full: bool, device, progress: 
                 f"inputs {x.tolist()}.")
     report.table(["claim", "expected", "proof", "Monte Carlo", "time", "test"], rows)
     return checks
+
+
+# ----------------------------------------------------------------------------------------------------
+# discovered symmetries (Monte Carlo) next to the exact group
+# ----------------------------------------------------------------------------------------------------
+#: discovery runs on the sides of dimension 2 .. DISCOVERY_MAX_DIMENSION (its cost grows like the square)
+DISCOVERY_MAX_DIMENSION = 10
+
+
+def _discovery_orders(orders, slots: int) -> tuple[int, ...]:
+    """Orders 1 and 2 always; 4 when the spec uses it and it has at most 500 entries."""
+    out = [1, 2]
+    if 4 in orders and math.comb(slots + 3, 4) <= 500:
+        out.append(4)
+    return tuple(out)
+
+
+def _discovered_groups(doc: SpecDocument, report: Report, *, full: bool, device) -> None:
+    """For each side of a spec with claims: the Lie algebra discovered from Monte Carlo correlators
+    (:func:`symcorr.montecarlo.discovery.discover_symmetries`, confirmed on independent networks) next to
+    the exact invariance group of the law (:func:`symcorr.duality.law_group.law_group`).  Text only: the
+    comparison is shown, not counted as a check."""
+    from .duality.law_group import law_group
+    from .montecarlo.discovery import discover_symmetries
+
+    if not doc.claims:
+        return
+    net = doc.numeric_network()
+    mc = montecarlo_settings(doc, {"device": device})
+    x = montecarlo_inputs(net, mc)
+    networks = min(mc.networks, 50000) if full else 2048
+    rows = []
+    for side in (Side.INPUT, Side.OUTPUT):
+        n = int(net.dimension(side))
+        if not 2 <= n <= DISCOVERY_MAX_DIMENSION:
+            continue
+        orders = _discovery_orders(mc.orders, x.shape[0] * int(net.output_dim))
+        found = discover_symmetries(net, x, side, orders=orders, networks=networks, seed=mc.seed, bootstrap=100,
+                                    device=mc.device)
+        exact = law_group(net, side).group
+        same = "—" if exact is None else ("yes" if exact.lie_dimension == found.lie_dimension else "no")
+        rows.append([str(side), f"{found.recognised} (dim {found.lie_dimension})",
+                     f"{found.estimated_dimension} <= {found.conditions.threshold:.3g}", found.group_name,
+                     "not computed" if exact is None else f"{exact!r} (dim {exact.lie_dimension})", same])
+    if rows:
+        report.section("Discovered symmetries (Monte Carlo)", 3)
+        report.text(f"The Lie algebra of the continuous symmetries estimated from the linearised invariance "
+                    f"conditions of the correlators ({networks} networks; rank rule at level 0.01 against a "
+                    f"bootstrap threshold), each generator and discrete candidates confirmed on independent "
+                    f"networks (paired z, Holm at 0.01), next to the exact invariance group of the law.")
+        report.table(["side", "discovered algebra", "rank rule (dims <= threshold)", "confirmed group",
+                      "exact law group", "same dimension"], rows)
 
 
 # ----------------------------------------------------------------------------------------------------
@@ -359,6 +412,7 @@ def reproduce(out_dir, *, full: bool = False, derivations=None, only=None, skip=
         where = _sub(checkpoint, path.stem)
         found = _claims(doc, body, full=full, device=device, progress=progress, client=client,
                         checkpoint=_sub(where, "claims"))
+        _discovered_groups(doc, body, full=full, device=device)
         if doc.experiment:
             kind = doc.experiment["kind"]
             if kind not in EXPERIMENTS:

@@ -117,3 +117,43 @@ def test_the_shear_reads_the_entry_variance_of_a_haar_block():
     check = shear_invariance(net, Translations(2))
     assert check.status is False and check.reason is LawReason.SHIFT_ON_THE_LINE
     assert check.witness.after - check.witness.before == HALF ** 2 * 9 / 4   # c^2 gain^2 / max(4, 2)
+
+
+# ----------------------------------------------------------------------------------------------------
+# the checks of the other parameter maps
+# ----------------------------------------------------------------------------------------------------
+from symcorr import Dense, Network  # noqa: E402
+from symcorr.duality.invariance import two_sided_invariance  # noqa: E402
+from symcorr.groups import Parity, SignFlips  # noqa: E402
+
+
+def test_half_period_phase_is_invariant_iff_the_next_weight_is_column_sign_symmetric():
+    net = zoo.cos_net(2, N, 1, phase=Uniform(0, sp.pi))
+    check = shear_invariance(net, Translations(2))
+    assert check.status is True and check.reason is LawReason.HALF_PERIOD_PHASE and check.gauge_block == "W1"
+    moved = zoo.cos_net(2, N, 1, phase=Uniform(0, sp.pi), readout_mean=sp.Rational(1, 2))
+    bad = shear_invariance(moved, Translations(2))
+    assert bad.status is False and bad.witness is not None
+    # the full period is still the plain uniform-phase argument
+    assert shear_invariance(zoo.cos_net(2, N, 1), Translations(2)).reason is LawReason.UNIFORM_PHASE
+
+
+def test_parity_of_a_structured_gaussian_is_decided_in_any_dimension():
+    zero = Network(2, [Dense(N, "erf", weight=Normal(0, 1, col_cov=[[2, 0], [0, 1]])), Dense(1)])
+    check = block_invariance(zero.weight(0), Parity(N), Multiplication.LEFT)
+    assert check.status is True and check.reason is LawReason.PARITY_MEAN
+    mean = Network(2, [Dense(2, "erf", weight=Normal([[1, 0], [0, 0]], 1, col_cov=[[2, 0], [0, 1]])), Dense(1)])
+    assert block_invariance(mean.weight(0), Parity(2), Multiplication.LEFT).status is False
+    flips = block_invariance(zero.weight(0), SignFlips(2), Multiplication.RIGHT)
+    assert flips.status is True   # diagonal col_cov: invariant under sign flips of the columns
+    corr = Network(2, [Dense(N, "erf", weight=Normal(0, 1, col_cov=[[2, 1], [1, 1]])), Dense(1)])
+    assert block_invariance(corr.weight(0), SignFlips(2), Multiplication.RIGHT).status is False
+
+
+def test_two_sided_gaussian_invariance():
+    swap = sp.Matrix([[0, 1], [1, 0]])
+    w = Network(2, [Dense(2, "erf"), Dense(2, weight=Normal([[1, 0], [0, 1]], 1))]).weight(1)
+    assert two_sided_invariance(w, swap, swap).status is True           # swap M swap = M
+    assert two_sided_invariance(w, swap, sp.eye(2)).status is False     # swap M != M
+    v = Network(2, [Dense(2, "erf"), Dense(2, weight=Normal([[1, 0], [0, 1]], 1, col_cov=[[2, 0], [0, 1]]))]).weight(1)
+    assert two_sided_invariance(v, swap, swap).status is False          # P V P^T != V

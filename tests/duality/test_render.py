@@ -73,14 +73,16 @@ def test_failure_text_is_safe_in_markdown_and_latex():
     (zoo.cos_net(2, N, 1), "translations", "input", {"correlator": "ntk"}),
     (zoo.erf_net(2, 3, 2), "translations", "output", {}),
     (Network(1, [Dense(3, "cos", weight=Normal(1, 1)), Dense(1, weight=Normal(0, 1))]), "O", "input", {}),
-], ids=["proven", "gauss-finite", "gauss-gp", "cos-ntk", "output-shift", "undecided"])
+    (Network(1, [Dense(3, "cos", weight=Normal(1, 1), bias=Normal(1, 1)), Dense(3, "tanh"),
+                 Dense(1, weight=Normal(0, 1))]), "O", "input", {}),
+], ids=["proven", "gauss-finite", "gauss-gp", "cos-ntk", "output-shift", "generators", "undecided"])
 def test_one_rendered_step_per_decided_step_and_the_closing_step(net, group, on, kw):
     d = decide_invariance(net, group, on, **kw)
     steps = render.proof_steps(d)
     titles = [s.title for s in steps]
     assert titles[0] == "Absorb"
-    closing = {"parameter-map": "Conclusion", "gp-kernel": "GP limit", "witness": "Witness",
-               "structural": "Witness", "none": "Undecided"}[d.route]
+    closing = {"parameter-map": "Conclusion", "generators": "Conclusion", "gp-kernel": "GP limit",
+               "witness": "Witness", "structural": "Witness", "none": "Undecided"}[d.route]
     assert closing in titles
     # statuses are copied from the decision, never recomputed
     assert steps[0].status is d.absorption.status
