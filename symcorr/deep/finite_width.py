@@ -254,15 +254,16 @@ class FiniteWidth:
         entries = _tables.PairEntries(len(pts))
         M = entries.size
         metrics = self.nngp.metrics(pts)
-        m2 = [neuron_moment(self.first, [pts[i]], [2]) if i == j else neuron_moment(self.first, [pts[i], pts[j]])
+        m2 = [self._first_moment([pts[i]], [2]) if i == j else self._first_moment([pts[i], pts[j]], [1, 1])
               for i, j in entries.pairs]
         ms, table = entries.four_point_index()
-        m4 = [neuron_moment(self.first, [pts[u] for u in d], list(p)) for d, p in map(_tables.compress, ms)]
+        m4 = [self._first_moment([pts[u] for u in d], list(p)) for d, p in map(_tables.compress, ms)]
         c1 = self.c_w[1] ** 2
         covs = [sp.Matrix(M, M, lambda e, f: c1 * (m4[table[e][f]] - m2[e] * m2[f]))]
         shifts = [sp.zeros(M, 1)]
         for l in range(1, self.stack.depth - 1):
-            g, jac, hess, mom = _tables.symbolic_tables(self.stack.layers[l].activation, metrics[l - 1], entries)
+            g, jac, hess, mom = _tables.symbolic_tables(self.stack.layers[l].activation, metrics[l - 1], entries,
+                                                          f"layers[{l}].activation")
             c = self.c_w[l + 1]
             new_covs, new_shifts = [], []
             for cov, shift in zip(covs, shifts):
@@ -276,6 +277,18 @@ class FiniteWidth:
         as_matrix = [sp.ImmutableMatrix(P, P, lambda i, j: s[entries.index(i, j), 0]) for s in shifts]
         return FiniteWidthTerms(tuple(pts), entries, self.widths, sp.ImmutableMatrix(metrics[-1]), tuple(as_matrix),
                                 tuple(sp.ImmutableMatrix(c) for c in covs))
+
+    def _first_moment(self, pts, powers) -> sp.Expr:
+        """A single-neuron moment of the first layer (:func:`~symcorr.symbolic.kernels.neuron_moment`), with
+        an unevaluated Gaussian expectation replaced by the Gaussian table's closed form where it has one
+        (e.g. ReLU at two points to higher powers)."""
+        value = neuron_moment(self.first, pts, powers)
+        if isinstance(value, GaussianExpectation):
+            closed = _tables.gaussian_moment(self.first.activation, value.powers).sympy(value.covariance,
+                                                                                      list(value.mean))
+            if closed is not None:
+                return closed
+        return value
 
     # --- numeric -------------------------------------------------------------------------------------
     def values(self, points) -> FiniteWidthValues:
@@ -376,9 +389,10 @@ class FiniteWidth:
         return v2, e2, v4[:, idx], e4[:, idx]
 
     # --- the correlator's view -----------------------------------------------------------------------
-    def expansion(self, points, indices, connected: bool = False) -> tuple:
+    def expansion(self, points, indices, connected: bool = False, order: int = 1) -> tuple:
         r"""The n-point function (or its connected part) of the read-out through order 1/n:
-        ``(leading, ((n_s, c_s), ...))`` with :math:`G = \text{leading} + \sum_s c_s/n_s + O(1/n^2)`.
+        ``(leading, ((n_s, c_s), ...))`` with :math:`G = \text{leading} + \sum_s c_s/n_s + O(1/n^2)`
+        (``order=0``: the leading term only, from the NNGP metric alone, and no corrections).
 
         :math:`E[\prod_i z_{a_i}(x_i)] = \sum_{\rm pairings}\prod\delta\,E[\prod_{\rm pairs}\hat G]`, and to
         order 1/n :math:`E[\prod_p\hat G_p] = \prod_pK_p + \sum_p\delta G_p\prod_{q\ne p}K_q +
@@ -388,7 +402,7 @@ class FiniteWidth:
         n = len(points)
         S = len(self.widths)
         if n % 2 == 1 or (connected and n >= 6):
-            return sp.Integer(0), tuple((w, sp.Integer(0)) for w in self.widths)
+            return sp.Integer(0), tuple((w, sp.Integer(0)) for w in self.widths) if order else ()
         distinct: list = []
         slot = []
         for p in as_points(points, self.network.input_dim):
@@ -399,6 +413,14 @@ class FiniteWidth:
             else:
                 distinct.append(p)
                 slot.append(len(distinct) - 1)
+        if order == 0:
+            kernel = self.nngp.metrics(distinct)[-1]
+            lead = sp.Integer(0)
+            if not connected or n == 2:
+                for pairing in perfect_matchings(range(n)):
+                    lead += sp.Mul(*[sp.KroneckerDelta(indices[a], indices[b]) * kernel[slot[a], slot[b]]
+                                     for a, b in pairing])
+            return lead, ()
         t = self.terms(distinct)
         lead, corr = sp.Integer(0), [sp.Integer(0)] * S
         for pairing in perfect_matchings(range(n)):

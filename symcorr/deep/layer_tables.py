@@ -90,7 +90,7 @@ def _at(expr, values: dict):
     return None if expr is None else expr.xreplace(values)
 
 
-def symbolic_tables(act, k: sp.Matrix, entries: PairEntries):
+def symbolic_tables(act, k: sp.Matrix, entries: PairEntries, where: str = "activation"):
     r"""At the metric ``k`` (a P x P SymPy matrix): ``g`` (per entry), its Jacobian and Hessian over each
     entry's variables (lists) and the four-point moments (per 4-multiset, :meth:`PairEntries.multisets`),
     in SymPy: closed forms, an unevaluated :class:`~symcorr.symbolic.integral.GaussianExpectation` for a
@@ -113,7 +113,7 @@ def symbolic_tables(act, k: sp.Matrix, entries: PairEntries):
         if any(v is None for v in values):
             raise SpecError(f"the covariance derivatives of E[{act.name}(u) {act.name}(v)] have no closed form; "
                             "the finite-width coefficient of this network is available numerically "
-                            "(FiniteWidth(net).values(points))", "activation")
+                            "(FiniteWidth(net).values(points))", where)
         g.append(values[0])
         jac.append(values[1:4])
         h: list = [[zero] * 3 for _ in range(3)]

@@ -221,13 +221,13 @@ class Correlator:
             self._deep.append(deep_expansion(self.network))
         return self._deep[0]
 
-    def _deep_terms(self, points, indices, connected: bool):
+    def _deep_terms(self, points, indices, connected: bool, order: int = 1):
         pts = as_points(points, self.network.input_dim, self.n)
         idx = self._indices(indices, self.n)
-        key = ("deep", tuple(pts), tuple(idx), bool(connected))
+        key = ("deep", tuple(pts), tuple(idx), bool(connected), min(int(order), 1))
         hit = self._expansions.get(key)
         if hit is None:
-            hit = self._deep_expansion().expansion(pts, idx, connected)
+            hit = self._deep_expansion().expansion(pts, idx, connected, min(int(order), 1))
             if len(self._expansions) > 256:
                 self._expansions.clear()
             self._expansions[key] = hit
@@ -253,7 +253,8 @@ class Correlator:
         (``order`` at most 1; every hidden width a positive rational multiple of one symbol ``N``)."""
         if self.is_deep:
             N = single_width_symbol(self._deep_expansion().widths)
-            return inverse_width_powers(*self._deep_terms(points, indices, connected), N, order)
+            lead, corrections = self._deep_terms(points, indices, connected, 1 if order is None else order)
+            return inverse_width_powers(lead, corrections, N, order)
         self._require_width_symbol("a 1/N expansion")
         b = self._builder(points, indices)
         key = (b, order, bool(connected))
@@ -282,8 +283,8 @@ class Correlator:
         if self.is_deep:
             if order > 1:
                 raise SpecError("the deep-network expansion is known to leading order, 1/n (order=1)")
-            lead, corrections = self._deep_terms(points, indices, connected)
-            return lead + (sp.Add(*[c / w for w, c in corrections]) if order >= 1 else 0)
+            lead, corrections = self._deep_terms(points, indices, connected, order)
+            return lead + sp.Add(*[c / w for w, c in corrections])
         coeffs = self.inverse_width_coefficients(points, indices, order, connected)
         return sp.Add(*[c * self.width ** p for p, c in coeffs.items()])
 
@@ -292,7 +293,7 @@ class Correlator:
         zero-mean read-out in the standard parameterisation); raises if G grows with N.  Deep networks:
         the Wick sum of the NNGP kernel, whatever the hidden widths."""
         if self.is_deep:
-            return self._deep_terms(points, indices, False)[0]
+            return self._deep_terms(points, indices, False, 0)[0]
         coeffs = self.inverse_width_coefficients(points, indices, order=0)
         grow = {p: c for p, c in coeffs.items() if p > 0}
         if grow:

@@ -10,7 +10,8 @@ one term per hidden layer :math:`s` with fan-in :math:`n_s`.  That module sits a
 builds on the NNGP metric, which builds on the single-neuron moments of :mod:`.kernels`), so it registers
 its factory here (:func:`register_deep_expansion`) when ``symcorr.symbolic`` is imported, as the exact
 rules are registered with :mod:`.integral`.  The contract: ``factory(network)`` has ``.widths`` (the
-fan-ins :math:`n_s`) and ``.expansion(points, indices, connected) -> (G_inf, ((n_s, c_s), ...))``.
+fan-ins :math:`n_s`) and ``.expansion(points, indices, connected, order) -> (G_inf, ((n_s, c_s), ...))``
+(``order`` 0: the GP limit alone, no corrections).
 
 :func:`inverse_width_powers` turns that into the correlator's ``{power: coefficient}`` of one width symbol
 :math:`N` when every :math:`n_s = \alpha_s N` (:math:`\alpha_s` positive rationals).
