@@ -315,8 +315,8 @@ class Correlator:
                 raise SpecError(f"the connected {self.n}-point function of a deep network starts at order "
                                 f"1/n^{self.n // 2 - 1}; only the leading 1/n order is implemented")
             out = self.expand_in_inverse_width(points, indices, order=1, connected=True)
-            if width is not None and isinstance(self.width, sp.Symbol):
-                out = out.subs(self.width, as_expr(width, "width"))
+            if width is not None:  # the one width symbol N (hidden widths multiples of it)
+                out = out.subs(single_width_symbol(self._deep_expansion().widths), as_expr(width, "width"))
             return out
         return self.connected_form(points, indices).expanded(width)
 

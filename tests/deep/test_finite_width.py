@@ -22,6 +22,7 @@ from symcorr.activations import Activation
 from symcorr.deep.finite_width import FiniteWidth, finite_width_gram
 from symcorr.deep.nngp import NNGP
 from symcorr.errors import SpecError
+from symcorr.experiments.finite_width import fit_inverse_width
 from symcorr.montecarlo import estimate_connected, estimate_correlators
 from symcorr.symbolic import GaussianExpectation, correlator, kernel
 
@@ -257,30 +258,6 @@ def test_import_order_does_not_matter():
 # ----------------------------------------------------------------------------------------------------
 # Monte Carlo
 # ----------------------------------------------------------------------------------------------------
-def fit_inverse_width(widths, values, errors) -> tuple[float, float, float]:
-    r"""Weighted least squares of ``values`` against :math:`a/N + b/N^2` (weights 1/se^2): ``(a, se(a),
-    chi^2)``; the :math:`1/N^2` term is a nuisance parameter."""
-    X = np.array([[1.0 / w, 1.0 / w ** 2] for w in widths])
-    W = np.diag(1.0 / np.asarray(errors) ** 2)
-    cov = np.linalg.inv(X.T @ W @ X)
-    beta = cov @ X.T @ W @ np.asarray(values)
-    resid = np.asarray(values) - X @ beta
-    return float(beta[0]), float(np.sqrt(cov[0, 0])), float(resid @ W @ resid)
-
-
-def test_the_fit_recovers_a_known_coefficient_and_its_error():
-    rng = np.random.default_rng(0)
-    widths = [16, 24, 32, 48, 64]
-    est = []
-    for _ in range(400):
-        se = np.array([0.02 / w for w in widths])
-        y = np.array([1.3 / w - 2.0 / w ** 2 for w in widths]) + rng.normal(size=5) * se
-        est.append(fit_inverse_width(widths, y, se)[:2])
-    a = np.array([e[0] for e in est])
-    assert abs(a.mean() - 1.3) < 4 * a.std() / np.sqrt(len(a))
-    assert np.mean([e[1] for e in est]) == pytest.approx(a.std(), rel=0.15)
-
-
 def _monte_carlo(act, multiples, widths, x, networks, seed, *, slots=None, entry=None, c_w=sp.Rational(3, 2),
                  c_b=sp.Rational(1, 10)):
     """Estimates at each width N (hidden widths ``multiples * N``), from sampled networks with the Gaussian
@@ -292,16 +269,16 @@ def _monte_carlo(act, multiples, widths, x, networks, seed, *, slots=None, entry
         net = _net(act, [m * w for m in multiples], c_w, c_b)
         if slots is not None:
             est = estimate_connected(net, x, torch.tensor([slots]), networks=networks, seed=seed + w,
-                                     estimator="readout", device="cpu")
+                                     estimator="readout")
             values.append(float(est.mean[0]))
             errors.append(float(est.se[0]))
         else:
-            est = estimate_correlators(net, x, (2,), networks=networks, seed=seed + w, estimator="readout",
-                                       device="cpu")[2]
+            est = estimate_correlators(net, x, (2,), networks=networks, seed=seed + w, estimator="readout")[2]
             v, se = est.get(entry)
             values.append(v - float(k[entry]))
             errors.append(se)
-    return fit_inverse_width(widths, values, errors)
+    fit = fit_inverse_width(widths, values, errors)
+    return fit.a, fit.se_a, fit.chi2
 
 
 def _connected_predictions(act, multiples, x, slots, c_w=sp.Rational(3, 2), c_b=sp.Rational(1, 10)):

@@ -354,6 +354,7 @@ def test_deep_correlators_with_per_layer_widths():
     # multiples of one symbol: the 1/N coefficient is sum_l c_l / alpha_l
     multiple = correlator(_deep("relu", [2 * N, N]), 4)
     assert sp.simplify(multiple.inverse_width_coefficients(pts, (0, 0, 0, 0), connected=True)[-1] - (c1 / 2 + c2)) == 0
+    assert float(multiple.connected(pts, (0, 0, 0, 0), width=10)) == pytest.approx(float(c1 / 20 + c2 / 10))
     # separate symbols: no single 1/N, but the expansion sum_l c_l / n_l
     separate = correlator(_deep("relu", [n1, n2]), 4)
     with pytest.raises(SpecError, match="one symbol"):
