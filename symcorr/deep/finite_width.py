@@ -31,15 +31,14 @@ the law of total covariance, and :math:`\hat G^{(l-1)} = K^{(l-1)} + O(n^{-1/2})
 
 (the delta method for :math:`E[g(\hat G)]`), where :math:`g_{ab}(G) = \langle\sigma_a\sigma_b\rangle_G` is the
 Gaussian pair function of :mod:`symcorr.gaussian` and :math:`e, f` run over the *unordered* covariance
-entries: :math:`g_{ab}` with :math:`a \ne b` is :math:`F(G_{aa}, G_{ab}, G_{bb})`, a function of three
-variables whose derivatives are Price's (:math:`\partial F/\partial k_{12} = E[\phi'\phi']`,
-:math:`\partial F/\partial k_{11} = \frac12E[\phi''\phi]`, ...), and :math:`g_{aa}` is the one-point
-function :math:`g(G_{aa}) = E[\phi(u)^2]` of one variable (never the pair function differentiated at
+entries: :math:`g_{ab} = F(G_{aa}, G_{ab}, G_{bb})` for :math:`a \ne b`, with Price's derivatives
+(:math:`\partial F/\partial k_{12} = E[\phi'\phi']`, :math:`\partial F/\partial k_{11} = \frac12E[\phi''\phi]`),
+and the one-point function :math:`g(G_{aa}) = E[\phi(u)^2]` on the diagonal (never the pair function at
 :math:`\rho = 1`).  The first layer is exact: its units are iid (Gaussian or not), so
-:math:`\mathrm{Cov}^{(1)} = (C_W^{(1)})^2(m_{a_1a_2a_3a_4} - m_{a_1a_2}m_{a_3a_4})/n_1` with the
-single-neuron moments of :mod:`symcorr.symbolic.kernels`, and :math:`\delta G^{(1)} = 0`.  In the
-four-point vertex of Roberts-Yaida-Hanin, :math:`V^{(l)} = n_l\,\mathrm{Cov}^{(l)}`, the second term
-carries the ratio :math:`n_l/n_{l-1}`.
+:math:`\mathrm{Cov}^{(1)} = (C_W^{(1)})^2(m_{a_1a_2a_3a_4} - m_{a_1a_2}m_{a_3a_4})/n_1` (single-neuron moments
+of :mod:`symcorr.symbolic.kernels`) and :math:`\delta G^{(1)} = 0`.  In Roberts-Yaida-Hanin's vertex
+:math:`V^{(l)} = n_l\,\mathrm{Cov}^{(l)}` the second term carries the ratio :math:`n_l/n_{l-1}`
+(docs/symbolic.md, "Deep networks at finite width", has the conventions and the checks of each).
 
 Every correction is a sum over the layers it comes from, :math:`X = \sum_s X_s/n_s` (the local term of
 layer :math:`s` is :math:`\propto 1/n_s`, and the propagation is width-free), and that is how the
@@ -48,7 +47,7 @@ multiples of it, separate symbols) are applied at the end.
 
 A **non-linear read-out** :math:`f = \phi_L(z^{(L)})` would need the Gaussian expectations of the
 products of :math:`\phi_L` under :math:`K + \delta G` *and* their fourth covariance derivatives
-contracted with the vertex (the non-Gaussian correction of :math:`z^{(L)}`, RYH eq. (4.60)); it is
+contracted with the vertex (the non-Gaussian correction of :math:`z^{(L)}`); it is
 refused.  Non-Gaussian hidden or read-out weights would add their fourth cumulants at the same order;
 refused too.
 
@@ -76,7 +75,7 @@ from ..errors import SpecError
 from ..spec import Network
 from ..symbolic.deep_expansion import register_deep_expansion
 from ..symbolic.inputs import as_points
-from ..symbolic.integral import GaussianExpectation
+from ..symbolic.integral import GaussianExpectation, ParameterIntegral
 from ..symbolic.kernels import FirstLayer, neuron_moment
 # sibling modules that import symcorr.symbolic are bound as module objects: symcorr.symbolic imports this
 # module (the registration below), so either may be half-initialised when the other is imported first
@@ -114,9 +113,6 @@ class FiniteWidthTerms:
         """``(c_s)`` per source layer: :math:`\\mathrm{Cov}(\\hat G_{ij}, \\hat G_{kl}) = \\sum_s c_s/n_s`."""
         e, f = self.entries.index(i, j), self.entries.index(k, l)
         return tuple(c[e, f] for c in self.covariance)
-
-    def metric_shift(self, i: int, j: int) -> tuple:
-        return tuple(s[i, j] for s in self.shift)
 
 
 class FiniteWidthValues:
@@ -267,9 +263,9 @@ class FiniteWidth:
             c = self.c_w[l + 1]
             new_covs, new_shifts = [], []
             for cov, shift in zip(covs, shifts):
-                new_covs.append(sp.Matrix(M, M, lambda e, f: c ** 2 * _jvj(jac, cov, entries, e, f)))
-                new_shifts.append(sp.Matrix(M, 1, lambda e, _: c * (_jx(jac, shift, entries, e)
-                                                                     + _hv(hess, cov, entries, e) / 2)))
+                new_covs.append(sp.Matrix(M, M, lambda e, f: c ** 2 * _tables.sandwich(jac, cov, entries, e, f)))
+                new_shifts.append(sp.Matrix(M, 1, lambda e, _: c * (_tables.jacobian_times(jac, shift, entries, e)
+                                                                     + _tables.hessian_contract(hess, cov, entries, e) / 2)))
             new_covs.append(sp.Matrix(M, M, lambda e, f: c ** 2 * (mom[table[e][f]] - g[e] * g[f])))
             new_shifts.append(sp.zeros(M, 1))
             covs, shifts = new_covs, new_shifts
@@ -369,7 +365,7 @@ class FiniteWidth:
             v2, e2 = _tables.moments_torch(fl.activation, cov_b, mean_b, [p for p in entries.pairs])
             v4, e4 = _tables.moments_torch(fl.activation, cov_b, mean_b, ms)
         else:
-            pts = [sp.Matrix([sp.Rational(float(v)) for v in row]) for row in x.tolist()]
+            pts = [sp.ImmutableMatrix([sp.Rational(float(v)) for v in row]) for row in x.tolist()]
             def exact(sets):
                 out = []
                 for row in subsets.tolist():
@@ -377,8 +373,10 @@ class FiniteWidth:
                     for mset in sets:
                         d, p = _tables.compress(mset)
                         value = neuron_moment(fl, [pts[row[u]] for u in d], list(p))
-                        if isinstance(value, GaussianExpectation) or sp.sympify(value).free_symbols:
-                            raise SpecError("the first layer's moments have no closed form here", "layers[0]")
+                        value = sp.sympify(value)
+                        if value.has(GaussianExpectation, ParameterIntegral) or value.free_symbols:
+                            raise SpecError("the first layer's moments have no closed form here; the numeric "
+                                            "frame needs a Gaussian first layer or closed-form moments", "layers[0]")
                         vals.append(float(sp.N(value, 20)))
                     out.append(vals)
                 value = torch.tensor(out, dtype=torch.float64)
@@ -443,27 +441,6 @@ class FiniteWidth:
                         term += t.metric_covariance(i, j, *pairs[q])[s] * sp.Mul(*rest)
                 corr[s] += delta * term
         return lead, tuple(zip(self.widths, corr))
-
-
-def _jvj(jac, cov, entries: _tables.PairEntries, e: int, f: int) -> sp.Expr:
-    """:math:`\\sum_{u,v}J_{e,u}J_{f,v}\\,\\mathrm{Cov}[\\mathrm{var}(e,u), \\mathrm{var}(f,v)]`."""
-    out = []
-    for u, ju in enumerate(jac[e]):
-        if ju == 0:
-            continue
-        for v, jv in enumerate(jac[f]):
-            if jv != 0:
-                out.append(ju * jv * cov[entries.variables[e][u], entries.variables[f][v]])
-    return sp.Add(*out)
-
-
-def _jx(jac, vec, entries: _tables.PairEntries, e: int) -> sp.Expr:
-    return sp.Add(*[ju * vec[entries.variables[e][u], 0] for u, ju in enumerate(jac[e]) if ju != 0])
-
-
-def _hv(hess, cov, entries: _tables.PairEntries, e: int) -> sp.Expr:
-    var = entries.variables[e]
-    return sp.Add(*[hess[e][u][v] * cov[var[u], var[v]] for u in range(3) for v in range(3) if hess[e][u][v] != 0])
 
 
 # ----------------------------------------------------------------------------------------------------

@@ -30,7 +30,8 @@ from ..errors import SpecError
 from ..gaussian import K11, K12, K22, Factor, GaussianMoment, pair_expectation
 from ..symbolic.integral import GaussianExpectation
 
-__all__ = ["PairEntries", "compress", "gaussian_moment", "moments_torch", "numeric_tables", "symbolic_tables"]
+__all__ = ["PairEntries", "compress", "gaussian_moment", "moments_torch", "numeric_tables", "symbolic_tables",
+           "sandwich", "jacobian_times", "hessian_contract"]
 
 _U = sp.Dummy("u", real=True)
 #: first- and second-order covariance derivatives (d11, d12, d22) of the pair function
@@ -127,6 +128,30 @@ def symbolic_tables(act, k: sp.Matrix, entries: PairEntries, where: str = "activ
         value = gaussian_moment(act, powers).sympy(cov)
         moments.append(value if value is not None else GaussianExpectation(phi, [0] * len(points), cov, powers))
     return g, jac, hess, moments
+
+
+def sandwich(jac, cov, entries: PairEntries, e: int, f: int) -> sp.Expr:
+    r""":math:`(J\,\mathrm{Cov}\,J^T)_{ef} = \sum_{u,v}J_{e,u}J_{f,v}\,\mathrm{Cov}[\mathrm{var}(e,u), \mathrm{var}(f,v)]`
+    in SymPy (``jac`` per entry over its variables, ``cov`` a matrix over the entries)."""
+    out = []
+    for u, ju in enumerate(jac[e]):
+        if ju == 0:
+            continue
+        for v, jv in enumerate(jac[f]):
+            if jv != 0:
+                out.append(ju * jv * cov[entries.variables[e][u], entries.variables[f][v]])
+    return sp.Add(*out)
+
+
+def jacobian_times(jac, vec, entries: PairEntries, e: int) -> sp.Expr:
+    r""":math:`\sum_u J_{e,u}\,v[\mathrm{var}(e,u)]` (``vec`` a column over the entries)."""
+    return sp.Add(*[ju * vec[entries.variables[e][u], 0] for u, ju in enumerate(jac[e]) if ju != 0])
+
+
+def hessian_contract(hess, cov, entries: PairEntries, e: int) -> sp.Expr:
+    r""":math:`\sum_{u,v}H_{e,uv}\,\mathrm{Cov}[\mathrm{var}(e,u), \mathrm{var}(e,v)]` (ordered pairs)."""
+    var = entries.variables[e]
+    return sp.Add(*[hess[e][u][v] * cov[var[u], var[v]] for u in range(3) for v in range(3) if hess[e][u][v] != 0])
 
 
 def moments_torch(act, cov: torch.Tensor, mean: torch.Tensor | None, multisets: Sequence[tuple]):

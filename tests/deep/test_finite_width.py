@@ -328,16 +328,16 @@ def test_two_point_correction_agrees_with_monte_carlo():
 @pytest.mark.parametrize("act", ["erf", "relu", "tanh"])
 @pytest.mark.parametrize("hidden", [2, 3])
 def test_thorough_monte_carlo_at_widths_16_to_256(act, hidden):
-    """Four distinct points, widths 16 ... 256, 40000 networks per width: the connected four-point
+    """Four distinct points, widths 16 ... 256, 20000 networks per width: the connected four-point
     coefficient and the off-diagonal two-point correction."""
     multiples = (1,) * hidden
     widths = (16, 32, 64, 128, 256)
     pred, _, wrong = _connected_predictions(act, multiples, X4, (0, 1, 2, 3))
-    a, se, _ = _monte_carlo(act, multiples, widths, X4, 40000, seed=101, slots=(0, 1, 2, 3))
+    a, se, _ = _monte_carlo(act, multiples, widths, X4, 20000, seed=101, slots=(0, 1, 2, 3))
     assert abs(a - pred) < 4 * se, (a, se, pred)
     if hidden > 1:
         assert abs(a - wrong["no propagation"]) > 4 * se
     values = FiniteWidth(_net(act, [N] * hidden)).values(X2)
     shift = float(values.shift[:, 0, 0, 1].sum())
-    a, se, _ = _monte_carlo(act, multiples, widths[:4], X2, 40000, seed=202, entry=(0, 1))
+    a, se, _ = _monte_carlo(act, multiples, widths[:4], X2, 20000, seed=202, entry=(0, 1))
     assert abs(a - shift) < 4 * se, (a, se, shift)
