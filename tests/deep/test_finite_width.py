@@ -335,7 +335,7 @@ def test_thorough_monte_carlo_at_widths_16_to_256(act, hidden):
     pred, _, wrong = _connected_predictions(act, multiples, X4, (0, 1, 2, 3))
     a, se, _ = _monte_carlo(act, multiples, widths, X4, 20000, seed=101, slots=(0, 1, 2, 3))
     assert abs(a - pred) < 4 * se, (a, se, pred)
-    if hidden > 1:
+    if abs(pred - wrong["no propagation"]) > 8 * se:  # where the propagation term is resolvable at this budget
         assert abs(a - wrong["no propagation"]) > 4 * se
     values = FiniteWidth(_net(act, [N] * hidden)).values(X2)
     shift = float(values.shift[:, 0, 0, 1].sum())
