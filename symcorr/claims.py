@@ -24,7 +24,7 @@ import dataclasses
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
-from typing import Any, Callable, Iterator, Mapping, Sequence
+from typing import Any, Callable, Iterator, Mapping, Protocol, Sequence
 
 import torch
 
@@ -33,8 +33,9 @@ from .duality.catalogue import group_answers
 from .duality.law_group import law_group
 from .duality.proof import _tex_text
 from .duality.render_maps import law_group_text
+from .budget import MAX_MONTE_CARLO_ORDER, check_correlator_order, check_test_budget
 from .errors import SpecError
-from .montecarlo import CorrelatorEstimate, NeuronLevelEstimator, estimate_correlators, invariance_test
+from .montecarlo import Ensemble, CorrelatorEstimate, NeuronLevelEstimator, estimate_correlators, invariance_test
 from .montecarlo.invariance import independent_estimator
 from .ntk import ntk_invariance_test
 from .rng import child_seed, make_generator, resolve_device
@@ -43,7 +44,7 @@ from .specfile import Claim, SpecDocument, load_spec
 from .symbolic import correlator
 from .verdicts import CorrelatorKind, Expectation, ProofVerdict, Side
 
-__all__ = ["MonteCarloSettings", "montecarlo_settings", "montecarlo_inputs", "prove_claim", "ClaimTest",
+__all__ = ["MonteCarloSettings", "montecarlo_settings", "montecarlo_inputs", "check_runnable", "load_checked_spec", "prove_claim", "ClaimTest",
            "claim_test", "Agreement", "compare", "correlator_estimates", "derive_report", "claim_label",
            "symmetry_group_texts"]
 
@@ -142,6 +143,39 @@ def montecarlo_inputs(net: Network, settings: MonteCarloSettings) -> torch.Tenso
     return x
 
 
+def load_checked_spec(path) -> SpecDocument:
+    """The spec file, parsed, with its ``[montecarlo]`` settings checked too (a broken table is an error
+    in every command, not only in ``montecarlo``)."""
+    doc = load_spec(path)
+    if doc.montecarlo:
+        try:
+            montecarlo_settings(doc)
+        except SpecError as err:
+            raise SpecError(err.reason, f"{Path(path).name}: {err.where}" if err.where else Path(path).name) from None
+    return doc
+
+
+def check_runnable(doc: SpecDocument) -> list[str]:
+    """Everything the numeric frame of ``doc`` needs, checked without running it: the ``[montecarlo]``
+    settings, a numeric network (every symbol has a value), inputs of the right dimension, the test budget
+    (:func:`symcorr.budget.check_test_budget`, when there are claims), the orders and the memory of one
+    network and of a chunk (the ensemble's own checks).  Returns notes on what will run; raises a SpecError
+    naming the field otherwise.  ``symcorr validate`` calls it, so a file that validates runs."""
+    if not (doc.claims or doc.montecarlo):
+        return []
+    settings = montecarlo_settings(doc)
+    net = doc.numeric_network()
+    x = montecarlo_inputs(net, settings)
+    if doc.claims:
+        check_test_budget(settings.networks, "montecarlo.networks")
+    for order in settings.orders:
+        check_correlator_order(order, "montecarlo.orders", limit=MAX_MONTE_CARLO_ORDER)
+    Ensemble(net, settings.networks, seed=settings.seed, chunk=settings.chunk, dtype=settings.torch_dtype,
+             device=settings.device, estimator="direct")
+    return [f"Monte Carlo: {settings.networks} networks, {x.shape[0]} input points, {settings.estimator} "
+            f"estimator, {settings.dtype} on {settings.device}"]
+
+
 def claim_label(claim: Claim, doc: SpecDocument | None = None) -> str:
     """``"SO(3) on inputs"``, ``"... [ntk]"``, ``"... [GP limit]"``; with ``doc`` its values substituted."""
     group = claim.group.subs(doc.values) if doc is not None else claim.group
@@ -156,6 +190,25 @@ def prove_claim(doc: SpecDocument, claim: Claim) -> InvarianceProof:
                             values=doc.values, orders=claim.orders)
 
 
+class StatisticalTest(Protocol):
+    """What every calibrated test result offers (:class:`~symcorr.montecarlo.InvarianceTestResult`, the NTK
+    test's result): the max |z| statistic, the Holm p-value, the number of tests and of networks."""
+
+    @property
+    def statistic(self) -> float: ...
+
+    @property
+    def p_value(self) -> float: ...
+
+    @property
+    def tests(self) -> int: ...
+
+    @property
+    def networks(self) -> int: ...
+
+    def summary(self) -> str: ...
+
+
 @dataclass(frozen=True)
 class ClaimTest:
     """The Monte Carlo test of one claim: ``verdict`` (``invariant`` = not rejected at level alpha,
@@ -165,9 +218,9 @@ class ClaimTest:
     check; see :func:`symcorr.montecarlo.invariance.independent_estimator`)."""
 
     verdict: Expectation
-    result: object
+    result: StatisticalTest
     markdown: str
-    variance_reduced: object = None
+    variance_reduced: StatisticalTest | None = None
 
     @property
     def summary(self) -> str:

@@ -14,6 +14,7 @@ import sys
 
 from ..data.idx import DatasetNotFoundError, IDXFormatError
 from ..errors import SpecError
+from .options import HelpFormatter
 
 #: subcommand modules, in help order
 COMMANDS = ["validate", "derive", "check", "montecarlo", "reproduce", "fashion_mnist"]
@@ -30,12 +31,17 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in COMMANDS:
         importlib.import_module(f"{__name__}.{name}").register(sub)
+    for command in sub.choices.values():  # every option's help states its default (symcorr.cli.options)
+        command.formatter_class = HelpFormatter
     return parser
 
 
 def main(argv=None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as done:  # argparse printed its usage line (or --help); return its status, not raise
+        return int(done.code or 0)
     if not getattr(args, "func", None):
         parser.print_help()
         return 2

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import time
 
-from ..claims import Agreement, claim_label, compare, prove_claim
-from ..specfile import load_spec
+from ..claims import Agreement, claim_label, compare, load_checked_spec, prove_claim
+from ..runtime import torch_threads
+from .options import add_threads, threads_of
 
 
 def register(sub) -> None:
@@ -18,12 +19,18 @@ def register(sub) -> None:
                        description="Prove or refute every claim and compare with its expected verdict; exit "
                                    "status 0 only if all agree.")
     p.add_argument("specs", nargs="+", metavar="SPEC", help="TOML spec file(s)")
+    add_threads(p)
     p.set_defaults(func=run)
 
 
 def run(args) -> int:
+    with torch_threads(threads_of(args)):
+        return _run(args)
+
+
+def _run(args) -> int:
     rows = []
-    docs = [(path, load_spec(path)) for path in args.specs]  # validate every file first
+    docs = [(path, load_checked_spec(path)) for path in args.specs]  # validate every file first
     for path, doc in docs:
         for claim in doc.claims:
             start = time.perf_counter()

@@ -13,10 +13,11 @@ def add_cluster_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--scheduler", metavar="local:N|ADDRESS",
                         help="run the blocks on a Dask cluster: local:N (N worker processes on this machine) or "
                              "the address of a running scheduler, e.g. tcp://host:8786 (needs "
-                             "pip install 'symcorr[distributed]'); the results equal the serial run's bit for bit")
+                             "pip install 'symcorr[distributed]'); the results equal the serial run's bit for bit "
+                             "(default: run serially in this process)")
     parser.add_argument("--checkpoint", metavar="DIR",
                         help="save finished blocks in DIR and resume from them when run again with the same "
-                             "settings (other settings are refused)")
+                             "settings (other settings are refused; default: no checkpoints)")
 
 
 def checkpoint_folder(args: argparse.Namespace, *parts: str) -> Path | None:

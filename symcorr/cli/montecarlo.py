@@ -19,6 +19,7 @@ from ..progress import ProgressBar
 from ..runtime import torch_threads
 from ..specfile import load_spec
 from .cluster_options import add_cluster_options, checkpoint_folder
+from .options import add_device, add_no_progress, add_orders, add_threads, threads_of
 
 
 def register(sub) -> None:
@@ -28,20 +29,23 @@ def register(sub) -> None:
                     "standard errors) and run the invariance test of every claim (paired z-scores, Holm "
                     "correction). Exit status 1 when an empirical verdict disagrees with a claim.")
     p.add_argument("spec", metavar="SPEC", help="TOML spec file")
-    p.add_argument("--networks", type=int, help="ensemble size (overrides [montecarlo] networks)")
-    p.add_argument("--chunk", type=int, help="networks per chunk (memory bound)")
-    p.add_argument("--seed", type=int, help="seed (overrides [montecarlo] seed)")
-    p.add_argument("--orders", type=int, nargs="+", help="correlator orders to print")
-    p.add_argument("--group-samples", type=int, help="Haar-sampled group elements per claim")
-    p.add_argument("--alpha", type=float, help="family-wise significance level (Holm)")
+    p.add_argument("--networks", type=int, help="ensemble size (default: the spec's [montecarlo] networks, else "
+                                                "20000)")
+    p.add_argument("--chunk", type=int, help="networks per chunk, the memory bound (default: sized to the memory)")
+    p.add_argument("--seed", type=int, help="seed (default: the spec's [montecarlo] seed, else 0)")
+    add_orders(p)
+    p.add_argument("--group-samples", type=int, help="Haar-sampled group elements per claim (default: the spec's, "
+                                                     "else 4)")
+    p.add_argument("--alpha", type=float, help="family-wise significance level, Holm (default: the spec's, else 0.01)")
     p.add_argument("--estimator", choices=["auto", "direct", "readout", "neuron"],
-                   help="auto (integrate a Gaussian read-out out when possible), direct, readout, or neuron "
-                        "(single-hidden-layer nets: single-neuron moments, exact at every width)")
-    p.add_argument("--device", help="cpu, cuda or auto")
-    p.add_argument("--threads", type=int, help="torch intra-op threads (e.g. 1 on a shared, loaded machine)")
-    p.add_argument("--rows", type=int, default=12, help="table rows to print per correlator (default 12)")
+                   help="auto (integrate a Gaussian read-out out when the group does not act on it), direct, "
+                        "readout, or neuron (single-hidden-layer nets: single-neuron moments, exact at every "
+                        "width) (default: the spec's, else auto)")
+    add_device(p, "the spec's, else auto: CUDA when present")
+    add_threads(p)
+    p.add_argument("--rows", type=int, default=12, help="table rows to print per correlator")
     p.add_argument("--no-claims", action="store_true", help="only estimate the correlators")
-    p.add_argument("--no-progress", action="store_true", help="do not draw progress bars")
+    add_no_progress(p)
     add_cluster_options(p)
     p.set_defaults(func=run)
 
@@ -52,7 +56,7 @@ def _overrides(args) -> dict:
 
 
 def run(args) -> int:
-    with torch_threads(args.threads):
+    with torch_threads(threads_of(args)):
         doc = load_spec(args.spec)
         mc = montecarlo_settings(doc, _overrides(args))
         with open_client(args.scheduler) as client:

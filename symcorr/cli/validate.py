@@ -9,7 +9,8 @@ A file that validates runs: beyond the parse (:func:`symcorr.specfile.load_spec`
 
 from __future__ import annotations
 
-from ..claims import claim_label, montecarlo_inputs, montecarlo_settings
+from ..claims import check_runnable as check_numeric_frame
+from ..claims import claim_label
 from ..errors import SpecError
 from ..reproduce import EXPERIMENTS
 from ..specfile import SpecDocument, load_spec
@@ -25,15 +26,9 @@ def register(sub) -> None:
 
 def check_runnable(doc: SpecDocument) -> list[str]:
     """What the numeric frame will use; raises a SpecError naming the field when a command would fail."""
-    notes = []
     name = doc.path.name if doc.path else doc.title
     try:
-        if doc.claims or doc.montecarlo:
-            settings = montecarlo_settings(doc)
-            net = doc.numeric_network()
-            x = montecarlo_inputs(net, settings)
-            notes.append(f"Monte Carlo: {settings.networks} networks, {x.shape[0]} input points, "
-                         f"{settings.estimator} estimator, {settings.dtype} on {settings.device}")
+        notes = check_numeric_frame(doc)
         if doc.experiment is not None:
             kind = doc.experiment.get("kind")
             if kind not in EXPERIMENTS:

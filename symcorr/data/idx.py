@@ -27,6 +27,7 @@ scale); mode ``"paper"`` reproduces the original constants.
 from __future__ import annotations
 
 import gzip
+import math
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -108,7 +109,7 @@ def read_idx(path) -> np.ndarray:
         raise IDXFormatError(f"{path}: header declares {ndim} dimensions but the file ends early")
     dims = tuple(int(d) for d in np.frombuffer(data, dtype=">u4", count=ndim, offset=4))
     dtype = _IDX_DTYPES[code]
-    expected = int(np.prod(dims, dtype=np.int64)) * dtype.itemsize
+    expected = math.prod(dims) * dtype.itemsize  # exact: an int64 product of 2**31 x 2**31 x 2**31 wraps to 0
     got = len(data) - header
     if got != expected:
         raise IDXFormatError(f"{path}: header says shape {dims} of {dtype.name} ({expected} bytes) "

@@ -23,40 +23,10 @@ from ..deep.finite_width import FiniteWidth
 from ..errors import SpecError
 from ..montecarlo import estimate_connected
 from ..rng import child_seed
+from .fits import InverseWidthFit, fit_inverse_width
 
 __all__ = ["InverseWidthFit", "VertexScan", "fit_inverse_width", "run_vertex_scan", "plot_vertex_scan",
            "with_symbolic_widths", "SCAN_HEADERS"]
-
-
-@dataclass(frozen=True)
-class InverseWidthFit:
-    r"""The weighted least-squares fit :math:`y = a/N + b/N^2`: coefficients, standard errors, and
-    :math:`\chi^2` with its degrees of freedom."""
-
-    a: float
-    se_a: float
-    b: float
-    se_b: float
-    chi2: float
-    dof: int
-
-
-def fit_inverse_width(widths, values, errors) -> InverseWidthFit:
-    r"""Fit :math:`a/N + b/N^2` to ``values`` at ``widths`` with weights :math:`1/\mathrm{se}^2`; the standard
-    errors are those of the generalised least-squares estimator, :math:`(X^TWX)^{-1}`."""
-    w = np.asarray(widths, dtype=float)
-    y, se = np.asarray(values, dtype=float), np.asarray(errors, dtype=float)
-    if w.ndim != 1 or len(w) < 3 or y.shape != w.shape or se.shape != w.shape:
-        raise SpecError("the 1/N fit needs at least three widths, each with a value and a standard error", "widths")
-    if not (np.all(se > 0) and np.all(np.isfinite(se)) and np.all(np.isfinite(y))):
-        raise SpecError("the 1/N fit needs finite values and positive finite standard errors", "errors")
-    X = np.stack([1.0 / w, 1.0 / w ** 2], axis=1)
-    W = np.diag(1.0 / se ** 2)
-    cov = np.linalg.inv(X.T @ W @ X)
-    beta = cov @ X.T @ W @ y
-    resid = y - X @ beta
-    return InverseWidthFit(float(beta[0]), float(np.sqrt(cov[0, 0])), float(beta[1]), float(np.sqrt(cov[1, 1])),
-                           float(resid @ W @ resid), len(w) - 2)
 
 
 @dataclass

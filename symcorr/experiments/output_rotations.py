@@ -153,8 +153,8 @@ def plot_variation_measures(results: list[WidthResult], path, title_prefix: str 
         ax.fill_between(logn, mu - dm, mu + dm, color="tab:orange", alpha=0.4, label=r"$\mu_M \pm \delta M$ (noise)")
         ax.fill_between(logn, mu - sig, mu + sig, color="tab:blue", alpha=0.6, label=r"$\mu_M \pm \sigma_M$")
         ax.plot(logn, mu, color="black", label=r"$\mu_M$")
-        ax.set_xlabel(r"$\log_{10} N$")
-        ax.set_ylabel("variation measures")
+        ax.set_xlabel(r"hidden width $N$ ($\log_{10} N$)")
+        ax.set_ylabel(r"entries of $R\cdot G - G$ (variation measures)")
         ax.set_title(f"{title_prefix} $G^{{({order})}}$")
         if order == 4:
             ax.set_yscale("symlog", linthresh=0.1)

@@ -56,7 +56,7 @@ def test_derive_writes_one_report_per_spec(tmp_path, capsys, fmt, suffix):
             "--format", fmt, "--orders", "2"]
     assert main(args) == 0
     files = sorted(p.name for p in out_dir.iterdir())
-    assert files == ["cos_translations" + suffix, "gauss_gp" + suffix]
+    assert files == ["cos_translations" + suffix, "gauss_gp" + suffix, "manifest.json"]
     text = (out_dir / ("gauss_gp" + suffix)).read_text()
     assert "492.749" in text                      # the finite-width witness (m_4)
     if fmt == "tex":
@@ -66,8 +66,9 @@ def test_derive_writes_one_report_per_spec(tmp_path, capsys, fmt, suffix):
 
 
 def test_derive_rejects_bad_options(tmp_path, capsys):
-    assert main(["derive", spec("gauss_gp.toml"), "--orders", "2,x"]) == 2
+    assert main(["derive", spec("gauss_gp.toml"), "--orders", "2", "x"]) == 2
+    assert "--orders" in capsys.readouterr().err
     blocker = tmp_path / "file"
     blocker.write_text("")
     assert main(["derive", spec("gauss_gp.toml"), "--out", str(blocker)]) == 2
-    assert "not a directory" in capsys.readouterr().err
+    assert "is not a folder" in capsys.readouterr().err

@@ -44,7 +44,7 @@ def test_command_line_quick_run(tmp_path, folder):
 
 def test_symcorr_fashion_mnist_subcommand(tmp_path, folder, capsys):
     out = tmp_path / "sub"
-    rc = symcorr_main(["fashion-mnist", "--quick", "--epochs", "1", "--mus", "0:0.2:0.2", "--ks", "0,10",
+    rc = symcorr_main(["fashion-mnist", "--quick", "--epochs", "1", "--mus", "0:0.2:0.2", "--ks", "0", "10",
                        "--runs", "1", "--data-root", str(folder), "--out", str(out), "--no-progress",
                        "--threads", "1"])
     assert rc == 0
@@ -56,5 +56,6 @@ def test_symcorr_fashion_mnist_subcommand(tmp_path, folder, capsys):
                          "--out", str(out), "--no-progress"]) == 2
     err = capsys.readouterr().err
     assert err.startswith("symcorr fashion-mnist: error: --data-root:") and "dataset-fashion-mnist" in err
-    with pytest.raises(SystemExit):
-        symcorr_main(["fashion-mnist", "--mus", "0:0.2:0"])
+    capsys.readouterr()
+    assert symcorr_main(["fashion-mnist", "--mus", "0:0.2:0"]) == 2
+    assert "the step of '0:0.2:0' must be positive" in capsys.readouterr().err

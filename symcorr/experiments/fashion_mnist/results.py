@@ -149,7 +149,7 @@ class SweepResult:
         ax.set_xticks(range(len(self.ks)), [str(int(k)) for k in self.ks])
         ax.set_yticks(range(len(self.mus)), [f"{m:.2f}" for m in self.mus])
         ax.set_xlabel("k (number of output rows of $W^1$ with mean $\\mu$)")
-        ax.set_ylabel(r"$\mu_{W^1}$")
+        ax.set_ylabel(r"read-out weight mean $\mu_{W^1}$")
         ax.set_title("Accuracy vs. Symmetry Breaking")
         fig.colorbar(im, ax=ax, label="Max test accuracy (%)")
         if annotate:
@@ -161,26 +161,29 @@ class SweepResult:
         return Path(path)
 
     def plot_line(self, path, k: int | None = None, *, title: str | None = None) -> Path:
-        """Mean max accuracy against mu for one k, with its 95 % confidence band (Student t over runs;
-        the original used seaborn's bootstrap band).  Default k: the largest in the grid."""
+        """The best test accuracy of every run (grey dots, slightly spread in mu) and the mean with one
+        standard error over runs (blue) against mu, for one k (default: the largest in the grid)."""
         from matplotlib.backends.backend_agg import FigureCanvasAgg
         from matplotlib.figure import Figure
         k = int(self.ks.max()) if k is None else int(k)
         if k not in self.ks.tolist():
             raise SpecError(f"k = {k} is not in the sweep's grid {self.ks.tolist()}", "k")
         j = self.ks.tolist().index(k)
-        mean = self.mean()[:, j]
-        lo, hi = (a[:, j] for a in self.ci95())
+        best = self.test_acc.max(axis=-1)[:, j, :]  # (mu, run)
+        mean, se = self.mean()[:, j], self.stderr()[:, j]
         fig = Figure(figsize=(6, 4))
         FigureCanvasAgg(fig)
         ax = fig.add_subplot(1, 1, 1)
-        ax.plot(self.mus, mean, marker="o", ms=3, color="C0", label=f"mean of {self.runs} runs (k = {k})")
-        if self.runs > 1:
-            ax.fill_between(self.mus, lo, hi, color="C0", alpha=0.25, label="95% CI")
-        default = ("One-cold" if self.config.targets == "cold" else "One-hot") + " Accuracy vs. Init. Mean"
+        step = float(np.min(np.diff(self.mus))) if len(self.mus) > 1 else 0.01
+        offsets = (np.arange(self.runs) - (self.runs - 1) / 2) * (0.3 * step / max(self.runs, 1))
+        for i, mu in enumerate(self.mus):
+            ax.plot(mu + offsets, best[i], ".", color="0.6", ms=3, label="one run" if i == 0 else None)
+        ax.errorbar(self.mus, mean, yerr=None if self.runs < 2 else se, marker="o", ms=4, color="C0", capsize=3,
+                    label=f"mean ± 1 s.e. of {self.runs} runs (k = {k})")
+        default = ("One-cold" if self.config.targets == "cold" else "One-hot") + " accuracy vs. initial read-out mean"
         ax.set_title(title or default)
-        ax.set_xlabel(r"$\mu_{W^1}$")
-        ax.set_ylabel("Max Accuracy (%)")
+        ax.set_xlabel(r"read-out weight mean $\mu_{W^1}$ (on %d rows)" % k)
+        ax.set_ylabel("best test accuracy over epochs (%)")
         ax.legend(loc="best", fontsize=8)
         fig.tight_layout()
         fig.savefig(path, dpi=150)

@@ -49,7 +49,9 @@ def test_reproduce_writes_a_report_whose_checks_agree(tmp_path):
     assert ("Monte Carlo", "SO(2) on inputs", "invariant") in frames
     assert all(c.agrees for c in checks)
     text = (tmp_path / "out" / "report.md").read_text()
-    assert "4 of 4 checks agree" in text and "Verdict: refuted" in text
+    assert "4 of 4 checks agree" in text and "[specs/cos_gauss.md](specs/cos_gauss.md)" in text
+    assert "Verdict: refuted" in (tmp_path / "out" / "specs" / "cos_gauss.md").read_text()
+    assert (tmp_path / "out" / "report.html").exists() and (tmp_path / "out" / "specs" / "cos_gauss.html").exists()
 
 
 def test_a_wrong_expectation_is_reported_as_disagreeing(tmp_path, capsys):
