@@ -24,26 +24,27 @@ In the ``"ntk"`` parameterisation each block is multiplied by its entry variance
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
-import numpy as np
 import sympy as sp
 import torch
 
 from ..activations import Activation
 from ..distributions import Normal, numeric_value
 from ..errors import SpecError
+from ..gaussian import Factor, closed_form, pair_expectation
 from ..spec import Network
-from .empirical import Parameterisation, activation_derivative, check_parameterisation, check_points
+from .empirical import Parameterisation, check_parameterisation, check_points
 
 __all__ = ["NTKExpectation", "ntk_expectation", "gaussian_pair_expectations"]
 
 
 def _pair_symbolic(act: Activation, k11, k12, k22, phase: bool, var_w=None, dist2=None):
     r"""SymPy :math:`(E[\phi(z)\phi(z')], E[\dot\phi(z)\dot\phi(z')])` for a centred Gaussian pair with
-    covariance ``[[k11, k12], [k12, k22]]`` (or, for ``phase=True``, Cos-net with uniform phase, where
-    only the squared distance ``dist2`` of the weight part matters)."""
+    covariance ``[[k11, k12], [k12, k22]]`` from the Gaussian table (:func:`symcorr.gaussian.closed_form`), or,
+    for ``phase=True``, Cos-net with uniform phase, where only the squared distance ``dist2`` of the weight
+    part matters (a characteristic-function rule, not a Gaussian one).  Without a closed form: the Gaussian
+    integrals themselves, unevaluated."""
     name = act.name
     if phase:
         if name != "cos":
@@ -51,75 +52,38 @@ def _pair_symbolic(act: Activation, k11, k12, k22, phase: bool, var_w=None, dist
                             f"only, not {name!r}; use ntk_moments (Monte Carlo)", "layers[0].bias")
         e = sp.exp(-dist2 / 2) / 2
         return e, e
-    if name == "relu":
-        cos_t = k12 / sp.sqrt(k11 * k22)
-        t = sp.acos(cos_t)
-        return (sp.sqrt(k11 * k22) / (2 * sp.pi) * (sp.sin(t) + (sp.pi - t) * cos_t),
-                (sp.pi - t) / (2 * sp.pi))
-    if name == "erf":
-        return (2 / sp.pi * sp.asin(2 * k12 / sp.sqrt((1 + 2 * k11) * (1 + 2 * k22))),
-                4 / (sp.pi * sp.sqrt((1 + 2 * k11) * (1 + 2 * k22) - 4 * k12 ** 2)))
-    if name == "gauss":
-        e = sp.exp(k12 - (k11 + k22) / 2)
-        return e, e
-    if name == "cos":
-        minus, plus = sp.exp(-(k11 + k22 - 2 * k12) / 2), sp.exp(-(k11 + k22 + 2 * k12) / 2)
-        return (minus + plus) / 2, (minus - plus) / 2
-    if name == "identity":
-        return k12, sp.Integer(1)
-    # no rule: the Gaussian integral itself
+    cov = sp.Matrix([[k11, k12], [k12, k22]])
+    ff = closed_form([Factor.of(act)] * 2, cov)
+    dd = closed_form([Factor.of(act, 1)] * 2, cov)
+    if ff is not None and dd is not None:
+        return ff, dd
     u, v = sp.Symbol("u", real=True), sp.Symbol("v", real=True)
     det = k11 * k22 - k12 ** 2
     pdf = sp.exp(-(k22 * u ** 2 - 2 * k12 * u * v + k11 * v ** 2) / (2 * det)) / (2 * sp.pi * sp.sqrt(det))
     lim = ((u, -sp.oo, sp.oo), (v, -sp.oo, sp.oo))
-    return (sp.Integral(act.sympy(u) * act.sympy(v) * pdf, *lim),
-            sp.Integral(act.derivative(u) * act.derivative(v) * pdf, *lim))
+    return (ff if ff is not None else sp.Integral(act.sympy(u) * act.sympy(v) * pdf, *lim),
+            dd if dd is not None else sp.Integral(act.derivative(u) * act.derivative(v) * pdf, *lim))
 
 
+#: nodes per direction of the quadrature fallback (kinked derivatives such as relu' converge slowly)
 _GH_NODES = 80
 
 
 def gaussian_pair_expectations(act: Activation, k11: torch.Tensor, k12: torch.Tensor, k22: torch.Tensor,
                                *, phase: bool = False, dist2: torch.Tensor | None = None):
     r"""Numeric :math:`(E[\phi(z)\phi(z')], E[\dot\phi(z)\dot\phi(z')])` for centred Gaussian
-    :math:`(z, z')` with covariance ``[[k11, k12], [k12, k22]]`` (tensors of one shape), by the closed
-    forms of the module docstring or, for other activations, by ``80 x 80``-node Gauss-Hermite
-    quadrature.  ``phase=True``: Cos-net with uniform phase (uses ``dist2``)."""
+    :math:`(z, z')` with covariance ``[[k11, k12], [k12, k22]]`` (tensors of one shape): the generated torch
+    code of the Gaussian table's closed forms or, for other activations, its 2-d Gauss-Hermite quadrature
+    (:meth:`symcorr.gaussian.PairExpectation.pair_torch`).  ``phase=True``: Cos-net with uniform phase
+    (uses ``dist2``)."""
     name = act.name
     if phase:
         if name != "cos":
             raise SpecError(f"uniform-phase closed form only for cos, not {name!r}")
         e = 0.5 * torch.exp(-dist2 / 2)
         return e, e
-    if name == "relu":
-        norm = torch.sqrt(k11 * k22)
-        cos_t = (k12 / norm).clamp(-1.0, 1.0)
-        t = torch.arccos(cos_t)
-        return norm / (2 * math.pi) * (torch.sin(t) + (math.pi - t) * cos_t), (math.pi - t) / (2 * math.pi)
-    if name == "erf":
-        a, b = 1 + 2 * k11, 1 + 2 * k22
-        return (2 / math.pi * torch.asin((2 * k12 / torch.sqrt(a * b)).clamp(-1.0, 1.0)),
-                4 / (math.pi * torch.sqrt(a * b - 4 * k12 ** 2)))
-    if name == "gauss":
-        e = torch.exp(k12 - (k11 + k22) / 2)
-        return e, e
-    if name == "cos":
-        minus, plus = torch.exp(-(k11 + k22 - 2 * k12) / 2), torch.exp(-(k11 + k22 + 2 * k12) / 2)
-        return (minus + plus) / 2, (minus - plus) / 2
-    if name == "identity":
-        return k12.clone(), torch.ones_like(k12)
-    nodes, weights = np.polynomial.hermite_e.hermegauss(_GH_NODES)
-    s = torch.tensor(nodes, dtype=torch.float64)
-    w = torch.tensor(weights / math.sqrt(2 * math.pi), dtype=torch.float64)
-    l11 = torch.sqrt(k11)
-    l21 = torch.where(l11 > 0, k12 / l11.clamp_min(1e-300), torch.zeros_like(k12))
-    l22 = torch.sqrt((k22 - l21 ** 2).clamp_min(0.0))
-    z1 = l11[..., None, None] * s[:, None]
-    z2 = l21[..., None, None] * s[:, None] + l22[..., None, None] * s[None, :]
-    ww = w[:, None] * w[None, :]
-    f1, f2 = act.torch(z1).expand_as(z2), act.torch(z2)
-    g1, g2 = activation_derivative(act, z1, None).expand_as(z2), activation_derivative(act, z2, None)
-    return (f1 * f2 * ww).sum((-1, -2)), (g1 * g2 * ww).sum((-1, -2))
+    ff, dd = pair_expectation(act).pair_torch(k11, k12, k22, dot=True, nodes=_GH_NODES)
+    return ff, dd
 
 
 @dataclass

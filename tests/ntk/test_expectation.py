@@ -85,7 +85,10 @@ def test_symbolic_expression_matches_numeric_and_has_the_documented_closed_forms
         for p in range(pts.shape[0]):
             for q in range(pts.shape[0]):
                 for a in range(net_exp.laws.out_dim):
-                    val = float(sp.N(net_exp.expr(pts[p].tolist(), pts[q].tolist(), a, a)))
+                    # the points as exact binary rationals: SymPy evaluates the closed form at them to 15
+                    # digits (Float points would round while the expression is built, ~1e-9 at rho = 1)
+                    xp, xq = ([sp.Rational(v) for v in pts[i].tolist()] for i in (p, q))
+                    val = float(sp.N(net_exp.expr(xp, xq, a, a)))
                     assert val == pytest.approx(float(num[p, q, a, a]), rel=1e-10)
     k11, k12, k22 = sp.symbols("k11 k12 k22", positive=True)
     _, dd = _pair_symbolic(get_activation("erf"), k11, k12, k22, False)
