@@ -80,17 +80,33 @@ class NNGP:
     def metrics(self, points) -> list[sp.Matrix]:
         r"""``[K^{(1)}, ..., K^{(L)}]`` as symmetric SymPy matrices over ``points`` (lists, columns or
         matrix symbols of length ``input_dim``)."""
+        return self.layer_moments(points)[1]
+
+    def layer_moments(self, points) -> tuple[list[sp.Matrix], list[sp.Matrix]]:
+        r"""``([F_0, ..., F_{L-1}], [K^{(1)}, ..., K^{(L)}])``: the pair moments
+        :math:`F_l(x_i, x_j) = E[\phi_l(z^{(l)}(x_i))\phi_l(z^{(l)}(x_j))]` of every layer's activations and
+        the metrics :math:`K^{(l+1)} = C_b^{(l+1)} + C_W^{(l+1)} F_l` they make (SymPy matrices over ``points``)."""
         pts = as_points(points, self.network.input_dim)
+        moments = [self.first_moments(pts)]
+        metrics = [self._affine(moments[0], 1)]
+        for l in range(1, self.stack.depth - 1):
+            moments.append(self._pair_matrix(self.stack.layers[l].activation, metrics[-1]))
+            metrics.append(self._affine(moments[-1], l + 1))
+        return moments, metrics
+
+    def first_moments(self, pts) -> sp.Matrix:
+        r""":math:`F_0(x_i, x_j) = E[\phi_0(z^{(0)}(x_i))\phi_0(z^{(0)}(x_j))]`: the single-neuron moments of the
+        first layer (any law the table of :mod:`symcorr.symbolic.kernels` reads), at normalised points."""
         P = len(pts)
         first = sp.zeros(P, P)
         for i in range(P):
             first[i, i] = neuron_moment(self.first, [pts[i]], [2])
             for j in range(i + 1, P):
                 first[i, j] = first[j, i] = neuron_moment(self.first, [pts[i], pts[j]])
-        out = [first.applyfunc(lambda e: self.c_b[1] + self.c_w[1] * e)]
-        for l in range(1, self.stack.depth - 1):
-            out.append(self._next_symbolic(out[-1], l))
-        return out
+        return first
+
+    def _affine(self, moment: sp.Matrix, l: int) -> sp.Matrix:
+        return moment.applyfunc(lambda e: self.c_b[l] + self.c_w[l] * e)
 
     def _pair_symbolic(self, act, k11, k12, k22, diagonal: bool) -> sp.Expr:
         pair = pair_expectation(act)
@@ -102,16 +118,18 @@ class NNGP:
             return GaussianExpectation(phi, [0], [[k11]], [2])
         return GaussianExpectation(phi, [0, 0], [[k11, k12], [k12, k22]], [1, 1])
 
-    def _next_symbolic(self, k: sp.Matrix, l: int) -> sp.Matrix:
-        act = self.stack.layers[l].activation
+    def _pair_matrix(self, act, k: sp.Matrix) -> sp.Matrix:
+        r""":math:`E[\phi(u_i)\phi(u_j)]` for the centred Gaussian vector of covariance ``k``."""
         P = k.rows
         out = sp.zeros(P, P)
         for i in range(P):
-            out[i, i] = self.c_b[l + 1] + self.c_w[l + 1] * self._pair_symbolic(act, k[i, i], k[i, i], k[i, i], True)
+            out[i, i] = self._pair_symbolic(act, k[i, i], k[i, i], k[i, i], True)
             for j in range(i + 1, P):
-                out[i, j] = out[j, i] = self.c_b[l + 1] + self.c_w[l + 1] * self._pair_symbolic(
-                    act, k[i, i], k[i, j], k[j, j], False)
+                out[i, j] = out[j, i] = self._pair_symbolic(act, k[i, i], k[i, j], k[j, j], False)
         return out
+
+    def _next_symbolic(self, k: sp.Matrix, l: int) -> sp.Matrix:
+        return self._affine(self._pair_matrix(self.stack.layers[l].activation, k), l + 1)
 
     def output_kernel(self, points) -> sp.Matrix:
         r"""The kernel of the output :math:`f = \phi_L(z^{(L)})` (the last metric for a linear read-out)."""

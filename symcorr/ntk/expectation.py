@@ -30,6 +30,8 @@ import sympy as sp
 import torch
 
 from ..activations import Activation
+from ..deep.gram import InfiniteWidthGram
+from ..deep.ntk import NTKRecursion
 from ..distributions import Normal, numeric_value
 from ..errors import SpecError
 from ..gaussian import Factor, closed_form, pair_expectation
@@ -185,6 +187,12 @@ class NTKExpectation:
     def __init__(self, network: Network, parameterisation: str = "standard"):
         self.network = network
         self.parameterisation = check_parameterisation(parameterisation)
+        self._grid: InfiniteWidthGram | None = None
+        self._recursion: NTKRecursion | None = None
+        self.laws: _SingleLayerLaws | None = None
+        if isinstance(network, Network) and network.depth != 2:
+            self._recursion = NTKRecursion(network, self.parameterisation)  # checks the laws it needs
+            return
         self.laws = _single_layer_laws(network)
         if self.parameterisation is Parameterisation.NTK:
             for name, block in network.blocks.items():  # as empirical_ntk: one scale per block
@@ -194,9 +202,26 @@ class NTKExpectation:
                     raise SpecError("the NTK parameterisation rescales each block by one standard "
                                     "deviation; this block has a structured covariance", name)
 
+    @property
+    def is_exact(self) -> bool:
+        """True when the exact finite-width :math:`E[\\Theta]` exists here (one hidden layer)."""
+        return self.laws is not None
+
+    def _exact_laws(self) -> _SingleLayerLaws:
+        self._require_exact()
+        assert self.laws is not None
+        return self.laws
+
+    def _require_exact(self) -> None:
+        if self.laws is None:
+            raise SpecError(f"the exact finite-width E[Theta] covers single-hidden-layer networks (depth 2); this "
+                            f"one has depth {self.network.depth}: its infinite-width NTK is gp_limit(x, y) / "
+                            "gram(X, limit=True), its finite-width one the 1/N expansion (not wired here yet), or "
+                            "use ntk_moments (Monte Carlo)", "layers")
+
     # --- symbolic ------------------------------------------------------------------------------------
     def _scales(self) -> dict:
-        laws = self.laws
+        laws = self._exact_laws()
         if self.parameterisation is Parameterisation.STANDARD:
             return {"W0": 1, "b0": 1, "W1": 1, "b1": 1}
         b1 = self.network.bias(1)
@@ -211,7 +236,7 @@ class NTKExpectation:
         """Blocks from the V-inner products ``q`` (for the law of z) and the Euclidean ``dot`` = x.x'
         (from the W0 gradient; equal to ``q12`` when W0 has iid entries)."""
         dot = q12 if dot is None else dot
-        laws = self.laws
+        laws = self._exact_laws()
         k11, k12, k22 = laws.var_w0 * q11, laws.var_w0 * q12, laws.var_w0 * q22
         if laws.var_b0 is not None and not laws.phase:
             k11, k12, k22 = k11 + laws.var_b0, k12 + laws.var_b0, k22 + laws.var_b0
@@ -228,14 +253,14 @@ class NTKExpectation:
         return terms
 
     def _check_index(self, a, b):
-        d = self.laws.out_dim
+        d = self.network.output_dim
         for name, v in (("a", a), ("b", b)):
             if isinstance(v, bool) or not isinstance(v, int) or not 0 <= v < d:
                 raise SpecError(f"output index must be an integer in [0, {d}), got {v!r}", name)
 
     def _inner(self, x, x2):
-        d_in = self.laws.in_dim
-        v = sp.Matrix(self.laws.col_cov) if self.laws.col_cov is not None else sp.eye(d_in)
+        d_in = self._exact_laws().in_dim
+        v = sp.Matrix(self._exact_laws().col_cov) if self._exact_laws().col_cov is not None else sp.eye(d_in)
         cols = []
         for name, pt in (("x", x), ("x2", x2)):
             m = sp.Matrix(pt) if not isinstance(pt, sp.MatrixBase) else sp.Matrix(pt)
@@ -249,6 +274,7 @@ class NTKExpectation:
 
     def blocks(self, x, x2=None, a: int = 0, b: int = 0) -> dict:
         """Per-block contributions ``{"W0": ..., "b0": ..., "W1": ..., "b1": ...}`` (SymPy)."""
+        self._require_exact()
         self._check_index(a, b)
         q11, q12, q22, dist2, dot = self._inner(x, x if x2 is None else x2)
         return self._terms(q11, q12, q22, dist2, a, b, dot)
@@ -258,7 +284,7 @@ class NTKExpectation:
         return sp.Add(*self.blocks(x, x2, a, b).values())
 
     def _generic(self, a: int, b: int) -> sp.Expr:
-        v_note = self.laws.col_cov is not None
+        v_note = self._exact_laws().col_cov is not None
         q11 = sp.Symbol(r"x^T V x" if v_note else r"|x|^2", positive=True)
         q22 = sp.Symbol(r"x'^T V x'" if v_note else r"|x'|^2", positive=True)
         q12 = sp.Symbol(r"x^T V x'" if v_note else r"x \cdot x'", real=True)
@@ -267,8 +293,9 @@ class NTKExpectation:
         return sp.Add(*self._terms(q11, q12, q22, dist2, a, b, dot).values())
 
     def latex(self) -> str:
+        self._require_exact()
         lines = [rf"\mathbb{{E}}[\Theta_{{00}}(x,x')] = {sp.latex(self._generic(0, 0))}"]
-        if self.laws.out_dim > 1:
+        if self._exact_laws().out_dim > 1:
             lines.append(rf"\mathbb{{E}}[\Theta_{{01}}(x,x')] = {sp.latex(self._generic(0, 1))}")
         return r" \\ ".join(lines)
 
@@ -284,7 +311,8 @@ class NTKExpectation:
     def evaluate(self, x, x2=None, per_block: bool = False):
         r"""Float64 tensor :math:`E[\Theta_{ab}(x_p, x'_q)]` of shape ``(P, P', d, d)`` (with
         ``per_block`` a dict block -> tensor, summing to it)."""
-        laws = self.laws
+        self._require_exact()
+        laws = self._exact_laws()
         net = self.network
         for s in (laws.width,):
             if not isinstance(s, int):
@@ -317,6 +345,67 @@ class NTKExpectation:
         if laws.has_b1:
             out["b1"] = sc["b1"] * eye.expand_as(out["W1"]).clone()
         return out if per_block else sum(out.values())
+
+
+    # --- infinite width, any depth --------------------------------------------------------------------
+    def _readout_mean_free(self) -> bool:
+        laws = self._exact_laws()
+        s_ab = laws.readout_second
+        d = laws.out_dim
+        return all(sp.simplify(s_ab[a, b] - (s_ab[a, a] if a == b else 0)) == 0 for a in range(d) for b in range(d)) \
+            and len({sp.simplify(s_ab[a, a]) for a in range(d)}) == 1
+
+    def gp_limit(self, x, x2=None, a: int = 0, b: int = 0) -> sp.Expr:
+        r"""The infinite-width NTK :math:`\lim E[\Theta_{ab}(x, x')]` (SymPy; symbolic points and input
+        dimension allowed), any depth (:mod:`symcorr.deep.ntk`).  ``"ntk"``: the :math:`N\to\infty` limit;
+        ``"standard"``: every block with its explicit width factor (it grows with the widths).  One hidden
+        layer: today's exact :math:`E[\Theta]` (``expr``), which is that in both parameterisations (with a
+        symbolic width taken to the limit in the NTK one; a read-out mean makes it grow, an error)."""
+        x2 = x if x2 is None else x2
+        if self._recursion is not None:
+            self._check_index(a, b)
+            return sp.KroneckerDelta(a, b) * self._recursion.expr(x, x2)
+        value = self.expr(x, x2, a, b)
+        if self.parameterisation is Parameterisation.STANDARD:
+            return value
+        width = self._exact_laws().width
+        if isinstance(width, sp.Symbol) and value.has(width):
+            value = sp.limit(value, width, sp.oo)
+            if value.has(sp.oo, -sp.oo, sp.zoo, sp.nan):
+                raise SpecError("the NTK grows with the width (a read-out mean of order 1); the infinite-width limit "
+                                "needs a read-out mean ~ 1/sqrt(N)", "layers[1].weight.mean")
+        elif not self._readout_mean_free():
+            raise SpecError("the infinite-width NTK of a network with a read-out weight mean needs a symbolic width "
+                            "(the limit at a fixed mean grows with N)", "layers[1].weight.mean")
+        return value
+
+    def gram(self, x, x2=None, limit: bool = False, indices=(0, 0)) -> torch.Tensor:
+        r""":math:`E[\Theta_{ab}(x_p, x'_q)]` on the grid of all pairs, an ``(n, m)`` float64 tensor (see
+        :meth:`gram_with_error`)."""
+        return self.gram_with_error(x, x2, limit, indices)[0]
+
+    def gram_with_error(self, x, x2=None, limit: bool = False, indices=(0, 0)) -> tuple[torch.Tensor, torch.Tensor]:
+        r"""``(values, errors)`` on the grid.  ``limit=True``: the infinite-width NTK of any depth
+        (:class:`symcorr.deep.gram.InfiniteWidthGram`: generated torch code, streamed; quadrature errors end
+        to end); ``limit=False``: the exact finite-width :math:`E[\Theta]` (one hidden layer: :meth:`evaluate`;
+        deeper networks raise -- their finite-width NTK is the 1/N expansion)."""
+        try:
+            a, b = indices
+        except (TypeError, ValueError):
+            raise SpecError(f"expected two output indices (a, b), got {indices!r}", "indices") from None
+        self._check_index(a, b)
+        if not limit or (self.laws is not None and not self._readout_mean_free()):
+            if limit and self.parameterisation is Parameterisation.NTK:
+                raise SpecError("the infinite-width NTK of a network with a read-out weight mean grows with the "
+                                "width; use limit=False (exact at this width)", "layers[1].weight.mean")
+            values = self.evaluate(x, x2)[:, :, a, b].clone()  # one hidden layer: exact (standard: explicit widths)
+            return values, 64 * torch.finfo(torch.float64).eps * values.abs().clamp_min(1.0)
+        if self._grid is None:
+            self._grid = InfiniteWidthGram(self.network, self.parameterisation)
+        result = self._grid.evaluate(x, x2).ntk
+        assert result is not None
+        scale = 1.0 if a == b else 0.0
+        return scale * result.values, scale * result.errors
 
 
 def ntk_expectation(network: Network, parameterisation: str = "standard") -> NTKExpectation:

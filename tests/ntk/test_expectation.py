@@ -129,8 +129,12 @@ def test_gauss_hermite_quadrature_matches_closed_forms():
 
 
 def test_validation_errors():
-    with pytest.raises(SpecError, match="depth"):
-        ntk_expectation(Network(2, [Dense(3, "erf"), Dense(3, "erf"), Dense(1)]))
+    # a deeper network has the infinite-width NTK (gp_limit, gram(limit=True)) but no exact finite-width E[Theta]
+    deep = ntk_expectation(Network(2, [Dense(3, "erf"), Dense(3, "erf"), Dense(1)]))
+    for exact in (lambda: deep.expr([0.1, 0.2], [0.3, 0.4]), lambda: deep.evaluate(X2), deep.latex,
+                  lambda: deep.gram(X2, limit=False)):
+        with pytest.raises(SpecError, match="depth"):
+            exact()
     with pytest.raises(SpecError, match="W0"):
         ntk_expectation(zoo.erf_net(2, 4).replace_layer(0, weight=Laplace(0, 1)))
     with pytest.raises(SpecError, match="parameterisation"):
