@@ -37,7 +37,7 @@ from ..symbolic.integral import GaussianExpectation
 from ..symbolic.kernels import FirstLayer, neuron_moment
 from .layers import LayerStack
 
-__all__ = ["NNGP", "MetricValues"]
+__all__ = ["NNGP", "MetricValues", "collapse_floats"]
 
 _U = sp.Dummy("u", real=True)
 
@@ -87,11 +87,11 @@ class NNGP:
         :math:`F_l(x_i, x_j) = E[\phi_l(z^{(l)}(x_i))\phi_l(z^{(l)}(x_j))]` of every layer's activations and
         the metrics :math:`K^{(l+1)} = C_b^{(l+1)} + C_W^{(l+1)} F_l` they make (SymPy matrices over ``points``)."""
         pts = as_points(points, self.network.input_dim)
-        moments = [self.first_moments(pts)]
-        metrics = [self._affine(moments[0], 1)]
+        moments = [collapse_floats(self.first_moments(pts))]
+        metrics = [collapse_floats(self._affine(moments[0], 1))]
         for l in range(1, self.stack.depth - 1):
-            moments.append(self._pair_matrix(self.stack.layers[l].activation, metrics[-1]))
-            metrics.append(self._affine(moments[-1], l + 1))
+            moments.append(collapse_floats(self._pair_matrix(self.stack.layers[l].activation, metrics[-1])))
+            metrics.append(collapse_floats(self._affine(moments[-1], l + 1)))
         return moments, metrics
 
     def first_moments(self, pts) -> sp.Matrix:
@@ -219,6 +219,16 @@ class NNGP:
             values.append(c_b[l + 1] + c_w[l + 1] * f)
             errors.append(abs(c_w[l + 1]) * ef)
         return MetricValues((torch.stack(values), torch.stack(errors)))
+
+
+def collapse_floats(matrix: sp.Matrix, digits: int = 30) -> sp.Matrix:
+    """Entries that are numbers made from Floats (inexact points) become one Float each (``digits``
+    significant digits); exact entries (rationals, symbols) stay as they are.  Otherwise every layer nests the
+    previous one's Float arithmetic inside radicals and arc-cosines whose assumptions SymPy decides by
+    evaluating them again and again (seconds per layer)."""
+    def one(e):
+        return sp.Float(e.evalf(digits), digits) if e.is_number and e.has(sp.Float) else e
+    return matrix.applyfunc(one)
 
 
 def _numeric(expr) -> float:

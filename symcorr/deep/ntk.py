@@ -51,7 +51,7 @@ from ..symbolic.inputs import as_points, inner
 from ..symbolic.integral import GaussianExpectation
 from ..verdicts import Parameterisation
 from .layers import LayerRecursion
-from .nngp import NNGP
+from .nngp import NNGP, collapse_floats
 
 __all__ = ["NTKRecursion", "NTKKernels", "block_variance"]
 
@@ -156,8 +156,8 @@ class NTKRecursion:
         P = len(pts)
         s_w, s_b = self.theta0_scales()
         theta = sp.Matrix(P, P, lambda i, j: s_w * inner(pts[i], pts[j]) + s_b)
-        dots = [self._first_dot(pts)] + [self._dot_matrix(self.layer(l).activation, metrics[l - 1])
-                                         for l in range(1, self.depth - 1)]
+        dots = [collapse_floats(self._first_dot(pts))] + [
+            collapse_floats(self._dot_matrix(self.layer(l).activation, metrics[l - 1])) for l in range(1, self.depth - 1)]
         ntks = []
         for l in range(1, self.depth):
             a, c = self.own_scale(l)
@@ -167,6 +167,7 @@ class NTKRecursion:
             for i in range(P):
                 for j in range(i, P):
                     theta[i, j] = theta[j, i] = a * own[i, j] + c + prop * dot[i, j] * previous[i, j]
+            theta = collapse_floats(theta)
             ntks.append(theta)
         return NTKKernels(tuple(metrics), tuple(ntks))
 

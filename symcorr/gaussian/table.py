@@ -336,7 +336,9 @@ class PairExpectation:
         e = self.expr(*d)
         if e is None:
             return None
-        return e.subs({K11: k11, K12: k12, K22: k22}, simultaneous=True)
+        # xreplace, not subs: subs asks the assumptions of every rebuilt node, which for nested kernels at
+        # numeric points costs seconds (measured 5.5 s against 4 ms for a 5-layer ReLU kernel at one pair)
+        return e.xreplace({K11: sp.sympify(k11), K12: sp.sympify(k12), K22: sp.sympify(k22)})
 
     def diagonal_expr(self, order: int = 0) -> sp.Expr | None:
         r""":math:`g^{(a)}(k)` in the symbol ``k`` (positive), :math:`g(k) = E[\phi(u)^2]`, or None."""
@@ -351,7 +353,7 @@ class PairExpectation:
 
     def diagonal_sympy(self, k, order: int = 0) -> sp.Expr | None:
         e = self.diagonal_expr(order)
-        return None if e is None else e.subs(_K, k)
+        return None if e is None else e.xreplace({_K: sp.sympify(k)})
 
     # --- numeric -------------------------------------------------------------------------------------
     def torch(self, k11, k12, k22, d: tuple = (0, 0, 0)) -> QuadratureResult:
@@ -413,7 +415,7 @@ class PairExpectation:
 
     def dot_diagonal_sympy(self, k) -> sp.Expr | None:
         e = self.dot_diagonal_expr()
-        return None if e is None else e.subs(_K, k)
+        return None if e is None else e.xreplace({_K: sp.sympify(k)})
 
     def closed(self, dot: bool = False) -> bool:
         """Do the pair function (and, with ``dot``, its derivative kernel) have closed forms here?"""

@@ -174,3 +174,72 @@ def test_expected_ntk_equals_the_prover_engine(network):
         theirs = model.ntk_mean(PX, PY, a, b)
         assert theirs.expr is not None
         assert sp.simplify(theirs.expr - ntk_expectation(network).expr(PX, PY, a, b)) == 0
+
+
+# ----------------------------------------------------------------------------------------------------
+# the infinite-width NTK for every depth (gp_limit, gram)
+# ----------------------------------------------------------------------------------------------------
+def _deep_net(width=size_symbol("N")):
+    return Network(2, [Dense(width, "relu", weight=Normal(0, sp.Rational(1, 2)), bias=Normal(0, sp.Rational(1, 10))),
+                       Dense(width, "erf", weight=Normal(0, 2 / width), bias=Normal(0, sp.Rational(1, 10))),
+                       Dense(2, weight=Normal(0, 1 / width), bias=Normal(0, sp.Rational(1, 4)))])
+
+
+@pytest.mark.parametrize("parameterisation", ["standard", "ntk"])
+def test_gp_limit_of_one_hidden_layer_is_todays_expression(parameterisation):
+    n = size_symbol("N")
+    net = zoo.erf_net(2, n, 2)
+    exact = ntk_expectation(net, parameterisation)
+    assert sp.simplify(exact.gp_limit(PX, PY) - exact.expr(PX, PY)) == 0
+    assert exact.gp_limit(PX, PY, 0, 1) == 0
+    # a read-out variance 3/(N + 1): the NTK parameterisation takes N -> oo, the standard one keeps the width
+    odd = net.replace_layer(1, weight=Normal(0, 3 / (n + 1)))
+    lim = ntk_expectation(odd, "ntk").gp_limit(PX, PY)
+    assert n not in lim.free_symbols
+    assert sp.simplify(lim - ntk_expectation(net.replace_layer(1, weight=Normal(0, 3 / n)), "ntk").expr(PX, PY)) == 0
+    std = ntk_expectation(odd, "standard")
+    assert sp.simplify(std.gp_limit(PX, PY) - std.expr(PX, PY)) == 0
+
+
+def test_gp_limit_with_a_readout_mean():
+    n = size_symbol("N")
+    net = zoo.relu_net(2, n, 2, readout_mean=sp.Rational(3, 10))
+    with pytest.raises(SpecError, match="grows with the width"):
+        ntk_expectation(net, "ntk").gp_limit(PX, PY)
+    with pytest.raises(SpecError, match="weight.mean"):
+        ntk_expectation(net.subs({n: 8}), "ntk").gp_limit(PX, PY)
+    std = ntk_expectation(net, "standard")
+    assert std.gp_limit(PX, PY) == std.expr(PX, PY)
+
+
+def test_gram_of_one_hidden_layer_equals_evaluate():
+    for par in ("standard", "ntk"):
+        exact = ntk_expectation(zoo.erf_net(2, 8, 2, sigma_w0=1.2, sigma_b0=0.7), par)
+        full = exact.evaluate(X2)
+        torch.testing.assert_close(exact.gram(X2), full[:, :, 0, 0])
+        torch.testing.assert_close(exact.gram(X2, limit=True), full[:, :, 0, 0], rtol=1e-13, atol=1e-14)
+        assert torch.equal(exact.gram(X2, limit=True, indices=(0, 1)), torch.zeros(3, 3, dtype=torch.float64))
+    # a read-out mean: the standard "limit" keeps the explicit widths (the exact E[Theta]); the NTK one refuses
+    mean = zoo.relu_net(2, 8, 2, readout_mean=0.3)
+    torch.testing.assert_close(ntk_expectation(mean).gram(X2, limit=True, indices=(0, 1)),
+                               ntk_expectation(mean).evaluate(X2)[:, :, 0, 1])
+    with pytest.raises(SpecError, match="weight mean"):
+        ntk_expectation(mean, "ntk").gram(X2, limit=True)
+
+
+@pytest.mark.parametrize("parameterisation", ["standard", "ntk"])
+def test_deep_gp_limit_and_gram_agree(parameterisation):
+    n = size_symbol("N")
+    deep = ntk_expectation(_deep_net(), parameterisation)
+    assert deep.gp_limit(PX, PY, 0, 1) == 0
+    concrete = ntk_expectation(_deep_net(16), parameterisation)
+    grid, errors = concrete.gram_with_error(X2, limit=True)
+    assert float(errors.max()) < 1e-12 * float(grid.abs().max())
+    for i in range(3):
+        for j in range(3):
+            p, q = ([sp.Rational(v) for v in X2[k].tolist()] for k in (i, j))
+            sym = deep.gp_limit(p, q)
+            if parameterisation == "standard":
+                sym = sym.subs(n, 16)
+            assert float(sp.N(sym, 30)) == pytest.approx(float(grid[i, j]), rel=1e-12)
+    assert torch.equal(concrete.gram(X2, limit=True, indices=(1, 0)), torch.zeros(3, 3, dtype=torch.float64))
