@@ -102,7 +102,7 @@ def main(argv=None) -> dict:
     net = network()
     gram = InfiniteWidthGram(net, "ntk")
     grid_pairs = args.n * args.n
-    rows, out = [], {"cpu": cpu_name(), "n": args.n, "pairs": grid_pairs}
+    out = {"cpu": cpu_name(), "n": args.n, "pairs": grid_pairs}
     default_threads = torch.get_num_threads()
     results = {}
     for threads in dict.fromkeys(args.threads):

@@ -205,11 +205,18 @@ class InfiniteWidthGram:
         self.c_w = [_number(c, f"layers[{l}].weight.var") for l, c in enumerate(self.nngp.c_w)]
         self.c_b = [_number(c, f"layers[{l}].bias.var") for l, c in enumerate(self.nngp.c_b)]
         self.activations = [rec.activation for rec in stack.layers]
+        # NTK numbers per layer l = 1..L (index 0 unused): own term a F + c, propagation factor p
+        self.theta0: tuple[float, float] = (0.0, 0.0)
+        self.own: list[tuple[float, float]] = [(0.0, 0.0)] * self.depth
+        self.prop: list[float] = [0.0] * self.depth
         if self.recursion is not None:
             rec = self.recursion
-            self.theta0 = tuple(_number(v, "layers[0]") for v in rec.theta0_scales())
-            self.own = [None] + [tuple(_number(v, f"layers[{l}]") for v in rec.own_scale(l)) for l in range(1, self.depth)]
-            self.prop = [None] + [_number(rec.propagation(l), f"layers[{l}].weight.var") for l in range(1, self.depth)]
+            s_w, s_b = rec.theta0_scales()
+            self.theta0 = (_number(s_w, "layers[0].weight"), _number(s_b, "layers[0].bias"))
+            for l in range(1, self.depth):
+                a, c = rec.own_scale(l)
+                self.own[l] = (_number(a, f"layers[{l}]"), _number(c, f"layers[{l}].bias"))
+                self.prop[l] = _number(rec.propagation(l), f"layers[{l}].weight.var")
         self._first = _FirstLayer(self.nngp, self.recursion is not None,
                                   self.recursion.phase if self.recursion is not None else False)
 
@@ -260,7 +267,7 @@ class InfiniteWidthGram:
         :math:`E[\\phi_l'^2]` at them; plus the read-out metric's diagonal."""
         dot = self.recursion is not None
         g, gd = self._first.diagonal(x, level)
-        out = [(None, g, gd)]
+        out: list[tuple[torch.Tensor | None, torch.Tensor, torch.Tensor | None]] = [(None, g, gd)]
         k = self.c_b[1] + self.c_w[1] * g
         for l in range(1, self.depth - 1):
             vals = pair_expectation(self.activations[l]).diagonal_pair_torch(k, dot=dot, nodes=DIAGONAL_NODES[level])
@@ -270,13 +277,13 @@ class InfiniteWidthGram:
 
     def _run(self, x: torch.Tensor, y: torch.Tensor | None, level: int, output: bool, chunk: int | None):
         symmetric = y is None
-        yy = x if symmetric else y
+        yy: torch.Tensor = x if y is None else y
         n, m = x.shape[0], yy.shape[0]
         dot = self.recursion is not None
         dx, kx_out = self._diagonals(x, level)
         dy, ky_out = (dx, kx_out) if symmetric else self._diagonals(yy, level)
         nngp = torch.empty((n, m), dtype=torch.float64)
-        ntk = torch.empty((n, m), dtype=torch.float64) if dot else None
+        ntk = torch.empty((n, m), dtype=torch.float64)
         rows = max(1, (chunk or CHUNK_ELEMENTS) // max(1, m))
         for r0 in range(0, n, rows):
             r1 = min(n, r0 + rows)
@@ -301,7 +308,7 @@ class InfiniteWidthGram:
                     (g,) = act.diagonal_pair_torch(kx_out[diag[1]], nodes=DIAGONAL_NODES[level])
                     k[diag] = g
             nngp[r0:r1] = k
-            if dot:
+            if theta is not None:
                 ntk[r0:r1] = theta
         return (nngp, ntk) if dot else (nngp,)
 

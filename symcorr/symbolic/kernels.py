@@ -12,7 +12,9 @@ the pre-activations are jointly Gaussian with
 
 .. math:: m(x) = \mu_w \mathbf 1^T x + \mu_b,\qquad k_0(x,x') = \sigma_b^2 + \sigma_w^2\, x^T V x'.
 
-The table (rule, then the moments it gives in closed form):
+The table (rule, then the moments it gives in closed form; the rules for Gaussian pre-activations --
+erf, relu, identity and a Gaussian Gauss-net -- are the one table of Gaussian closed forms,
+:func:`symcorr.gaussian.closed_form`):
 
 =====================  ==============================================================================
 activation             closed form
@@ -25,11 +27,12 @@ cos (Cos-net)          any n: :math:`2^{-n}\sum_{\epsilon\in\{\pm1\}^n} \mathrm{
                        uniform phase: only patterns with :math:`\sum_i\epsilon_i = 0` survive
 erf                    n=1: :math:`\mathrm{erf}(m/\sqrt{1+2k_0})`; n=2 (zero mean): the arcsine kernel
                        :math:`\tfrac2\pi\arcsin\big(2k_{12}/\sqrt{(1+2k_{11})(1+2k_{22})}\big)`
-relu                   n=1: :math:`m\Phi(m/s) + s\varphi(m/s)`, :math:`s^2 = k_0(x,x)`; one point to
-                       any power (zero mean): :math:`\tfrac12 s^p 2^{p/2}\Gamma(\tfrac{p+1}2)/\sqrt\pi`;
+relu                   n=1: :math:`m\Phi(m/s) + s\varphi(m/s)`, :math:`s^2 = k_0(x,x)`; one point
+                       squared: :math:`(m^2+s^2)\Phi(m/s) + ms\varphi(m/s)`; any power (zero mean):
+                       :math:`\tfrac12 s^p 2^{p/2}\Gamma(\tfrac{p+1}2)/\sqrt\pi`;
                        n=2 (zero mean): the arc-cosine kernel of order 1,
-                       :math:`\tfrac1{2\pi}\big(\sqrt{k_{11}k_{22}-k_{12}^2} + k_{12}(\pi -
-                       \arccos\tfrac{k_{12}}{\sqrt{k_{11}k_{22}}})\big)`
+                       :math:`\tfrac{\sqrt{k_{11}k_{22}}}{2\pi}(\sin\vartheta + (\pi-\vartheta)\cos\vartheta)`,
+                       :math:`\cos\vartheta = k_{12}/\sqrt{k_{11}k_{22}}`
 identity               any n: Isserlis/Wick with means
 odd activations        (erf, tanh, identity, odd custom) with a symmetric first layer: odd n give 0
 anything else          an unevaluated :class:`~symcorr.symbolic.integral.GaussianExpectation`

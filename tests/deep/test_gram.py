@@ -122,8 +122,9 @@ def test_user_errors_name_the_field():
 
 @pytest.mark.slow
 def test_three_hidden_layers_against_monte_carlo():
-    """Three hidden layers (ReLU, erf, ReLU) of width 256, 6000 networks sampled directly: the two-point function
-    equals the infinite-width grid within 4 s.e. at every pair; a kernel 5% off is rejected."""
+    """Three hidden layers (ReLU, erf, ReLU) of width 256, 20000 networks sampled directly: the two-point
+    function equals the infinite-width grid within 4 s.e. (s.e. ~1%) at every pair; a kernel 10% off is
+    rejected."""
     width = 256
     net = Network(2, [Dense(width, "relu", weight=Normal(0, 1), bias=Normal(0, sp.Rational(1, 10))),
                       Dense(width, "erf", weight=Normal(0, sp.Rational(2, width)), bias=Normal(0, sp.Rational(1, 10))),
@@ -131,12 +132,12 @@ def test_three_hidden_layers_against_monte_carlo():
                       Dense(1, weight=Normal(0, sp.Rational(1, width)))])
     x = torch.tensor([[1.0, 0.0], [0.6, -0.8], [-0.5, 0.3]], dtype=torch.float64)
     k = InfiniteWidthGram(net).evaluate(x).nngp.values
-    est = estimate_correlators(net, x, (2,), networks=6000, seed=8, estimator="direct")[2]
+    est = estimate_correlators(net, x, (2,), networks=20000, seed=8, estimator="direct")[2]
     for i in range(3):
         for j in range(i, 3):
             value, se = est.get((i, j))
             assert abs(value - float(k[i, j])) < 4 * se
-            assert abs(value - 1.05 * float(k[i, j])) > 4 * se
+            assert abs(value - 1.10 * float(k[i, j])) > 4 * se
 
 
 def test_first_layer_means_without_a_closed_form_carry_honest_errors():
