@@ -5,7 +5,7 @@ from .distributions import Laplace, Normal, Rademacher, Uniform, UniformCircle
 from .errors import SpecError
 from .spec import Dense, Network, ParameterBlock, size_symbol
 
-__version__ = "0.1.0"
+from .version import __version__
 
 __all__ = [
     "Activation", "Dense", "Laplace", "Network", "Normal", "ParameterBlock", "Rademacher", "SpecError",

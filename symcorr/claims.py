@@ -13,7 +13,9 @@ This module holds, once:
   (statistical verdicts are not compared for ``undecided`` claims or claims about the infinite-width limit,
   which a finite ensemble cannot test);
 * :func:`correlator_estimates` -- the Monte Carlo n-point functions of a spec;
-* :func:`derive_report` -- the symbolic report of a spec (network, correlators, proofs) in Markdown or LaTeX.
+* :func:`derive_report` -- the symbolic report of a spec (network, correlators, proofs, and per side the
+  catalogue group next to the exact invariance group of the law, :func:`symmetry_group_texts`) in Markdown
+  or LaTeX.
 """
 
 from __future__ import annotations
@@ -22,23 +24,28 @@ import dataclasses
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
-from typing import Callable, Iterator, Mapping, Sequence
+from typing import Any, Callable, Iterator, Mapping, Sequence
 
 import torch
 
-from .duality import InvarianceProof, prove_invariance
+from .duality import InvarianceProof, decide_invariance, prove_invariance
+from .duality.catalogue import group_answers
+from .duality.law_group import law_group
 from .duality.proof import _tex_text
+from .duality.render_maps import law_group_text
 from .errors import SpecError
 from .montecarlo import CorrelatorEstimate, NeuronLevelEstimator, estimate_correlators, invariance_test
+from .montecarlo.invariance import independent_estimator
 from .ntk import ntk_invariance_test
-from .rng import child_seed, make_generator
+from .rng import child_seed, make_generator, resolve_device
 from .spec import Network
 from .specfile import Claim, SpecDocument, load_spec
 from .symbolic import correlator
-from .verdicts import CorrelatorKind, Expectation, ProofVerdict
+from .verdicts import CorrelatorKind, Expectation, ProofVerdict, Side
 
 __all__ = ["MonteCarloSettings", "montecarlo_settings", "montecarlo_inputs", "prove_claim", "ClaimTest",
-           "claim_test", "Agreement", "compare", "correlator_estimates", "derive_report", "claim_label"]
+           "claim_test", "Agreement", "compare", "correlator_estimates", "derive_report", "claim_label",
+           "symmetry_group_texts"]
 
 #: estimators of :func:`symcorr.montecarlo.estimate_correlators` (``neuron``: single-hidden-layer nets)
 ESTIMATORS = ("auto", "direct", "readout", "neuron")
@@ -86,6 +93,10 @@ class MonteCarloSettings:
                             "montecarlo.estimator")
         if self.dtype not in _DTYPES:
             raise SpecError(f"dtype must be float64 or float32, got {self.dtype!r}", "montecarlo.dtype")
+        try:
+            resolve_device(self.device)
+        except SpecError as err:
+            raise SpecError(err.reason, "montecarlo.device") from None
 
     @property
     def torch_dtype(self) -> torch.dtype:
@@ -149,11 +160,14 @@ def prove_claim(doc: SpecDocument, claim: Claim) -> InvarianceProof:
 class ClaimTest:
     """The Monte Carlo test of one claim: ``verdict`` (``invariant`` = not rejected at level alpha,
     ``broken`` = rejected, ``undecided`` = the test could not decide), the full ``result`` object and its
-    Markdown report."""
+    Markdown report.  ``variance_reduced``: for output claims, the same test with the read-out integrated
+    out (its differences vanish identically for an invariant read-out law: shown beside the check, not a
+    check; see :func:`symcorr.montecarlo.invariance.independent_estimator`)."""
 
     verdict: Expectation
     result: object
     markdown: str
+    variance_reduced: object = None
 
     @property
     def summary(self) -> str:
@@ -161,24 +175,38 @@ class ClaimTest:
 
 
 def claim_test(claim: Claim, doc: SpecDocument, net: Network, x: torch.Tensor, settings: MonteCarloSettings, *,
-               progress: Progress = None, rows: int = 8) -> ClaimTest:
+               progress: Progress = None, rows: int = 8, client=None, checkpoint=None) -> ClaimTest:
     """The calibrated invariance test of ``claim`` on the numeric network ``net`` at points ``x``: paired
     differences on one ensemble, z-scores, Holm at ``settings.alpha`` (NTK claims through
-    :func:`symcorr.ntk.ntk_invariance_test`, orders 1 and 2 of the kernel entries)."""
+    :func:`symcorr.ntk.ntk_invariance_test`, orders 1 and 2 of the kernel entries).  ``client``: a Dask
+    cluster to run on, ``checkpoint``: a folder to resume from (:mod:`symcorr.distributed`)."""
     group = claim.group.subs(doc.values)  # e.g. SO(D) -> SO(3)
     if CorrelatorKind.parse(claim.correlator) is CorrelatorKind.NTK:
         orders = [n for n in claim.orders if n in (1, 2)] or [1, 2]
         ntk_result = ntk_invariance_test(net, group, claim.on, x, networks=min(settings.networks, NTK_NETWORKS_LIMIT),
                                      seed=settings.seed, group_samples=settings.group_samples, orders=orders,
-                                     alpha=float(settings.alpha), dtype=settings.torch_dtype, device=settings.device)
+                                     alpha=float(settings.alpha), dtype=settings.torch_dtype, device=settings.device,
+                                     client=client, checkpoint=checkpoint, progress=progress)
         return ClaimTest(Expectation(ntk_result.verdict), ntk_result, ntk_result.markdown(top=rows))
-    estimator = "auto" if settings.estimator == "neuron" else settings.estimator
-    result = invariance_test(net, group, claim.on, x, orders=claim.orders, networks=settings.networks,
-                             seed=settings.seed, chunk=settings.chunk, group_samples=settings.group_samples,
-                             alpha=float(settings.alpha), estimator=estimator,
-                             outputs=None if settings.outputs is None else list(settings.outputs),
-                             device=settings.device, dtype=settings.torch_dtype, progress=progress)
-    return ClaimTest(Expectation(result.verdict), result, result.markdown(top=rows))
+    requested = "auto" if settings.estimator == "neuron" else settings.estimator
+    estimator = independent_estimator(net, claim.on, requested)
+    common: dict[str, Any] = dict(orders=claim.orders, networks=settings.networks, seed=settings.seed, chunk=settings.chunk,
+                  group_samples=settings.group_samples, alpha=float(settings.alpha),
+                  outputs=None if settings.outputs is None else list(settings.outputs), device=settings.device,
+                  dtype=settings.torch_dtype, client=client, checkpoint=checkpoint)
+    result = invariance_test(net, group, claim.on, x, estimator=estimator, progress=progress, **common)
+    markdown = result.markdown(top=rows)
+    reduced = None
+    if estimator == "direct" and requested in ("auto", "readout") and Side.parse(claim.on) is Side.OUTPUT:
+        try:
+            reduced = invariance_test(net, group, claim.on, x, estimator="readout", **common)
+        except SpecError:  # the read-out cannot be integrated out (non-Gaussian or nonlinear): nothing to show
+            reduced = None
+        if reduced is not None:
+            markdown += ("\n\nShown, not a check -- the same test with the read-out integrated out (it assumes the "
+                         "read-out law's invariance, so its differences vanish when that law is invariant): "
+                         + reduced.summary())
+    return ClaimTest(Expectation(result.verdict), result, markdown, reduced)
 
 
 class Agreement(StrEnum):
@@ -209,10 +237,11 @@ def expected_proof_verdict(claim: Claim) -> ProofVerdict:
 
 
 def correlator_estimates(doc: SpecDocument, net: Network, x: torch.Tensor, settings: MonteCarloSettings, *,
-                         progress: Progress = None) -> Iterator[CorrelatorEstimate]:
+                         progress: Progress = None, client=None, checkpoint=None) -> Iterator[CorrelatorEstimate]:
     """The Monte Carlo n-point functions of orders ``settings.orders`` with standard errors; with the
     ``neuron`` estimator every width in ``settings.widths`` (single-hidden-layer nets: the hidden width is
-    kept symbolic so that the read-out law can be evaluated at every width from one set of neurons)."""
+    kept symbolic so that the read-out law can be evaluated at every width from one set of neurons).
+    ``client``, ``checkpoint``: as in :func:`claim_test`."""
     orders = list(settings.orders)
     outputs = None if settings.outputs is None else list(settings.outputs)
     if settings.estimator == "neuron":
@@ -221,14 +250,15 @@ def correlator_estimates(doc: SpecDocument, net: Network, x: torch.Tensor, setti
         symbolic = doc.network.subs({s: v for s, v in doc.values.items() if s != width_symbol})
         est = NeuronLevelEstimator(symbolic, x, max(orders), neurons=settings.networks, seed=settings.seed,
                                    chunk=settings.chunk, device=settings.device, dtype=settings.torch_dtype,
-                                   progress=progress)
+                                   progress=progress, client=client, checkpoint=checkpoint)
         for w in widths:
             for n in orders:
                 yield est.correlator(n, width=int(w), outputs=outputs)
         return
     results = estimate_correlators(net, x, orders, networks=settings.networks, seed=settings.seed,
                                    chunk=settings.chunk, estimator=settings.estimator, outputs=outputs,
-                                   device=settings.device, dtype=settings.torch_dtype, progress=progress)
+                                   device=settings.device, dtype=settings.torch_dtype, progress=progress,
+                                   client=client, checkpoint=checkpoint)
     yield from results.values()
 
 
@@ -250,6 +280,39 @@ def _correlator_texts(network: Network, orders: Sequence[int], fmt: str) -> list
             out.append(G.latex() if fmt == "tex" else G.markdown())
         except SpecError as err:
             out.append(f"(the {n}-point function is not available: {err})")
+    return out
+
+
+#: sides of larger dimension are not searched for their symmetry group in the derive report (the catalogue
+#: tries every stabiliser and permutation group, whose generators grow like the dimension squared)
+MAX_GROUP_DIMENSION = 12
+
+
+def symmetry_group_texts(doc: SpecDocument) -> list[str]:
+    """One paragraph per side (inputs, outputs): the catalogue answer, the exact invariance group of the law
+    with its derivation and proof status, and what ``symmetry_group`` reports (at the spec's values when a
+    dimension is symbolic)."""
+    from .verdicts import Side
+
+    out = []
+    for side in (Side.INPUT, Side.OUTPUT):
+        net = doc.network
+        n = net.dimension(side)
+        if not isinstance(n, int) and doc.values:
+            net = doc.network.subs(doc.values)
+            n = net.dimension(side)
+        if not isinstance(n, int):
+            out.append(f"**{str(side).capitalize()}s.** The dimension {n} is symbolic; give it a value to compute the group.")
+            continue
+        if n > MAX_GROUP_DIMENSION:
+            out.append(f"**{str(side).capitalize()}s.** Dimension {n} > {MAX_GROUP_DIMENSION}: the group search is skipped.")
+            continue
+        lg = law_group(net, side)
+        catalogue, _, reported = group_answers(net, side)
+        proven = None
+        if lg.group is not None:
+            proven = decide_invariance(net, lg.group, side, search_witness=False).verdict is ProofVerdict.PROVEN
+        out.append(law_group_text(side, lg, catalogue, reported, proven))
     return out
 
 
@@ -275,6 +338,8 @@ def derive_report(source, fmt: str = "md", orders: Sequence[int] = (2, 4)) -> st
         for claim, proof in zip(doc.claims, proofs):
             parts.append(proof.latex())
             parts.append(rf"Expected: \textbf{{{claim.expect}}}; obtained: \textbf{{{proof.expectation}}}.")
+        parts.append(r"\subsection*{Symmetry groups}")
+        parts += [_tex_text(text) for text in symmetry_group_texts(doc)]
         parts.append(r"\end{document}")
         return "\n\n".join(parts) + "\n"
     parts = [f"# {doc.title}" + (f" ({doc.result})" if doc.result else "")]
@@ -287,4 +352,6 @@ def derive_report(source, fmt: str = "md", orders: Sequence[int] = (2, 4)) -> st
         note = f" — {claim.note}" if claim.note else ""
         parts.append(proof.markdown(heading="###") +
                      f"\nExpected: **{claim.expect}**; obtained: **{proof.expectation}**{note}.")
+    parts.append("## Symmetry groups")
+    parts += symmetry_group_texts(doc)
     return "\n\n".join(parts) + "\n"

@@ -46,7 +46,14 @@ def resolve_device(device=None) -> torch.device:
     (CUDA when present); ``"cuda"`` without a GPU -> a clear error."""
     if device is None or device == "auto":
         return torch.device("cpu") if device is None else default_device()
-    dev = torch.device(device)
+    if not isinstance(device, (str, torch.device)):
+        raise SpecError(f"device must be 'cpu', 'cuda', 'cuda:N' or 'auto', got {device!r}", "device")
+    try:
+        dev = torch.device(device)
+    except (RuntimeError, ValueError):
+        raise SpecError(f"unknown device {device!r}; use 'cpu', 'cuda', 'cuda:N' or 'auto'", "device") from None
+    if dev.type not in ("cpu", "cuda"):
+        raise SpecError(f"device {device!r} is not supported; use 'cpu', 'cuda', 'cuda:N' or 'auto'", "device")
     if dev.type == "cuda" and not torch.cuda.is_available():
         raise SpecError("device 'cuda' was requested but no CUDA GPU is available; use 'cpu' or 'auto'")
     return dev

@@ -35,6 +35,7 @@ from .activations import Activation, get_activation
 from .distributions import Law, Normal, as_expr, numeric_value
 from .errors import SpecError
 from .rng import make_generator
+from .torch_models.reader import read_sequential
 from .verdicts import Side
 
 __all__ = ["Dense", "Network", "ParameterBlock", "size_symbol"]
@@ -218,6 +219,22 @@ class Network:
             fan_in = layer.width
         self.blocks: dict[str, ParameterBlock] = {b.name: b for b in blocks}
 
+    @classmethod
+    def from_torch(cls, module, init=None, name: str | None = None) -> "Network":
+        r"""The spec of a ``torch.nn`` model with the laws of its initialisation.
+
+        ``module``: an ``nn.Sequential`` (nested ones are flattened) of ``nn.Linear`` layers, each followed by
+        at most one of ``nn.ReLU, nn.Tanh, nn.Sigmoid, nn.GELU, nn.SiLU`` (``nn.Identity`` is skipped);
+        anything else is a SpecError naming the layer.  ``init``: ``None`` for torch's defaults
+        (:math:`W, b \sim U[-1/\sqrt{\mathrm{fan\_in}}, 1/\sqrt{\mathrm{fan\_in}})`), an ``nn.init`` function
+        or ``functools.partial`` of one for every Linear weight (biases keep their default), or a mapping
+        ``{k: initialiser or {"weight": ..., "bias": ...}}`` over the Linear layers.  The reader and the
+        laws are :mod:`symcorr.torch_models`."""
+        arch = read_sequential(module, init)
+        layers = [Dense(layer.out_features, layer.activation, weight=layer.weight, bias=layer.bias)
+                  for layer in arch.layers]
+        return cls(arch.input_dim, layers, name=name)
+
     # --- structure -----------------------------------------------------------------------------------
     @property
     def output_dim(self):
@@ -324,6 +341,9 @@ class Network:
             name = layer.activation.name
             expr = z if name == "identity" else rf"\phi_{{\mathrm{{{name}}}}}\left({z}\right)"
         return f"f(x) = {expr}"
+
+    def _repr_markdown_(self) -> str:
+        return self.markdown()
 
     def markdown(self) -> str:
         """A Markdown table of the layers and the parameter laws."""

@@ -79,6 +79,9 @@ _LAW_KEYS = {
     "uniform_circle": set(),
     "laplace": {"loc", "scale"},
     "rademacher": {"scale"},
+    "truncated_normal": {"mean", "std", "low", "high"},
+    "point": {"value"},
+    "orthogonal": {"gain"},
 }
 _ASSUMPTION_WORDS = {"positive": "positive", "negative": "negative", "integer": "integer", "real": "real",
                      "nonnegative": "nonnegative", "nonzero": "nonzero"}
@@ -381,15 +384,39 @@ def parse_spec(data: dict, path: Path | None = None) -> SpecDocument:
                         montecarlo=montecarlo, experiment=experiment, path=path)
 
 
+#: the largest spec file read (spec files are a few kilobytes; this bounds the work a file can cause)
+MAX_SPEC_BYTES = 1 << 20
+
+
+def _decode(raw: bytes, path: Path) -> str:
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise SpecError(f"{path}: the file is UTF-16 text; save it as UTF-8")
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise SpecError(f"{path}: not UTF-8 text (byte {exc.start}: {raw[exc.start:exc.start + 1]!r}); a spec file "
+                        "is TOML in UTF-8") from None
+
+
 def load_spec(path) -> SpecDocument:
-    """Read and validate a TOML spec file; errors name the file and the field."""
+    """Read and validate a TOML spec file; errors name the file and the field (an unreadable, non-UTF-8,
+    oversized or too deeply nested file included)."""
     path = Path(path)
     if not path.is_file():
         raise SpecError(f"spec file not found: {path}")
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        size = path.stat().st_size
+        if size > MAX_SPEC_BYTES:
+            raise SpecError(f"{path}: {size} bytes; spec files are at most {MAX_SPEC_BYTES} bytes")
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise SpecError(f"{path}: cannot read ({exc.strerror or exc})") from None
+    try:
+        data = tomllib.loads(_decode(raw, path))
     except tomllib.TOMLDecodeError as exc:
         raise SpecError(f"{path}: not valid TOML ({exc})") from None
+    except RecursionError:
+        raise SpecError(f"{path}: arrays or tables are nested too deeply to be a spec file") from None
     try:
         return parse_spec(data, path)
     except SpecError as err:

@@ -38,6 +38,7 @@ from typing import Callable, Mapping, Sequence
 
 import torch
 
+from .budget import check_test_budget
 from .errors import SpecError
 from .verdicts import Side
 from .groups import resolve_group
@@ -376,6 +377,7 @@ class TrainedEnsemble:
         sel = select_entries(x.shape[0], d, orders, entries)
         gs_dev = gs.to(dtype=dtype, device=device)
         moved_x = [grp.act_on_inputs(g, x) for g in gs_dev] if on is Side.INPUT else None
+        check_test_budget(self.members, "members")
         paired = PairedDifferences(sel, len(gs), device=device)
         for part in self._chunks(step, chunk):
             src = ProductSource(net.forward(part, x))

@@ -18,8 +18,10 @@ ROOT = Path(__file__).resolve().parent.parent / "symcorr"
 LAYERS = [
     ["symcorr.errors", "symcorr.verdicts", "symcorr.expressions", "symcorr.combinatorics", "symcorr.rng",
      "symcorr.runtime", "symcorr.progress", "symcorr.report", "symcorr.data", "symcorr.optim",
-     "symcorr.outputs"],
-    ["symcorr.distributions", "symcorr.activations", "symcorr.groups", "symcorr.gaussian"],
+     "symcorr.outputs", "symcorr.html", "symcorr.version", "symcorr.budget", "symcorr.notebook",
+     "symcorr.distributed"],
+    ["symcorr.distributions", "symcorr.activations", "symcorr.groups", "symcorr.gaussian", "symcorr.torch_models",
+     "symcorr.tensor_groups"],
     ["symcorr.spec", "symcorr"],
     ["symcorr.specfile", "symcorr.zoo", "symcorr.symbolic", "symcorr.deep", "symcorr.montecarlo"],
     ["symcorr.duality", "symcorr.ntk", "symcorr.training", "symcorr.testing"],

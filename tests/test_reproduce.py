@@ -86,3 +86,57 @@ def test_every_shipped_derivation_parses_and_names_a_known_experiment():
         assert doc.claims or doc.experiment, path.name
         if doc.experiment:
             assert doc.experiment["kind"] in EXPERIMENTS, path.name
+
+
+VERTEX = textwrap.dedent("""
+    title = "Finite-width vertex of a small deep Erf-net"
+    [symbols]
+    N = "positive integer"
+    [values]
+    N = 8
+    [network]
+    input_dim = 2
+    [[network.layers]]
+    width = "2*N"
+    activation = "erf"
+    weight = { law = "normal", var = 1 }
+    bias = { law = "normal", var = "1/10" }
+    [[network.layers]]
+    width = "N"
+    activation = "erf"
+    weight = { law = "normal", var = "3/(4*N)" }
+    [[network.layers]]
+    width = 1
+    weight = { law = "normal", var = "3/(2*N)" }
+    [experiment]
+    kind = "finite_width_vertex"
+    points = [[1, 0], [0.6, -0.8]]
+    slots = [0, 0, 1, 1]
+    quick_widths = [12, 16, 20, 24]
+    quick_networks = 5000
+    seed = 3
+""")
+
+
+def test_the_finite_width_vertex_experiment_agrees_and_can_fail(tmp_path, monkeypatch):
+    """The 1/N coefficient fitted to Monte Carlo matches the recursion and rejects the wrong recursions; with
+    a wrong prediction (the vertex without its propagation term) the same check reports disagreement."""
+    import dataclasses
+
+    from symcorr.experiments import finite_width
+
+    (tmp_path / "specs").mkdir()
+    (tmp_path / "specs" / "vertex.toml").write_text(VERTEX)
+    checks = reproduce(tmp_path / "out", derivations=tmp_path / "specs", progress=False, log=None)
+    assert [c.frame for c in checks] == ["experiment"] * 3 and all(c.agrees for c in checks)
+    assert (tmp_path / "out" / "vertex_vertex.png").exists()
+    assert "Predicted 1/N coefficient" in (tmp_path / "out" / "report.md").read_text()
+    real = finite_width.run_vertex_scan
+
+    def wrong_prediction(*args, **kwargs):
+        scan = real(*args, **kwargs)
+        return dataclasses.replace(scan, predicted=scan.wrong["no propagation (the last layer's local term alone)"])
+
+    monkeypatch.setattr(finite_width, "run_vertex_scan", wrong_prediction)
+    checks = reproduce(tmp_path / "out2", derivations=tmp_path / "specs", progress=False, log=None)
+    assert not checks[0].agrees and "**NO**" in (tmp_path / "out2" / "report.md").read_text()

@@ -188,3 +188,20 @@ def test_subs_names_the_law_that_becomes_invalid():
     net = erf_net(D, N, 3, sigma_w0=sigma)
     with pytest.raises(SpecError, match=r"layers\[0\]\.weight\.var: variance must be positive"):
         net.subs({sigma: 0})
+
+
+def test_network_from_torch_is_a_thin_classmethod_over_the_reader():
+    """Network.from_torch builds the same Network as symcorr.torch_models.read_sequential describes (the reader
+    lives below spec: no import cycle, tests/test_architecture.py)."""
+    import torch.nn as nn
+
+    from symcorr.torch_models import read_sequential
+
+    model = nn.Sequential(nn.Linear(3, 5), nn.SiLU(), nn.Linear(5, 2, bias=False))
+    net = Network.from_torch(model, init={1: nn.init.orthogonal_}, name="m")
+    arch = read_sequential(model, {1: nn.init.orthogonal_})
+    assert net.name == "m" and list(net.blocks) == ["W0", "b0", "W1"]
+    assert [(l.width, l.activation.name, l.weight, l.bias) for l in net.layers] == \
+        [(a.out_features, a.activation, a.weight, a.bias) for a in arch.layers]
+    params = net.sample(3, seed=0)
+    assert torch.allclose(params["W1"] @ params["W1"].transpose(-1, -2), torch.eye(2, dtype=torch.float64).expand(3, 2, 2))

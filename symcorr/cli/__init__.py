@@ -8,9 +8,11 @@ order ``symcorr --help`` shows.
 from __future__ import annotations
 
 import argparse
+import os
 import importlib
 import sys
 
+from ..data.idx import DatasetNotFoundError, IDXFormatError
 from ..errors import SpecError
 
 #: subcommand modules, in help order
@@ -39,9 +41,26 @@ def main(argv=None) -> int:
         return 2
     try:
         return int(args.func(args) or 0)
-    except SpecError as err:
-        print(f"symcorr {args.command}: error: {err}", file=sys.stderr)
-        return 2
+    except (SpecError, IDXFormatError, DatasetNotFoundError) as err:
+        return _fail(args.command, str(err))
+    except RecursionError:
+        if os.environ.get("SYMCORR_DEBUG") == "1":
+            raise
+        return _fail(args.command, "the input nests too deeply to be processed (set SYMCORR_DEBUG=1 for a "
+                                   "traceback)")
+    except KeyboardInterrupt:
+        print(f"symcorr {args.command}: interrupted; nothing was written over earlier results", file=sys.stderr)
+        return 130
+    except BrokenPipeError:  # the reader went away (e.g. `symcorr derive ... | head`)
+        sys.stderr.close()
+        return 0
+
+
+def _fail(command: str, message: str) -> int:
+    """One line on standard error, exit status 2: a user error, never a traceback."""
+    line = " ".join(message.split())
+    print(f"symcorr {command}: error: {line}", file=sys.stderr)
+    return 2
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -6,6 +6,9 @@
 Runs :func:`symcorr.experiments.fashion_mnist.run_sweep` for the chosen grids and writes, per sweep,
 ``NAME.npz`` (:class:`~symcorr.experiments.fashion_mnist.SweepResult`), ``NAME.csv`` (per cell),
 ``NAME_runs.csv`` (per training), ``NAME.md`` and the heatmap / line figures to ``--out``.
+``--scheduler local:N | ADDRESS`` trains the chunks on a Dask cluster (the workers read the data set
+from ``--data-root``; same results bit for bit), ``--checkpoint DIR`` saves trained chunks in
+``DIR/NAME`` and resumes from there.
 """
 
 from __future__ import annotations
@@ -16,8 +19,10 @@ import sys
 from dataclasses import replace
 from pathlib import Path
 
+from ..distributed import open_client
 from ..errors import SpecError
 from ..experiments.fashion_mnist import TARGETS, SweepConfig, TrainData, run_sweep
+from .cluster_options import add_cluster_options, checkpoint_folder
 
 __all__ = ["register", "add_arguments", "run_from_args", "main"]
 
@@ -70,6 +75,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
     parser.add_argument("--threads", type=int)
     parser.add_argument("--out", default="reports/fashion_mnist", help="output folder")
     parser.add_argument("--no-progress", action="store_true")
+    add_cluster_options(parser)
     return parser
 
 
@@ -94,25 +100,32 @@ def run_from_args(args: argparse.Namespace) -> int:
     except FileNotFoundError as err:              # symcorr.data.DatasetNotFoundError: say where it looked
         raise SpecError(str(err), "--data-root") from None
     out.mkdir(parents=True, exist_ok=True)
-    for name, cfg in jobs:
-        bar = None
-        if not args.no_progress:
-            from tqdm.auto import tqdm
-            bar = tqdm(total=cfg.total_model_epochs, desc=name, unit="model-epoch", smoothing=0.05)
-        res = run_sweep(replace(cfg, progress=bar), data)
-        if bar is not None:
-            bar.close()
-        res.save_npz(out / f"{name}.npz")
-        res.to_csv(out / f"{name}.csv")
-        res.to_csv(out / f"{name}_runs.csv", per_run=True)
-        md = res.to_markdown(out / f"{name}.md")
-        if len(res.ks) > 1:
-            res.plot_heatmap(out / f"{name}_heatmap.png")
-        if len(res.mus) > 1:
-            res.plot_line(out / f"{name}_line.png")
-        print(md)
-        print(f"{name}: {cfg.n_models} trainings in {res.seconds:.0f} s -> {out}/")
+    with open_client(args.scheduler) as client:
+        for name, cfg in jobs:
+            _run_job(args, out, name, cfg, data, client)
     return 0
+
+
+def _run_job(args, out, name, cfg, data, client) -> None:
+    bar = None
+    if not args.no_progress:
+        from tqdm.auto import tqdm
+        bar = tqdm(total=cfg.total_model_epochs, desc=name, unit="model-epoch", smoothing=0.05)
+    # on a cluster the workers read the data set from --data-root themselves
+    res = run_sweep(replace(cfg, progress=bar), data if client is None else None, client=client,
+                    checkpoint=checkpoint_folder(args, name))
+    if bar is not None:
+        bar.close()
+    res.save_npz(out / f"{name}.npz")
+    res.to_csv(out / f"{name}.csv")
+    res.to_csv(out / f"{name}_runs.csv", per_run=True)
+    md = res.to_markdown(out / f"{name}.md")
+    if len(res.ks) > 1:
+        res.plot_heatmap(out / f"{name}_heatmap.png")
+    if len(res.mus) > 1:
+        res.plot_line(out / f"{name}_line.png")
+    print(md)
+    print(f"{name}: {cfg.n_models} trainings in {res.seconds:.0f} s -> {out}/")
 
 
 def main(argv=None) -> int:

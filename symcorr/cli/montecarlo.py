@@ -5,16 +5,20 @@ Settings come from the spec's ``[montecarlo]`` table (``networks``, ``chunk``, `
 ``orders``, ``group_samples``, ``alpha``, ``dtype``, ``device``, ``estimator``, ``widths``,
 ``outputs``); command-line options override them.  Exit status: 0 when every claim's empirical verdict
 agrees with its ``expect`` (``undecided`` claims and claims about the infinite-width limit only are
-reported, not compared), 1 when one disagrees, 2 on a spec error.
+reported, not compared), 1 when one disagrees, 2 on a spec error.  ``--scheduler local:N | ADDRESS``
+computes the blocks on a Dask cluster (same numbers bit for bit), ``--checkpoint DIR`` saves them in
+``DIR/correlators`` and ``DIR/claim-<i>`` and resumes from there.
 """
 
 from __future__ import annotations
 
 from ..claims import (Agreement, claim_label, claim_test, compare, correlator_estimates, montecarlo_inputs,
                       montecarlo_settings)
+from ..distributed import open_client
 from ..progress import ProgressBar
 from ..runtime import torch_threads
 from ..specfile import load_spec
+from .cluster_options import add_cluster_options, checkpoint_folder
 
 
 def register(sub) -> None:
@@ -38,6 +42,7 @@ def register(sub) -> None:
     p.add_argument("--rows", type=int, default=12, help="table rows to print per correlator (default 12)")
     p.add_argument("--no-claims", action="store_true", help="only estimate the correlators")
     p.add_argument("--no-progress", action="store_true", help="do not draw progress bars")
+    add_cluster_options(p)
     p.set_defaults(func=run)
 
 
@@ -48,12 +53,13 @@ def _overrides(args) -> dict:
 
 def run(args) -> int:
     with torch_threads(args.threads):
-        return _run(args)
+        doc = load_spec(args.spec)
+        mc = montecarlo_settings(doc, _overrides(args))
+        with open_client(args.scheduler) as client:
+            return _run(args, doc, mc, client)
 
 
-def _run(args) -> int:
-    doc = load_spec(args.spec)
-    mc = montecarlo_settings(doc, _overrides(args))
+def _run(args, doc, mc, client) -> int:
     net = doc.numeric_network()
     x = montecarlo_inputs(net, mc)
     print(f"# Monte Carlo: {doc.title}" + (f"  ({doc.result})" if doc.result else ""))
@@ -67,7 +73,8 @@ def _run(args) -> int:
     print()
     desc = "neurons" if mc.estimator == "neuron" else "correlators"
     with ProgressBar(mc.networks, desc, disable=args.no_progress) as bar:
-        estimates = list(correlator_estimates(doc, net, x, mc, progress=bar))
+        estimates = list(correlator_estimates(doc, net, x, mc, progress=bar, client=client,
+                                              checkpoint=checkpoint_folder(args, "correlators")))
     for est in estimates:
         print(est.markdown(max_rows=args.rows))
         print()
@@ -78,7 +85,8 @@ def _run(args) -> int:
     disagreements = 0
     for i, claim in enumerate(doc.claims):
         with ProgressBar(mc.networks, claim_label(claim, doc), disable=args.no_progress) as bar:
-            outcome = claim_test(claim, doc, net, x, mc, progress=bar, rows=args.rows)
+            outcome = claim_test(claim, doc, net, x, mc, progress=bar, rows=args.rows, client=client,
+                                 checkpoint=checkpoint_folder(args, f"claim-{i + 1}"))
         agreement, why = compare(claim, outcome.verdict, statistical=True)
         if agreement is Agreement.NOT_COMPARED:
             status = f"not compared ({why})"

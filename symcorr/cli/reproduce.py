@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from .cluster_options import add_cluster_options
+
 
 def register(sub) -> None:
     p = sub.add_parser(
@@ -18,12 +20,16 @@ def register(sub) -> None:
     p.add_argument("--skip", nargs="+", default=(), metavar="STEM", help="skip these specs (file-name prefixes)")
     p.add_argument("--device", help="cpu, cuda or auto (default cpu)")
     p.add_argument("--no-progress", action="store_true", help="no progress bars")
+    add_cluster_options(p)
     p.set_defaults(func=run)
 
 
 def run(args) -> int:
+    from ..distributed import open_client
     from ..reproduce import reproduce
 
-    checks = reproduce(args.out, full=args.full, derivations=args.derivations, only=args.only, skip=args.skip,
-                       device=args.device, progress=not args.no_progress)
+    with open_client(args.scheduler) as client:
+        checks = reproduce(args.out, full=args.full, derivations=args.derivations, only=args.only,
+                           skip=args.skip, device=args.device, progress=not args.no_progress, client=client,
+                           checkpoint=args.checkpoint)
     return 0 if all(c.agrees for c in checks) else 1

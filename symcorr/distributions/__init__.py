@@ -11,7 +11,13 @@ vector of a layer) it means **iid entries**: the block density is the product
 * :class:`UniformCircle` -- the uniform phase on the circle :math:`[-\pi, \pi)`, identified mod
   :math:`2\pi` (the Cos-net bias: shifts :math:`b \mapsto b + c \bmod 2\pi` leave it invariant);
 * :class:`Laplace` -- :math:`p(x) = e^{-|x-\mu|/s}/(2s)`;
-* :class:`Rademacher` -- :math:`\pm s` with probability 1/2 each.
+* :class:`Rademacher` -- :math:`\pm s` with probability 1/2 each;
+* :class:`TruncatedNormal` -- :math:`N(\mu, \sigma^2)` conditioned on :math:`[a, b]` (torch's
+  ``trunc_normal_``, absolute bounds);
+* :class:`PointMass` -- the constant ``c`` (``zeros_``, ``constant_``).
+
+One law is *not* iid: :class:`HaarOrthogonal`, the Haar law of a (semi-)orthogonal block times a gain
+(``orthogonal_``); it is defined for whole blocks only and its scalar methods refuse.
 
 Every law gives its SymPy density, raw/central moments, cumulants, moment generating function (MGF)
 :math:`M(t) = E[e^{tX}]`, cumulant generating function :math:`K(t) = \log M(t)`, characteristic
@@ -22,7 +28,9 @@ them to be numbers and say so otherwise.
 
 Modules: :mod:`~symcorr.distributions.base` (:class:`Law`, :func:`as_expr`, :func:`numeric_value`
 and the shared checks), :mod:`~symcorr.distributions.normal` (:class:`Normal`, iid or structured),
-:mod:`~symcorr.distributions.scalar` (the other scalar laws).  Everything is importable from
+:mod:`~symcorr.distributions.scalar` (the other scalar laws), :mod:`~symcorr.distributions.truncated`
+(:class:`TruncatedNormal`), :mod:`~symcorr.distributions.point` (:class:`PointMass`),
+:mod:`~symcorr.distributions.orthogonal` (:class:`HaarOrthogonal`).  Everything is importable from
 ``symcorr.distributions``.
 
 Structured Gaussian blocks
@@ -42,7 +50,10 @@ from __future__ import annotations
 from .base import (Law, _as_matrix, _check_order, _check_real, _check_sign, _generator_device, _is_scalar_like,
                    _tri, as_expr, numeric_value, substitution)
 from .normal import Normal, _check_cov, _double_factorial_odd
+from .orthogonal import HaarOrthogonal
+from .point import PointMass
 from .scalar import Laplace, Rademacher, Uniform, UniformCircle, _log_cosh, _log_sinhc
+from .truncated import TruncatedNormal
 
 __all__ = [
     "Law",
@@ -51,6 +62,9 @@ __all__ = [
     "UniformCircle",
     "Laplace",
     "Rademacher",
+    "TruncatedNormal",
+    "PointMass",
+    "HaarOrthogonal",
     "as_expr",
     "numeric_value",
     "substitution",
@@ -59,7 +73,8 @@ __all__ = [
 ]
 
 #: name used in spec files -> class
-LAWS = {cls.kind: cls for cls in (Normal, Uniform, UniformCircle, Laplace, Rademacher)}
+LAWS = {cls.kind: cls for cls in (Normal, Uniform, UniformCircle, Laplace, Rademacher, TruncatedNormal, PointMass,
+                                  HaarOrthogonal)}
 
 
 def law_names() -> list[str]:

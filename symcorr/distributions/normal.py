@@ -110,7 +110,8 @@ class Normal(Law):
         return Normal(loc, var)
 
     def latex(self) -> str:
-        mean = sp.latex(self.loc)
+        mean = _vector_latex(self.loc) if isinstance(self.loc, sp.MatrixBase) and 1 in self.loc.shape \
+            else sp.latex(self.loc)
         if self.is_iid:
             return rf"\mathcal{{N}}\left({mean}, {sp.latex(self.var)}\right)"
         parts = [mean, sp.latex(self.var)]
@@ -341,3 +342,20 @@ def _check_cov(mat: sp.ImmutableMatrix, what: str) -> sp.ImmutableMatrix:
                             f"{float(evals.min()):.3g})", what)
     return mat
 
+
+
+def _vector_latex(vec: sp.MatrixBase) -> str:
+    r"""A mean vector as a transposed row, runs of equal entries shortened when long:
+    :math:`(\mu, \mu, \mu, 0, \dots, 0)^T` reads better than a column of ten rows."""
+    values = list(vec)
+    if len(values) > 12:
+        runs: list[tuple] = []
+        for v in values:
+            if runs and runs[-1][0] == v:
+                runs[-1] = (v, runs[-1][1] + 1)
+            else:
+                runs.append((v, 1))
+        parts = [sp.latex(v) if k == 1 else rf"{sp.latex(v)}_{{\times {k}}}" for v, k in runs]
+    else:
+        parts = [sp.latex(v) for v in values]
+    return r"\left(" + ", ".join(parts) + r"\right)^T"

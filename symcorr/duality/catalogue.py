@@ -30,18 +30,21 @@ group of a claim that is not proven.
 from __future__ import annotations
 
 import sympy as sp
+import torch
 
 from ..distributions import Normal
-from ..groups import (Group, Orthogonal, Permutations, SignedPermutations, SpecialOrthogonal, Stabilizer,
-                      Translations)
+from ..errors import SpecError
+from ..groups import (DirectProduct, Group, InvarianceGroup, Orthogonal, Parity, Permutations, SignedPermutations, SpecialOrthogonal,
+                      Stabilizer, Translations, trivial_group)
 from ..spec import Network
 from ..verdicts import CorrelatorKind, ProofVerdict, Side
 from . import elements as el
 from .decision import decide_invariance
 from .elements import Family
+from .law_group import law_group
 
-__all__ = ["candidate_vectors", "candidate_groups", "symmetry_group", "symmetry_groups",
-           "largest_proven_subgroup"]
+__all__ = ["candidate_vectors", "candidate_groups", "exact_group", "group_answers", "symmetry_group",
+           "symmetry_groups", "largest_proven_subgroup"]
 
 
 def _normalise(v: sp.Matrix) -> sp.Matrix | None:
@@ -139,14 +142,53 @@ def _proven(network, group, on, correlator, finite_width) -> bool:
     return decision.verdict is ProofVerdict.PROVEN
 
 
+def exact_group(network: Network, on: Side | str = Side.INPUT, *,
+                correlator: CorrelatorKind | str = CorrelatorKind.FUNCTION,
+                finite_width: bool = True) -> InvarianceGroup | None:
+    r"""The exact invariance group of the law under the absorbed linear action
+    (:func:`symcorr.duality.law_group.law_group`), once the prover has proven it, with :math:`-1` adjoined
+    when parity is proven by another parameter map (a sign chain through an odd or even activation).
+    None when the group cannot be computed exactly (symbols, non-commuting or high-degree covariances) or
+    the proof does not go through (e.g. an NTK claim whose map is not orthogonal)."""
+    on, correlator = Side.parse(on), CorrelatorKind.parse(correlator)
+    found = law_group(network, on).group
+    if found is None or not _proven(network, found, on, correlator, finite_width):
+        return None
+    n = found.n
+    if not found.contains(-_identity(n)) and _proven(network, Parity(n), on, correlator, finite_width):
+        bigger = found.with_inversion()
+        if _proven(network, bigger, on, correlator, finite_width):
+            return bigger
+    return found
+
+
+def _identity(n: int) -> torch.Tensor:
+    return torch.eye(n, dtype=torch.float64)
+
+
+def _larger(exact: Group | None, catalogue: Group | None) -> bool:
+    """Is the exact group to be reported instead of the catalogue answer (larger or incomparable)?"""
+    if exact is None or el.is_trivial(exact):
+        return False
+    if catalogue is None or el.family(catalogue) is Family.T:
+        return True
+    return el.is_subgroup(exact, catalogue) is not True
+
+
 def symmetry_groups(network: Network, on: Side | str = Side.INPUT, *,
-                    correlator: CorrelatorKind | str = CorrelatorKind.FUNCTION, finite_width: bool = True) -> list[Group]:
-    """All maximal proven groups of the catalogue (an antichain): e.g. ``[SO(D), T(D)]`` for Cos-net's
-    inputs, where rotations and translations are both proven and incomparable in the catalogue."""
+                    correlator: CorrelatorKind | str = CorrelatorKind.FUNCTION, finite_width: bool = True,
+                    exact: bool = True) -> list[Group]:
+    """All maximal proven groups (an antichain): the catalogue's and, with ``exact``, the law's exact group
+    (:func:`exact_group`) when no catalogue group contains it; e.g. ``[SO(D), T(D)]`` for Cos-net's inputs,
+    where rotations and translations are both proven and incomparable."""
     on, correlator = Side.parse(on), CorrelatorKind.parse(correlator)
     proven = [g for g in candidate_groups(network, on, include_translations=True)
               if _proven(network, g, on, correlator, finite_width)]
-    maximal = []
+    if exact:
+        found = exact_group(network, on, correlator=correlator, finite_width=finite_width)
+        if found is not None and not el.is_trivial(found):
+            proven.append(found)
+    maximal: list[Group] = []
     for g in proven:
         if not any(h is not g and el.is_subgroup(g, h) and not el.is_subgroup(h, g) for h in proven):
             if all(not (el.is_subgroup(g, h) and el.is_subgroup(h, g)) for h in maximal):
@@ -154,20 +196,52 @@ def symmetry_groups(network: Network, on: Side | str = Side.INPUT, *,
     return maximal
 
 
-def symmetry_group(network: Network, on: Side | str = Side.INPUT, *,
-                   correlator: CorrelatorKind | str = CorrelatorKind.FUNCTION, finite_width: bool = True) -> Group | None:
-    """The largest linear group of the catalogue under which the density is proven invariant, or
-    translations when no non-trivial linear group is (``None``: nothing non-trivial is proven).
+def symmetry_group(network: Network, on: Side | str | None = Side.INPUT, *,
+                   correlator: CorrelatorKind | str = CorrelatorKind.FUNCTION, finite_width: bool = True,
+                   exact: bool = True) -> Group | None:
+    """The largest proven linear group, or translations when no non-trivial linear group is (``None``:
+    nothing non-trivial is proven).
 
-    Rotations and translations are incomparable in the catalogue; :func:`symmetry_groups` returns all
+    The catalogue groups are tried from the largest down; with ``exact`` (the default) the law's exact
+    invariance group (:func:`exact_group`, e.g. ``O(1) x O(2)`` for a read-out row covariance
+    ``diag(2, 1, 1)``) is returned instead when it is proven and larger than, or not comparable to, the
+    catalogue answer.  Rotations and translations are incomparable; :func:`symmetry_groups` returns all
     maximal ones.
+
+    ``on=None`` (or ``"both"``): the input x output group, a :class:`~symcorr.groups.DirectProduct` of the
+    linear input and output groups (the trivial group ``1`` for a side without one); the two actions
+    commute, so the product is a symmetry iff each factor is.
     """
+    if on is None or (isinstance(on, str) and on.strip().lower() == "both"):
+        parts = []
+        for side in (Side.INPUT, Side.OUTPUT):
+            g = symmetry_group(network, side, correlator=correlator, finite_width=finite_width, exact=exact)
+            n = network.dimension(side)
+            if g is None or el.family(g) is Family.T:
+                if not isinstance(n, int):
+                    raise SpecError(f"the {side} dimension {n} is symbolic; the product group needs numbers")
+                g = trivial_group(n)
+            parts.append(g)
+        return DirectProduct(*parts)
+    catalogue, found, reported = group_answers(network, on, correlator=correlator, finite_width=finite_width,
+                                               exact=exact)
+    return reported
+
+
+def group_answers(network: Network, on: Side | str = Side.INPUT, *,
+                  correlator: CorrelatorKind | str = CorrelatorKind.FUNCTION, finite_width: bool = True,
+                  exact: bool = True) -> tuple[Group | None, InvarianceGroup | None, Group | None]:
+    """``(catalogue answer, exact group, reported group)`` for one side, computed once: what
+    :func:`symmetry_group` returns with and without ``exact``, and the exact group (None when not computed
+    or not proven)."""
     on, correlator = Side.parse(on), CorrelatorKind.parse(correlator)
-    candidates = candidate_groups(network, on, include_translations=True)
-    for g in candidates:
+    catalogue = None
+    for g in candidate_groups(network, on, include_translations=True):
         if _proven(network, g, on, correlator, finite_width):
-            return g
-    return None
+            catalogue = g
+            break
+    found = exact_group(network, on, correlator=correlator, finite_width=finite_width) if exact else None
+    return catalogue, found, (found if _larger(found, catalogue) else catalogue)
 
 
 def largest_proven_subgroup(network: Network, group: Group, on: Side | str, *,

@@ -13,6 +13,9 @@ with a :class:`~symcorr.verdicts.StepStatus`:
 and then the verdict (:class:`Route` says how it was reached):
 
 * ``proven`` by the parameter map when steps 1-4 are all established;
+* otherwise ``proven`` one generator at a time (:class:`GeneratorRoute`, ``Route.GENERATORS``) when the
+  identity component takes the standard map and every discrete generator the standard map or another one
+  (:func:`.absorb.alternative_maps`: sign chains, hidden-neuron permutations);
 * otherwise, for infinite-width input claims, :class:`GpLimitStep` (``role=DECIDES``): proven when
   :math:`K(gx, gy) = K(x, y)` exactly, refuted with a kernel witness when not;
 * otherwise :class:`WitnessStep`: refuted when a function-space witness is found (:mod:`.witness`);
@@ -33,32 +36,36 @@ the rendering (:mod:`symcorr.duality.render`).
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Callable
 
 import sympy as sp
 
 from ..errors import SpecError
-from ..groups import Group
-from ..spec import Network
+from ..groups import GeneratedGroup, Group, Parity
+from ..spec import Network, ParameterBlock
 from ..verdicts import CorrelatorKind, ProofVerdict, Side, StepStatus
 from . import elements as el
-from .absorb import Absorption, Action, absorb
+from .absorb import Absorption, Action, ElementMap, MapKind, absorb, alternative_maps
 from .elements import Family, catalogue_group
 from .engines import EngineFailure, Unsupported, run_engine
-from .invariance import LawCheck, Multiplication, block_invariance, shear_invariance
+from .invariance import LawCheck, Multiplication, block_invariance, shear_invariance, two_sided_invariance
 from .kernel import kernel_invariance
 from .proof import ParameterWitness, Witness
 from .witness import translation_witness, witness_search
 
 __all__ = ["Route", "GpRole", "AbsorptionStep", "ChangeOfVariablesStep", "LawStep", "NtkStep", "GpLimitStep",
-           "WitnessStep", "ShiftImpossibilityStep", "InvarianceDecision", "decide_invariance", "witness_orders"]
+           "WitnessStep", "ShiftImpossibilityStep", "ElementStep", "GeneratorRoute", "InvarianceDecision",
+           "decide_invariance", "witness_orders"]
 
 
 class Route(StrEnum):
     """How a verdict was reached."""
 
     PARAMETER_MAP = "parameter-map"   # proven: absorb, change variables, invariant laws (and NTK)
+    GENERATORS = "generators"         # proven one generator at a time, each absorbed by its own map
     GP_KERNEL = "gp-kernel"           # the infinite-width kernel is (not) invariant
     WITNESS = "witness"               # refuted by a function-space witness
     STRUCTURAL = "structural"         # refuted: no law on R^d is invariant under every shift
@@ -165,6 +172,59 @@ class ShiftImpossibilityStep:
 
 
 @dataclass(frozen=True)
+class ElementStep:
+    """One discrete generator decided on its own: the standard map's absorption of it, the other map used
+    (``None``: the standard one), and the law checks of the blocks that map changes."""
+
+    element: sp.ImmutableMatrix
+    absorption: Absorption | None
+    map: ElementMap | None
+    laws: tuple[LawStep, ...]
+    ntk: bool = False                 # an NTK claim: the map must be orthogonal
+    failure: EngineFailure | None = None
+
+    @property
+    def orthogonal(self) -> bool:
+        return self.map.orthogonal if self.map is not None else bool(self.absorption and self.absorption.orthogonal)
+
+    @property
+    def status(self) -> StepStatus:
+        if self.map is None and (self.absorption is None or self.absorption.valid is not True):
+            return StepStatus.OPEN if self.absorption is None or self.absorption.valid is None else StepStatus.FAILS
+        if self.ntk and not self.orthogonal:
+            return StepStatus.FAILS
+        statuses = [s.status for s in self.laws]
+        if any(st is StepStatus.FAILS for st in statuses):
+            return StepStatus.FAILS
+        return StepStatus.ESTABLISHED if all(st is StepStatus.ESTABLISHED for st in statuses) else StepStatus.OPEN
+
+
+@dataclass(frozen=True)
+class GeneratorRoute:
+    r"""The group decided one generator at a time: a law invariant under every generator is invariant
+    under the group they generate, and each generator may be absorbed by its own parameter map.  The
+    identity component (``identity``, when the group has a Lie algebra) takes the standard map; every
+    discrete generator the standard map or another one (:func:`.absorb.alternative_maps`).  ``complete``
+    when every step is established (the route proves the group)."""
+
+    identity_group: Group | None
+    identity_absorption: Absorption | None
+    identity: tuple[LawStep, ...]
+    elements: tuple[ElementStep, ...]
+    complete: bool
+
+    @property
+    def status(self) -> StepStatus:
+        return StepStatus.ESTABLISHED if self.complete else StepStatus.OPEN
+
+    @property
+    def failures(self) -> tuple[EngineFailure, ...]:
+        out = [s.failure for s in self.identity] + [e.failure for e in self.elements]
+        out += [s.failure for e in self.elements for s in e.laws]
+        return tuple(f for f in out if f is not None)
+
+
+@dataclass(frozen=True)
 class InvarianceDecision:
     """Every step of the argument for one network, group and side, and the verdict they give."""
 
@@ -184,6 +244,7 @@ class InvarianceDecision:
     contrast: GpLimitStep | None = None
     impossibility: ShiftImpossibilityStep | None = None
     witness: Witness | None = None
+    generators: GeneratorRoute | None = None
 
     def __post_init__(self):
         if self.verdict is ProofVerdict.REFUTED and self.witness is None:
@@ -193,7 +254,7 @@ class InvarianceDecision:
     def steps(self) -> tuple:
         """The steps that were taken, in the order of the argument."""
         parts = [self.absorption, self.impossibility, self.change_of_variables, *self.laws, self.ntk,
-                 self.gp_limit, self.witness_search, self.contrast]
+                 self.generators, self.gp_limit, self.witness_search, self.contrast]
         return tuple(p for p in parts if p is not None)
 
     @property
@@ -209,6 +270,8 @@ class InvarianceDecision:
         out += [s.failure for s in (self.gp_limit, self.contrast) if s is not None]
         if self.witness_search is not None:
             out += list(self.witness_search.failures)
+        if self.generators is not None:
+            out += list(self.generators.failures)
         return tuple(f for f in out if f is not None)
 
 
@@ -227,13 +290,15 @@ def _guarded(engine: str, task: str, fn, *args):
 
 
 def _law_steps(network: Network, group: Group, ab: Absorption) -> list[LawStep]:
+    jobs: list[tuple[ParameterBlock, Multiplication]] = []
     if ab.action is Action.INPUT_LINEAR:
         jobs = [(network.weight(0), Multiplication.RIGHT)]
     elif ab.action is Action.OUTPUT_LINEAR:
         last = network.depth - 1
         jobs = [(network.weight(last), Multiplication.LEFT)]
-        if network.bias(last) is not None:
-            jobs.append((network.bias(last), Multiplication.LEFT))
+        bias = network.bias(last)
+        if bias is not None:
+            jobs.append((bias, Multiplication.LEFT))
     else:  # input translations: the joint law of (W0, b0) under the shear
         check, failure = _guarded("symcorr.duality.invariance", "the law of (W0, b0) under the shear",
                                   shear_invariance, network, group)
@@ -244,6 +309,99 @@ def _law_steps(network: Network, group: Group, ab: Absorption) -> list[LawStep]:
                                   block, group, side, ab.letter)
         steps.append(LawStep(block.name, check, failure))
     return steps
+
+
+def _all_established(steps) -> bool:
+    return all(s.status is StepStatus.ESTABLISHED for s in steps)
+
+
+def _map_law_steps(network: Network, m: ElementMap) -> list[LawStep]:
+    """The law checks of the blocks an alternative map changes."""
+    jobs: list[tuple[str, Callable[[], LawCheck]]] = []
+
+    def left(block: ParameterBlock, group: Group, letter: str) -> tuple[str, Callable[[], LawCheck]]:
+        return block.name, lambda: block_invariance(block, group, Multiplication.LEFT, letter)
+
+    if m.kind is MapKind.SIGN_CHAIN:
+        for name in m.negated:   # W -> -W, b -> -b: the law must be symmetric
+            block = network.blocks[name]
+            jobs.append(left(block, Parity(block.shape[0]), "P"))
+    elif m.permutation is not None and m.layer is not None:
+        p, g = sp.Matrix(m.permutation), sp.Matrix(m.element)
+        layer = m.layer
+        hidden = GeneratedGroup(p.rows, (), [p])
+        if m.on is Side.OUTPUT:
+            jobs.append(left(network.weight(layer), hidden, "P"))
+            bias = network.bias(layer)
+            if bias is not None:
+                jobs.append(left(bias, hidden, "P"))
+            weight = network.weight(layer + 1)
+            jobs.append((weight.name, lambda: two_sided_invariance(weight, g, p)))
+            out_bias = network.bias(layer + 1)
+            if out_bias is not None:
+                jobs.append(left(out_bias, GeneratedGroup(g.rows, (), [g]), "g"))
+        else:
+            first, nxt = network.weight(0), network.weight(1)
+            jobs.append((first.name, lambda: two_sided_invariance(first, p, g.T)))
+            bias = network.bias(0)
+            if bias is not None:
+                jobs.append(left(bias, hidden, "P"))
+            jobs.append((nxt.name, lambda: block_invariance(nxt, hidden, Multiplication.RIGHT, "P")))
+    steps = []
+    for name, job in jobs:
+        check, failure = _guarded("symcorr.duality.invariance", f"the law of {name}", job)
+        steps.append(LawStep(name, check, failure))
+    return steps
+
+
+def _element_step(network: Network, g: sp.Matrix, on: Side, ntk: bool) -> ElementStep:
+    """One discrete generator: the standard map first, then every other map that may absorb it."""
+    single = GeneratedGroup(g.rows, (), [g])
+    ab, failure = _guarded("symcorr.duality.absorb", "absorbing the element into the parameters", absorb,
+                           network, single, on)
+    laws: tuple[LawStep, ...] = ()
+    if ab is not None and ab.valid is True and ab.jacobian_one and (not ntk or ab.orthogonal):
+        laws = tuple(_law_steps(network, single, ab))
+        if laws and _all_established(laws):
+            return ElementStep(sp.ImmutableMatrix(g), ab, None, laws, ntk)
+    for m in alternative_maps(network, g, on):
+        alt = tuple(_map_law_steps(network, m))
+        step = ElementStep(sp.ImmutableMatrix(g), ab, m, alt, ntk)
+        if step.status is StepStatus.ESTABLISHED:
+            return step
+    return ElementStep(sp.ImmutableMatrix(g), ab, None, laws, ntk, failure)
+
+
+def _generator_route(network: Network, group: Group, on: Side, correlator: CorrelatorKind) -> GeneratorRoute | None:
+    """Decide ``group`` one generator at a time (see :class:`GeneratorRoute`); None when it has no discrete
+    generator (nothing beyond the standard route) or a symbolic dimension."""
+    n = el.concrete_dim(group)
+    if n is None:
+        return None
+    discrete = el.discrete_generators(group)
+    if not discrete:
+        return None
+    lie = el.lie_algebra(group)
+    ident_group: Group | None = None
+    ident_ab: Absorption | None = None
+    identity: tuple[LawStep, ...] = ()
+    if lie:
+        ident_group = GeneratedGroup(n, [(gen.a, gen.b) for gen in lie], (),
+                                     name=f"the identity component of {group!r}")
+        ident_ab, _ = _guarded("symcorr.duality.absorb", "absorbing the identity component", absorb, network,
+                               ident_group, on)
+        if ident_ab is None or ident_ab.valid is not True:
+            return None
+        identity = tuple(_law_steps(network, ident_group, ident_ab))
+        if not _all_established(identity):
+            return None
+    elements: list[ElementStep] = []
+    for g in discrete:
+        step = _element_step(network, sp.Matrix(g), on, correlator is CorrelatorKind.NTK)
+        elements.append(step)
+        if step.status is not StepStatus.ESTABLISHED:
+            return GeneratorRoute(ident_group, ident_ab, identity, tuple(elements), False)
+    return GeneratorRoute(ident_group, ident_ab, identity, tuple(elements), True)
 
 
 def _small(network: Network) -> bool:
@@ -263,32 +421,37 @@ def decide_invariance(network: Network, group, on: Side | str = Side.INPUT,
     group = catalogue_group(network, group, on)
     orders = witness_orders(orders, on)
     fam = el.family(group)
-    frame = dict(network=network, group=group, on=on, correlator=correlator, finite_width=finite_width)
     ab, failure = _guarded("symcorr.duality.absorb", "absorbing the action into the parameters", absorb,
                            network, group, on)
     absorption = AbsorptionStep(ab, failure)
+    base = InvarianceDecision(network=network, group=group, on=on, correlator=correlator, finite_width=finite_width,
+                              verdict=ProofVerdict.UNDECIDED, route=Route.NONE, absorption=absorption)
     if fam is Family.T and on is Side.OUTPUT:
-        return InvarianceDecision(**frame, verdict=ProofVerdict.REFUTED, route=Route.STRUCTURAL,
-                                  absorption=absorption, impossibility=ShiftImpossibilityStep(),
-                                  witness=translation_witness(group))
-    change, laws = None, ()
+        return dataclasses.replace(base, verdict=ProofVerdict.REFUTED, route=Route.STRUCTURAL,
+                                   impossibility=ShiftImpossibilityStep(), witness=translation_witness(group))
+    change: ChangeOfVariablesStep | None = None
+    laws: tuple[LawStep, ...] = ()
     if ab is not None and ab.valid:
         change = ChangeOfVariablesStep(ab)
         laws = tuple(_law_steps(network, group, ab))
     ntk = NtkStep(ab.letter, ab.orthogonal) if correlator is CorrelatorKind.NTK and ab is not None else None
-    steps = dict(absorption=absorption, change_of_variables=change, laws=laws, ntk=ntk)
+    base = dataclasses.replace(base, change_of_variables=change, laws=laws, ntk=ntk)
     established = (ab is not None and ab.valid is True and ab.jacobian_one and bool(laws)
                    and all(s.status is StepStatus.ESTABLISHED for s in laws)
                    and (ntk is None or ntk.status is StepStatus.ESTABLISHED))
     if established:
-        return InvarianceDecision(**frame, **steps, verdict=ProofVerdict.PROVEN, route=Route.PARAMETER_MAP)
+        return dataclasses.replace(base, verdict=ProofVerdict.PROVEN, route=Route.PARAMETER_MAP)
+    if fam is not Family.T:
+        generators = _generator_route(network, group, on, correlator)
+        base = dataclasses.replace(base, generators=generators)
+        if generators is not None and generators.complete:
+            return dataclasses.replace(base, verdict=ProofVerdict.PROVEN, route=Route.GENERATORS)
     verdict, route, witness, gp = ProofVerdict.UNDECIDED, Route.NONE, None, None
     if not finite_width and correlator is CorrelatorKind.FUNCTION and on is Side.INPUT:
         kc = kernel_invariance(network, group, values)
         gp = GpLimitStep(GpRole.DECIDES, kc.invariant, kc.kernel, kc.witness, kc.failure)
         if kc.invariant is True:
-            return InvarianceDecision(**frame, **steps, gp_limit=gp, verdict=ProofVerdict.PROVEN,
-                                      route=Route.GP_KERNEL)
+            return dataclasses.replace(base, gp_limit=gp, verdict=ProofVerdict.PROVEN, route=Route.GP_KERNEL)
         if kc.invariant is False:
             verdict, route, witness = ProofVerdict.REFUTED, Route.GP_KERNEL, kc.witness
     search = None
@@ -309,5 +472,5 @@ def decide_invariance(network: Network, group, on: Side | str = Side.INPUT,
             and fam is Family.T and on is Side.INPUT and _small(network)):
         kc = kernel_invariance(network, group, values)
         contrast = GpLimitStep(GpRole.CONTRAST, kc.invariant, kc.kernel, None, kc.failure)
-    return InvarianceDecision(**frame, **steps, verdict=verdict, route=route, gp_limit=gp, witness_search=search,
-                              contrast=contrast, witness=witness)
+    return dataclasses.replace(base, verdict=verdict, route=route, gp_limit=gp, witness_search=search,
+                               contrast=contrast, witness=witness)

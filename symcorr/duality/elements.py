@@ -31,8 +31,8 @@ import sympy as sp
 import torch
 
 from ..errors import SpecError
-from ..groups import (Group, Orthogonal, Permutations, SignedPermutations, SpecialOrthogonal, Stabilizer,
-                      Translations, resolve_group)
+from ..groups import (ExplicitGroup, Group, Orthogonal, Parity, Permutations, SignedPermutations, SpecialOrthogonal,
+                      Stabilizer, Translations, resolve_group)
 from ..spec import Network
 from ..verdicts import Side
 
@@ -88,7 +88,11 @@ _FAMILY_OF = ((SpecialOrthogonal, Family.SO), (Orthogonal, Family.O), (SignedPer
 
 
 def family(group: Group) -> Family:
-    """The :class:`Family` of ``group``; a SpecError for groups outside the catalogue."""
+    """The :class:`Family` of ``group``; a SpecError for groups outside the catalogue.  A group known by
+    its exact structure (:class:`~symcorr.groups.ExplicitGroup`: parity, sign flips, exact invariance
+    groups) belongs to the family of its elements: O (orthogonal), B (signed permutations), S."""
+    if isinstance(group, ExplicitGroup):
+        return Family(group.family_name)
     root = root_group(group)
     for kind, fam in _FAMILY_OF:
         if isinstance(root, kind):
@@ -151,6 +155,9 @@ def lie_algebra(group: Group) -> list[LieGenerator]:
     if not family(group).is_rotation:
         return []
     n = _require_dim(group, "the Lie algebra")
+    if isinstance(group, ExplicitGroup):
+        return [LieGenerator(_wedge(sp.Matrix(a), sp.Matrix(b)), sp.ImmutableMatrix(a), sp.ImmutableMatrix(b))
+                for a, b in group.lie_planes()]
     basis = _complement_basis(n, stabilised_vectors(group))
     out = []
     for i in range(len(basis)):
@@ -179,6 +186,8 @@ def discrete_generators(group: Group) -> list[sp.Matrix]:
     if fam is Family.T:
         return []
     n = _require_dim(group, "discrete generators")
+    if isinstance(group, ExplicitGroup):
+        return [sp.Matrix(g) for g in group.discrete_generators()]
     vecs = stabilised_vectors(group)
     if fam is Family.SO:
         return []
@@ -291,6 +300,8 @@ def is_signed_permutation(g: sp.Matrix) -> bool:
 def _lie_contained(gens: list[LieGenerator], big: Group) -> bool:
     if not family(big).is_rotation:
         return not gens
+    if isinstance(big, ExplicitGroup):
+        return all(big.lie_contains(g.matrix) for g in gens)
     vecs = stabilised_vectors(big)
     return all(all(sp.simplify(x) == 0 for x in g.matrix * v) for g in gens for v in vecs)
 
@@ -315,7 +326,11 @@ def is_subgroup(small: Group, big: Group) -> bool | None:
     if sp.simplify(sp.sympify(small.n) - big.n) != 0:
         return False
     if concrete_dim(small) is None:
-        if isinstance(small, Stabilizer) or isinstance(big, Stabilizer):
+        if small == big:
+            return True
+        if isinstance(small, Parity) and not isinstance(big, (Stabilizer, SpecialOrthogonal, Permutations)):
+            return True   # -1 is a signed permutation, an orthogonal map, a sign flip
+        if isinstance(small, (Stabilizer, ExplicitGroup)) or isinstance(big, (Stabilizer, ExplicitGroup)):
             return None
         return (family(small), family(big)) in _FAMILY_ORDER
     if not _lie_contained(lie_algebra(small), big):
@@ -358,7 +373,11 @@ def size_key(group: Group) -> tuple:
     components or order).  Consistent with inclusion: a proper subgroup never gets a larger key."""
     fam = family(group)
     n = concrete_dim(group)
+    if isinstance(group, ExplicitGroup) and n is not None:
+        return group.size_key()
     if n is None:
+        if isinstance(group, ExplicitGroup):
+            return (1, 0)
         return {Family.O: (3, 2), Family.SO: (3, 1), Family.B: (1, 2), Family.S: (1, 1), Family.T: (2, 0)}[fam]
     if fam.is_rotation:
         k = len(_complement_basis(n, stabilised_vectors(group)))

@@ -1,5 +1,9 @@
 r"""Is a parameter law invariant under the absorbed map?  Decided exactly from the law's structure.
 
+(About 550 lines, over the 500-line guide: the law checks of every parameter map live together, because
+the translation check dispatches to the half-period gauge, which reuses the block checks; splitting them
+would make a cycle.)
+
 * **iid zero-mean Normal** block: :math:`\log P(W) = -\mathrm{tr}(W^TW)/2\sigma^2 + \mathrm{const}` and
   :math:`\mathrm{tr}((WR)^T WR) = \mathrm{tr}(R^TW^TWR) = \mathrm{tr}(W^TWRR^T) = \mathrm{tr}(W^TW)` by
   :math:`RR^T = 1` (cyclicity of the trace; shown with the ``MatrixSymbol`` form of
@@ -16,10 +20,23 @@ r"""Is a parameter law invariant under the absorbed map?  Decided exactly from t
   entries: :math:`\kappa_r(\sum_k c_k w_k) = \sum_k c_k^r\,\kappa_r(w) \ne \kappa_r(w)` for a unit vector
   :math:`c` with two non-zero entries and any non-zero cumulant of order :math:`r \ge 3` (a concrete
   number is given).
+* **Haar orthogonal** blocks (``torch.nn.init.orthogonal_``, :class:`~symcorr.distributions.HaarOrthogonal`):
+  :math:`W = gQ` with :math:`Q` Haar on the Stiefel manifold, whose law is invariant under
+  :math:`Q \mapsto UQV` for all orthogonal :math:`U, V`; every linear group of the catalogue consists of
+  orthogonal matrices, so both ``W -> W g`` and ``W -> g W`` preserve it, for every dimension.  (The iid
+  uniform law of torch's default initialisation is only invariant under signed permutations: the product
+  rule above.)
+* **Point mass at 0** (``zeros_``): :math:`W = 0` almost surely and :math:`0g = g0 = 0`.
 * **Translations** :math:`b^0\mapsto b^0 + W^0c`: a uniform phase (a uniform law on one period) is
   invariant under every shift modulo its period, which is enough when the first activation has that
   period (Cos-net); no law on the real line is invariant under the random shift :math:`W^0c`
-  (its variance grows by :math:`\mathrm{Var}((W^0c)_i) > 0`).
+  (its variance grows by :math:`\mathrm{Var}((W^0c)_i) > 0`).  A phase uniform on **half** a period of an
+  antiperiodic activation (:math:`\phi(z + h) = -\phi(z)`) is handled by the gauge
+  :math:`(W^1_{:,i}, b^0_i) \mapsto (-W^1_{:,i}, b^0_i + h)`, which leaves :math:`f_\theta` unchanged: the
+  density is that of a full-period phase when the law of :math:`W^1` is invariant under single-column sign
+  flips (:attr:`LawReason.HALF_PERIOD_PHASE`).
+* **Other maps**: :math:`W \mapsto -W` of a structured Gaussian (any dimension: the mean must vanish) and
+  the two-sided :math:`W \mapsto gWP^T` of a hidden-neuron permutation (:func:`two_sided_invariance`).
 
 Each function returns a :class:`LawCheck`: a status True / False / None (None: depends on a symbol,
 e.g. a mean that may or may not vanish), the reason (:class:`LawReason`) with the facts it rests on (the
@@ -35,18 +52,19 @@ from enum import StrEnum
 
 import sympy as sp
 
-from ..distributions import Law, Normal, Uniform
-from ..groups import Group
+from ..distributions import HaarOrthogonal, Law, Normal, PointMass, Uniform
+from ..groups import GeneratedGroup, Group, Parity, SignFlips
 from ..spec import Network, ParameterBlock
 from ..verdicts import StepStatus
 from . import elements as el
-from .absorb import is_periodic_with
+from .absorb import is_antiperiodic_with, is_periodic_with
 from .elements import Family
 from .exact import zero_status
 from .proof import ParameterWitness, block_tex
 
 __all__ = ["Multiplication", "LawReason", "MeanPart", "MeanRequirement", "CovarianceRequirement", "TraceForm",
-           "LawCheck", "block_invariance", "shear_invariance", "fixes", "commutes", "zero_status"]
+           "LawCheck", "block_invariance", "shear_invariance", "two_sided_invariance", "fixes", "commutes",
+           "zero_status"]
 
 
 class Multiplication(StrEnum):
@@ -79,6 +97,12 @@ class LawReason(StrEnum):
     PHASE_NOT_PERIODIC = "phase-not-periodic"                  # uniform b0, activation not periodic
     PERIODICITY_UNDECIDED = "periodicity-undecided"
     SHIFT_ON_THE_LINE = "shift-on-the-line"                    # b0 on R: changed by the random shift
+    HAAR_ORTHOGONAL = "haar-orthogonal"                        # Haar on the Stiefel manifold: U W V
+    POINT_MASS_ZERO = "point-mass-zero"                        # W = 0 almost surely
+    HALF_PERIOD_PHASE = "half-period-phase"                    # b0 uniform on half a period, phi antiperiodic:
+                                                               # the gauge (W1_i, b0_i) -> (-W1_i, b0_i + p/2)
+    PARITY_MEAN = "parity-mean"                                # W -> -W (any dimension): invariant iff mean 0
+    TWO_SIDED_GAUSSIAN = "two-sided-gaussian"                  # W -> g W P^T: g M P^T = M, g U g^T = U, P V P^T = V
 
 
 class MeanPart(StrEnum):
@@ -149,6 +173,9 @@ class LawCheck:
     period: sp.Expr | None = None      # translations: the length of the uniform phase's interval
     activation: str | None = None      # translations: the first activation
     group: Group | None = None         # TRIVIAL_GROUP
+    gauge: "LawCheck | None" = None    # HALF_PERIOD_PHASE: the next weight under single-column sign flips
+    gauge_block: str | None = None     # ... and its name
+    permutation: sp.Matrix | None = None   # TWO_SIDED_GAUSSIAN: the neuron permutation P
 
     @property
     def step_status(self) -> StepStatus:
@@ -304,6 +331,8 @@ def _odd_cumulant_witness(law: Law, g, entry_tex):
 def _generic_dim_element(group: Group) -> tuple[sp.Matrix, int]:
     """For a symbolic dimension: the rotation/flip in the first two coordinates (dimension 2 instance)."""
     fam = el.family(group)
+    if isinstance(group, Parity):
+        return -sp.eye(2), 2
     if fam.is_rotation:
         return el.plane_rotation(el.lie_algebra(type(el.root_group(group))(2))[0], 2), 2
     if fam is Family.B:
@@ -371,6 +400,15 @@ def _mean_vectors(law: Normal, n: int, is_bias: bool, side: Multiplication) -> l
 def _structured_normal(block: ParameterBlock, group: Group, side: Multiplication, letter: str) -> LawCheck:
     law: Normal = block.law
     is_bias = len(block.shape) == 1
+    if isinstance(group, Parity):
+        # W -> -W: a Gaussian law is symmetric iff its mean vanishes (the covariance is unchanged), in any
+        # dimension
+        loc = law.loc if isinstance(law.loc, sp.MatrixBase) else sp.Matrix([law.loc])
+        s = _matrix_status(sp.Matrix(loc))
+        witness = None
+        if s is False:
+            witness = ParameterWitness(-sp.eye(loc.rows), "the mean changes sign", sp.Matrix(loc), -sp.Matrix(loc))
+        return LawCheck(block.name, s, LawReason.PARITY_MEAN, law, side, letter, witness=witness)
     if el.concrete_dim(group) is None:
         return LawCheck(block.name, None, LawReason.STRUCTURED_SYMBOLIC_DIMENSION, law, side, letter)
     right = side is Multiplication.RIGHT and not is_bias
@@ -450,6 +488,10 @@ def block_invariance(block: ParameterBlock, group: Group, side: Multiplication |
     if el.is_trivial(group):
         return LawCheck(block.name, True, LawReason.TRIVIAL_GROUP, block.law, side, letter, group=group)
     law = block.law
+    if isinstance(law, HaarOrthogonal):
+        return _haar_orthogonal(block, group, side, letter)
+    if isinstance(law, PointMass) and zero_status(law.value) is True:
+        return LawCheck(block.name, True, LawReason.POINT_MASS_ZERO, law, side, letter)
     if isinstance(law, Normal):
         if law.is_iid:
             return _iid_normal(block, group, side, letter)
@@ -457,8 +499,19 @@ def block_invariance(block: ParameterBlock, group: Group, side: Multiplication |
     return _iid_general(block, group, side, letter)
 
 
-def _variance(law: Law, i: int = 0):
-    """The variance of entry ``(i, 0)`` (or ``i`` of a vector) of a block with this law."""
+def _haar_orthogonal(block: ParameterBlock, group: Group, side: Multiplication, letter: str) -> LawCheck:
+    """A Haar (semi-)orthogonal block is invariant under left and right multiplication by orthogonal
+    matrices (see the module docstring); open for a group that is not orthogonal."""
+    symbolic = el.concrete_dim(group) is None
+    status = True if group.is_linear and group.is_orthogonal else None
+    return LawCheck(block.name, status, LawReason.HAAR_ORTHOGONAL, block.law, side, letter,
+                    symbolic_dimension=symbolic)
+
+
+def _variance(law: Law, i: int = 0, shape: tuple | None = None):
+    """The variance of entry ``(i, 0)`` (or ``i`` of a vector) of a block of ``shape`` with this law."""
+    if isinstance(law, HaarOrthogonal):
+        return law.entry_variance(shape)
     if isinstance(law, Normal) and not law.is_iid:
         return law.entry(i, 0).var
     return law.variance
@@ -477,14 +530,59 @@ def shear_invariance(network: Network, group: Group) -> LawCheck:
             return LawCheck("b0", True, LawReason.UNIFORM_PHASE, law, period=width, activation=act.name)
         if periodic is None:
             return LawCheck("b0", None, LawReason.PERIODICITY_UNDECIDED, law, period=width, activation=act.name)
+        if network.depth >= 2 and is_antiperiodic_with(act, width) is True:
+            return _half_period(network, law, width, act.name)
         reason = LawReason.PHASE_NOT_PERIODIC
     else:
         reason = LawReason.SHIFT_ON_THE_LINE
     c = sp.Rational(1, 2)
-    vw = _variance(w0.law, 0)
+    vw = _variance(w0.law, 0, w0.shape)
     vb = _variance(law, 0)
     cvec = sp.Matrix([c] + [0] * (int(network.input_dim) - 1)) if isinstance(network.input_dim, int) else None
     witness = ParameterWitness(cvec if cvec is not None else sp.Matrix([c]),
                                "the variance of $b^0_1$ grows by $\\mathrm{Var}((W^0c)_1) = c^2\\,\\mathrm{Var}(W^0_{11})$",
                                vb, sp.simplify(vb + c ** 2 * vw), element_name="c")
     return LawCheck("b0", False, reason, law, witness=witness, period=width, activation=act.name)
+
+
+def _half_period(network: Network, law: Law, half: sp.Expr, activation: str) -> LawCheck:
+    r"""b0 uniform on an interval of length ``half`` and :math:`\phi(z + h) = -\phi(z)`: for each neuron i the
+    gauge :math:`S_i: (W^1_{:,i}, b^0_i) \mapsto (-W^1_{:,i}, b^0_i + h)` leaves every :math:`f_\theta`
+    unchanged.  With iid fair signs :math:`\epsilon_i`, :math:`\tilde\theta = S^\epsilon\theta` has
+    :math:`f_{\tilde\theta} = f_\theta`, :math:`\tilde b^0_i` uniform on a whole period :math:`2h`, and
+    :math:`\tilde W^1` distributed as :math:`W^1` and independent of :math:`\tilde b^0` **iff** the law of
+    :math:`W^1` is invariant under flipping the sign of any one column -- the check returned in ``gauge``.
+    Then the density is that of :math:`\tilde\theta`, whose phase is Haar on the torus: invariant under
+    every shift."""
+    w1 = network.weight(1)
+    flips = SignFlips(w1.shape[1])
+    gauge = block_invariance(w1, flips, Multiplication.RIGHT, "D")
+    return LawCheck("b0", gauge.status, LawReason.HALF_PERIOD_PHASE, law, period=half, activation=activation,
+                    gauge=gauge, gauge_block=w1.name, witness=gauge.witness)
+
+
+def two_sided_invariance(block: ParameterBlock, left, right) -> LawCheck:
+    r"""Is the law of ``block`` invariant under :math:`W \mapsto g W P^T` (``left = g``, ``right = P``, both
+    orthogonal)?  A structured Gaussian law :math:`N(M, \sigma^2 U\otimes V)` is iff :math:`gMP^T = M`,
+    :math:`gUg^T = U` and :math:`PVP^T = V`; an iid law (P a permutation) iff it is invariant under
+    :math:`W \mapsto gW` (a product of identical factors is unchanged by permuting its columns)."""
+    g, p = sp.Matrix(left), sp.Matrix(right)
+    law = block.law
+    if not (isinstance(law, Normal) and not law.is_iid):
+        return block_invariance(block, GeneratedGroup(g.rows, (), [g]), Multiplication.LEFT, "g")
+    m = sp.Matrix(law.loc)
+    mean_ok = _matrix_status(g * m * p.T - m)
+    status = mean_ok
+    witness = None
+    if mean_ok is False:
+        witness = ParameterWitness(g, "the mean matrix is moved", m, g * m * p.T)
+    for mat, t in ((law.row_cov, g), (law.col_cov, p)):
+        if mat is None:
+            continue
+        mat = sp.Matrix(mat)
+        s = _matrix_status(t * mat * t.T - mat)
+        if s is False and witness is None:
+            witness = ParameterWitness(t, "a covariance factor is moved", mat, t * mat * t.T)
+        status = False if s is False or status is False else (None if s is None or status is None else True)
+    return LawCheck(block.name, status, LawReason.TWO_SIDED_GAUSSIAN, law, Multiplication.LEFT, "g", witness=witness,
+                    permutation=p)

@@ -9,19 +9,24 @@ renders the steps as a Markdown or LaTeX document.
 * :func:`proof_steps` -- all the steps of a decision, in order;
 * :func:`absorption_text`, :func:`law_text`, :func:`law_condition` -- the text of one absorption and
   of one law check;
-* :func:`failure_text` -- an engine failure, as the body of an open step.
+* :func:`failure_text` -- an engine failure, as the body of an open step;
+* the generator route (one step per generator, with its map and law checks); the prose of the other maps
+  themselves is in :mod:`.render_maps`.
 """
 
 from __future__ import annotations
 
 import sympy as sp
 
-from ..verdicts import CorrelatorKind, ProofVerdict, StepStatus
+from ..distributions import HaarOrthogonal
+from ..verdicts import CorrelatorKind, ProofVerdict, Side, StepStatus
 from .absorb import Absorption, AbsorptionReason, Action
-from .decision import GpLimitStep, GpRole, InvarianceDecision, LawStep, Route
+from .decision import ElementStep, GeneratorRoute, GpLimitStep, GpRole, InvarianceDecision, LawStep, Route
 from .engines import EngineFailure
 from .invariance import LawCheck, LawReason, Multiplication
 from .proof import ProofStep, block_tex
+from .render_maps import (element_map_jacobian, element_map_text, element_tex, gauge_text, parity_mean_text,
+                          two_sided_text)
 
 __all__ = ["proof_steps", "conditions", "absorption_text", "law_text", "law_condition", "failure_text"]
 
@@ -195,6 +200,19 @@ def _structured_text(check: LawCheck, tex: str) -> str:
                                                         "the mean vanishes and the covariance is isotropic") + ".")
 
 
+def _haar_text(check: LawCheck, tex: str) -> str:
+    gain = check.law.gain if isinstance(check.law, HaarOrthogonal) else 1
+    scale = "" if gain == 1 else f"${sp.latex(gain)}$ times "
+    head = (f"${tex}$ is {scale}a Haar-distributed (semi-)orthogonal matrix (torch's `orthogonal_`): its law is "
+            "the image of the Haar measure of $O(\\max(n, m))$ on the Stiefel manifold, which is invariant under "
+            f"${tex} \\mapsto U{tex}V$ for all orthogonal $U$ and $V$ (the Haar measure is left and right invariant)")
+    if check.status is None:
+        return head + "; the group does not consist of orthogonal matrices, so this does not decide it."
+    moved = f"{tex}{check.letter}" if check.side is Multiplication.RIGHT else f"{check.letter}{tex}"
+    dims = " (for every dimension)" if check.symbolic_dimension else ""
+    return head + f". Every element ${check.letter}$ of the group is orthogonal, so ${moved}$ has the law of ${tex}${dims}."
+
+
 def _shear_text(check: LawCheck) -> str:
     w = sp.latex(check.period) if check.period is not None else None
     if check.reason is LawReason.UNIFORM_PHASE:
@@ -247,8 +265,22 @@ def law_text(check: LawCheck) -> tuple[str, list[str]]:
         return (f"${tex}$ has a structured law; a symbolic group dimension cannot be checked against it.", [])
     if reason is R.STRUCTURED_GAUSSIAN:
         return _structured_text(check, tex), []
+    if reason is R.HAAR_ORTHOGONAL:
+        equations = [rf"P(U\,{tex}\,V) = P({tex})\quad\text{{for all }} U^TU = 1,\ V^TV = 1"] if check.status else []
+        return _haar_text(check, tex), equations
+    if reason is R.POINT_MASS_ZERO:
+        moved = f"0\\,{g} = 0" if check.side is Multiplication.RIGHT else f"{g}\\,0 = 0"
+        return (f"${tex} = 0$ almost surely (a point mass at 0, torch's `zeros_`), and ${moved}$: the law is "
+                "unchanged by every linear map."), []
     if reason in (R.UNIFORM_PHASE, R.PERIODICITY_UNDECIDED, R.PHASE_NOT_PERIODIC, R.SHIFT_ON_THE_LINE):
         return _shear_text(check), []
+    if reason is R.HALF_PERIOD_PHASE:
+        gauge_body, equations = law_text(check.gauge) if check.gauge is not None else ("", [])
+        return gauge_text(check, gauge_body), equations
+    if reason is R.PARITY_MEAN:
+        return parity_mean_text(check, tex), []
+    if reason is R.TWO_SIDED_GAUSSIAN:
+        return two_sided_text(check, tex), []
     desc = f"${tex}$ has iid entries with the non-Gaussian law ${law.latex()}$"
     if reason is R.PRODUCT_PERMUTATIONS:
         tail = "" if check.symbolic_dimension else ", and the group consists of permutations"
@@ -351,6 +383,41 @@ def _gp_step(gp: GpLimitStep) -> ProofStep | None:
     return None
 
 
+def _element_steps(number: int, step: ElementStep) -> list[ProofStep]:
+    g = element_tex(step.element)
+    title = f"Generator ${g}$"
+    if step.map is None:
+        ab = step.absorption
+        if ab is None:
+            return [ProofStep(title, failure_text(step.failure) if step.failure else "Could not be absorbed.",
+                              StepStatus.OPEN)]
+        head = ProofStep(title, "The standard map absorbs it: " + absorption_text(ab), ab.status)
+    else:
+        head = ProofStep(title, element_map_text(step.map) + " " + element_map_jacobian(step.map),
+                         StepStatus.ESTABLISHED)
+    laws = [_law_step(s) for s in step.laws]
+    if step.map is not None and not step.laws:
+        laws = [ProofStep("Density", "$T$ changes no parameter, so there is nothing to check.", StepStatus.ESTABLISHED)]
+    return [head] + laws
+
+
+def _generator_steps(route: GeneratorRoute, complete: bool) -> list[ProofStep]:
+    """The group decided one generator at a time."""
+    what = ("its identity component and " if route.identity_group is not None else "")
+    gens = ", ".join(f"${element_tex(e.element)}$" for e in route.elements)
+    steps = [ProofStep("Generators", "The law of $f$ is invariant under a group iff it is invariant under a set of "
+                       f"generators, and each generator may be absorbed by its own parameter map. The group is generated "
+                       f"by {what}the element(s) {gens}.", StepStatus.ESTABLISHED if complete else StepStatus.OPEN)]
+    ident = route.identity_absorption
+    if route.identity_group is not None and ident is not None:
+        steps.append(ProofStep("Identity component", "The standard map absorbs it: " + absorption_text(ident),
+                               ident.status))
+        steps += [_law_step(s) for s in route.identity]
+    for k, e in enumerate(route.elements):
+        steps += _element_steps(k, e)
+    return steps
+
+
 def _structural_steps(decision: InvarianceDecision) -> list[ProofStep]:
     step = decision.absorption
     if step.absorption is None:
@@ -387,6 +454,12 @@ def proof_steps(decision: InvarianceDecision) -> list[ProofStep]:
         steps.append(_ntk_step(decision.ntk.letter, decision.ntk.orthogonal, decision.ntk.status))
     if decision.route is Route.PARAMETER_MAP:
         steps.append(_conclusion(ab.action, ab.letter, decision.correlator, decision.finite_width))
+        return steps
+    if decision.generators is not None:
+        steps += _generator_steps(decision.generators, decision.route is Route.GENERATORS)
+    if decision.route is Route.GENERATORS:
+        action = Action.INPUT_LINEAR if decision.on is Side.INPUT else Action.OUTPUT_LINEAR
+        steps.append(_conclusion(action, "g", decision.correlator, decision.finite_width))
         return steps
     if decision.gp_limit is not None and (gp := _gp_step(decision.gp_limit)) is not None:
         steps.append(gp)

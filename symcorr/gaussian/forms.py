@@ -23,7 +23,14 @@ The rules, each an exact identity:
             = \frac{\pi - \vartheta}{2\pi},
 
   :math:`\cos\vartheta = \rho = k_{12}/\sqrt{k_{11}k_{22}}` (:math:`\sin\vartheta` written
-  :math:`\sqrt{1-\rho^2}`); one point with a mean:
+  :math:`\sqrt{1-\rho^2}`), and at two points to any powers (the four-point moments of
+  the finite-width recursion at two distinct points),
+
+  .. math:: E[\mathrm{relu}(u)^p\mathrm{relu}(v)^q] = \frac{k_{11}^{p/2}k_{22}^{q/2}}{2\pi}\,2^{(p+q)/2}
+            \Gamma\big(\tfrac{p+q}2+1\big)\int_{\vartheta-\pi/2}^{\pi/2}\cos^p\varphi\,\cos^q(\varphi-\vartheta)\,d\varphi
+
+  (polar coordinates of the whitened pair: the radial integral times the angular one over the wedge where
+  both are positive; :math:`p = q = 2` is Cho and Saul's :math:`J_2`); one point with a mean:
   :math:`E[\mathrm{relu}(u)] = m\Phi(m/s) + s\varphi(m/s)`, :math:`E[\mathrm{relu}(u)^2] = (m^2+s^2)\Phi(m/s) + ms\varphi(m/s)`,
   :math:`E[\mathrm{step}(u)] = \Phi(m/s)`, :math:`E[\delta(u)] = \varphi(m/s)/s`; one point, zero mean, any
   power: :math:`E[\mathrm{relu}(u)^p] = \tfrac12 (2s^2)^{p/2}\Gamma(\tfrac{p+1}{2})/\sqrt\pi`;
@@ -44,6 +51,7 @@ from __future__ import annotations
 
 import itertools
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Sequence
 
 import sympy as sp
@@ -318,6 +326,29 @@ def _two_points(kinds: tuple[str, str], k11, k12, k22) -> sp.Expr | None:
     return None
 
 
+_THETA = sp.Symbol("theta", positive=True)
+_VARPHI = sp.Symbol("varphi", real=True)
+
+
+@lru_cache(maxsize=32)
+def _relu_angular(p: int, q: int) -> sp.Expr:
+    r""":math:`A_{pq}(\theta) = \int_{\theta-\pi/2}^{\pi/2}\cos^p\varphi\cos^q(\varphi-\theta)\,d\varphi` for
+    :math:`\theta\in[0,\pi]` (a trigonometric polynomial in :math:`\theta` plus :math:`\pi-\theta` times one),
+    computed once per pair of powers."""
+    integrand = sp.expand(sp.expand_trig(sp.cos(_VARPHI) ** p * sp.cos(_VARPHI - _THETA) ** q))
+    return sp.expand(sp.expand_trig(sp.integrate(integrand, (_VARPHI, _THETA - sp.pi / 2, sp.pi / 2))))
+
+
+def _relu_powers(p: int, q: int, k11, k12, k22) -> sp.Expr:
+    r""":math:`E[\mathrm{relu}(u)^p\mathrm{relu}(v)^q]` at zero means (module docstring): the angular integral
+    with :math:`\cos\theta = \rho`, :math:`\sin\theta = \sqrt{1-\rho^2}` (:math:`\theta\in[0,\pi]`)."""
+    rho = k12 / sp.sqrt(k11 * k22)
+    angular = _relu_angular(p, q).subs({sp.sin(_THETA): sp.sqrt(1 - rho ** 2), sp.cos(_THETA): rho})
+    angular = angular.subs(_THETA, sp.acos(rho))
+    radial = 2 ** sp.Rational(p + q, 2) * sp.gamma(sp.Rational(p + q, 2) + 1)
+    return k11 ** sp.Rational(p, 2) * k22 ** sp.Rational(q, 2) * radial * angular / (2 * sp.pi)
+
+
 def _chain_kind(factor: Factor) -> str | None:
     key = (factor.name, factor.derivative)
     return _RELU_CHAIN.get(key) or _ERF_CHAIN.get(key)
@@ -362,4 +393,6 @@ def closed_form(factors: Sequence[Factor], cov, mean=None) -> sp.Expr | None:
         return _one_point(kinds[0], factors[0].power, mean[0], cov[0, 0])
     if n == 2 and zero_mean and all(f.power == 1 for f in factors):
         return _two_points((kinds[0], kinds[1]), cov[0, 0], cov[0, 1], cov[1, 1])
+    if n == 2 and zero_mean and kinds == ("relu", "relu"):
+        return _relu_powers(factors[0].power, factors[1].power, cov[0, 0], cov[0, 1], cov[1, 1])
     return None

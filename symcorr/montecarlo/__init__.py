@@ -11,6 +11,9 @@ r"""The numeric frame: Monte Carlo ensembles, n-point estimates with standard er
   :class:`HolmVerdict` (invariant / broken / undecided).
 * :mod:`.invariance` -- :func:`invariance_test` (paired z-scores, Holm correction) and
   :func:`assert_invariant`.
+* :mod:`.models` -- :class:`TorchModel` and :class:`ModelEnsemble`: the numeric frame on any ``torch.nn``
+  model (a factory ``generator -> nn.Module``, stacked states, ``vmap`` of ``functional_call``), accepted by
+  every function above and by :mod:`symcorr.ntk`.
 
 Slots: an entry of order n is a tuple of slots ``s = point * d_out + output``.
 """
@@ -21,13 +24,14 @@ from .ensemble import (Ensemble, EnsembleChunk, GaussianReadoutSource, ProductSo
                        readout_law)
 from .estimators import NeuronLevelEstimator, estimate_connected, estimate_correlators
 from .invariance import InvarianceTestResult, assert_invariant, group_elements, invariance_test
+from .models import ModelEnsemble, TorchModel, make_ensemble
 from .statistics import HolmVerdict, floored_se, holm_adjust, paired_z, rounding_floor, two_sided_p
 
 __all__ = [
     "ConnectedAccumulator", "CorrelatorEstimate", "Ensemble", "EnsembleChunk", "GaussianReadoutSource",
-    "HolmVerdict", "InvarianceTestResult", "MomentAccumulator", "NPointAccumulator", "NeuronLevelEstimator",
-    "ProductSource", "ReadoutLaw", "assert_invariant", "delta_method",
+    "HolmVerdict", "InvarianceTestResult", "ModelEnsemble", "MomentAccumulator", "NPointAccumulator", "NeuronLevelEstimator",
+    "ProductSource", "ReadoutLaw", "TorchModel", "assert_invariant", "delta_method",
     "entries_from_indices", "estimate_connected", "estimate_correlators", "floored_se", "group_elements",
-    "holm_adjust", "invariance_test", "paired_z", "readout_law", "rounding_floor", "two_sided_p",
+    "holm_adjust", "invariance_test", "make_ensemble", "paired_z", "readout_law", "rounding_floor", "two_sided_p",
     "unique_entries",
 ]

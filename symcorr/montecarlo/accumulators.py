@@ -43,6 +43,7 @@ import torch
 
 from ..combinatorics import joint_cumulant
 from ..errors import SpecError
+from ..notebook import MarkdownDisplay
 
 __all__ = [
     "MomentAccumulator", "NPointAccumulator", "ConnectedAccumulator", "CorrelatorEstimate",
@@ -274,7 +275,7 @@ def delta_method(fn: Callable[[torch.Tensor], torch.Tensor], mean: torch.Tensor,
 # estimates
 # ----------------------------------------------------------------------------------------------------
 @dataclass
-class CorrelatorEstimate:
+class CorrelatorEstimate(MarkdownDisplay):
     r"""Monte Carlo estimate of correlator entries with standard errors.
 
     ``entries[e]`` is a tuple of slots (``slot = point * outputs + output``); ``mean[e]`` estimates
@@ -298,6 +299,12 @@ class CorrelatorEstimate:
 
     def __post_init__(self):
         self.entries = self.entries.detach().cpu()
+
+    def __repr__(self) -> str:
+        kind = "connected " if self.connected else ""
+        width = f", width {self.width}" if self.width is not None else ""
+        return (f"CorrelatorEstimate({kind}order {self.order}, {len(self.entries)} entries, {self.samples} samples, "
+                f"{self.estimator} estimator{width})")
         self.mean = self.mean.detach().cpu()
         self.se = self.se.detach().cpu()
 

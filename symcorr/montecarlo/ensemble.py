@@ -37,7 +37,6 @@ pair :math:`f` and :math:`g\cdot f` on the same networks.
 
 from __future__ import annotations
 
-import functools
 import math
 from dataclasses import dataclass
 from typing import Iterator
@@ -46,6 +45,7 @@ import torch
 
 from ..combinatorics import partial_matchings
 from ..distributions import Normal, numeric_value
+from ..budget import ensemble_bytes, require_memory
 from ..errors import SpecError
 from ..groups import Group
 from ..rng import child_seed, make_generator, resolve_device
@@ -91,7 +91,6 @@ class ProductSource:
         return ProductSource(group.act_on_outputs(g.to(self.f.device), self.f))
 
 
-@functools.lru_cache(maxsize=None)
 class GaussianReadoutSource:
     r"""Conditional moments of a Gaussian read-out given the last hidden layer (see module docstring).
 
@@ -268,6 +267,10 @@ class Ensemble:
         self.dtype = dtype
         if estimator not in ESTIMATORS:
             raise SpecError(f"unknown estimator {estimator!r}; use one of {', '.join(ESTIMATORS)}", "estimator")
+        itemsize = torch.finfo(dtype).bits // 8
+        whole = sum(math.prod(int(s) for s in b.shape) for b in network.blocks.values())
+        require_memory(whole * itemsize, f"one network of this spec ({whole:,} parameters)", "use smaller widths",
+                       "networks")
         self.readout: ReadoutLaw | None = None
         if estimator in ("readout", "auto"):
             try:
@@ -293,6 +296,9 @@ class Ensemble:
             chunk = max(self.block, min(16384, CHUNK_ELEMENTS // per))
         chunk = _check_positive_int(chunk, "chunk")
         self.chunk = max(self.block, (chunk // self.block) * self.block)
+        require_memory(ensemble_bytes(per_network, min(self.chunk, self.networks), itemsize),
+                       f"a chunk of {min(self.chunk, self.networks):,} networks", "pass a smaller chunk (or none: "
+                       "the default fits the memory)", "chunk")
 
     def __len__(self):
         return self.networks

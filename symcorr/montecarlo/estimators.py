@@ -40,6 +40,7 @@ against its :math:`O(M^{-1/2})` standard error.
 
 from __future__ import annotations
 
+import functools
 import itertools
 import math
 from typing import Callable, Sequence
@@ -49,12 +50,16 @@ import torch
 
 from ..combinatorics import joint_cumulant, partial_matchings
 from ..distributions import Normal
+from ..budget import MAX_MONTE_CARLO_ORDER, check_correlator_order
+from ..distributed import run_blocks
 from ..errors import SpecError
-from ..rng import child_seed, make_generator, resolve_device
+from ..rng import resolve_device
 from ..spec import Dense, Network
-from .accumulators import (ConnectedAccumulator, CorrelatorEstimate, MomentAccumulator, NPointAccumulator,
+from .accumulators import (ConnectedAccumulator, CorrelatorEstimate, NPointAccumulator,
                            as_entries, delta_method, unique_entries)
+from .blocks import EnsembleBlocks, NeuronBlocks, run_ensemble
 from .ensemble import Ensemble, readout_law
+from .models import TorchModel, check_model, make_ensemble
 from .statistics import floored_se, rounding_floor
 
 __all__ = ["estimate_correlators", "estimate_connected", "NeuronLevelEstimator", "output_slots",
@@ -79,68 +84,81 @@ def select_entries(points: int, outputs: int, orders: Sequence[int], entries=Non
     slots = output_slots(points, outputs, which_outputs)
     out = {}
     for n in sorted(set(orders) | set(entries)):
+        check_correlator_order(n, "orders", limit=MAX_MONTE_CARLO_ORDER)
         out[n] = (as_entries(entries[n], points * outputs, n) if n in entries else unique_entries(slots, n))
     return out
 
 
-def _tick(progress, n):
-    if progress is not None:
-        progress(n)
-
-
-def estimate_correlators(network: Network, points, orders: Sequence[int] = (2, 4), *, networks: int = 20000,
+def estimate_correlators(network: Network | TorchModel, points, orders: Sequence[int] = (2, 4), *, networks: int = 20000,
                          seed: int = 0, chunk: int | None = None, estimator: str = "auto", entries=None,
                          outputs: Sequence[int] | None = None, device="auto", dtype=torch.float64,
-                         progress: Callable[[int], None] | None = None) -> dict[int, CorrelatorEstimate]:
+                         progress: Callable[[int], None] | None = None, client=None,
+                         checkpoint=None) -> dict[int, CorrelatorEstimate]:
     r"""Monte Carlo estimates of :math:`G^{(n)}` at ``points`` for each order, with standard errors.
 
     ``entries``: ``{order: (E, n) slot tensor}`` (slot = point * d_out + output); default all unique
     entries of the output indices ``outputs`` (default all).  ``estimator``: ``"direct"``, ``"readout"``,
     ``"auto"`` or ``"neuron"`` (single-hidden-layer nets; ``networks`` is then the number of neurons).
     ``progress(n)`` is called after each chunk with the number of networks it held.  ``device="auto"``
-    runs on CUDA when present, else on the CPU.
+    runs on CUDA when present, else on the CPU.  ``client``: a ``dask.distributed.Client`` (or
+    ``"local:N"``, a scheduler address) to compute the RNG blocks on, with the same result bit for bit
+    as without; ``checkpoint``: a folder to save finished blocks to and resume from
+    (:mod:`symcorr.distributed`).  ``network`` may also be a
+    :class:`~symcorr.montecarlo.models.TorchModel` (points ``(P, *input_shape)``, the direct estimator).
     """
-    if estimator == "neuron":
+    check_model(network, estimator)
+    if estimator == "neuron" and isinstance(network, Network):
         num = network._as_inputs(points, torch.float64, "cpu").shape[0]
         d = int(network.output_dim)
         sel = select_entries(num, d, orders, entries, outputs)
         keep = {tuple(row) for e in sel.values() for row in (e // d).tolist()}
         est = NeuronLevelEstimator(network, points, max_order=max(sel), neurons=networks, seed=seed, chunk=chunk,
-                                   device=device, dtype=dtype, progress=progress, point_sets=keep)
+                                   device=device, dtype=dtype, progress=progress, point_sets=keep, client=client,
+                                   checkpoint=checkpoint)
         return {n: est.correlator(entries=e) for n, e in sel.items()}
-    ens = Ensemble(network, networks, seed=seed, chunk=chunk, device=device, dtype=dtype, estimator=estimator)
+    ens = make_ensemble(network, networks, seed=seed, chunk=chunk, device=device, dtype=dtype, estimator=estimator)
     x = ens.points(points)
     d = int(network.output_dim)
     sel = select_entries(x.shape[0], d, orders, entries, outputs)
-    acc = NPointAccumulator(x, d, list(sel), entries=sel, device=ens.device, estimator=ens.estimator)
-    for chunk_ in ens.chunks():
-        acc.update(ens.source(chunk_, x))
-        _tick(progress, chunk_.size)
-    return acc.estimates()
+    new = functools.partial(NPointAccumulator, x, d, list(sel), entries=sel, device=ens.device,
+                            estimator=ens.estimator)
+    work = EnsembleBlocks(ens, "correlators", new, functools.partial(_feed_source, x),
+                          {"points": x, "entries": sel})
+    return run_ensemble(work, client=client, checkpoint=checkpoint, progress=progress).estimates()
 
 
-def estimate_connected(network: Network, points, entries, *, networks: int = 20000, seed: int = 0,
+def _feed_source(x, acc, ens: Ensemble, chunk) -> None:
+    """Feed one block's moment source at points ``x`` to an n-point or connected accumulator."""
+    acc.update(ens.source(chunk, x))
+
+
+def estimate_connected(network: Network | TorchModel, points, entries, *, networks: int = 20000, seed: int = 0,
                        chunk: int | None = None, estimator: str = "auto", width: int | None = None, device="auto",
-                       dtype=torch.float64, progress=None) -> CorrelatorEstimate:
+                       dtype=torch.float64, progress=None, client=None, checkpoint=None) -> CorrelatorEstimate:
     r"""Connected correlators (joint cumulants) of the given entries, e.g. the connected 4-point function
     :math:`G^c_{1234} = G_{1234} - G_{12}G_{34} - G_{13}G_{24} - G_{14}G_{23}` (zero means), with
     delta-method standard errors.  ``estimator="neuron"`` uses single-neuron moments (``networks``
-    neurons; ``width`` selects the width to evaluate at)."""
-    if estimator == "neuron":
+    neurons; ``width`` selects the width to evaluate at).  ``network`` may be a
+    :class:`~symcorr.montecarlo.models.TorchModel`.  ``client``, ``checkpoint``: as in
+    :func:`estimate_correlators`."""
+    check_model(network, estimator)
+    if estimator == "neuron" and isinstance(network, Network):
         e = torch.as_tensor(entries, dtype=torch.long)
         e = e[None, :] if e.ndim == 1 else e
         d = int(network.output_dim)
         est = NeuronLevelEstimator(network, points, max_order=e.shape[1], neurons=networks, seed=seed,
                                    chunk=chunk, device=device, dtype=dtype, progress=progress,
-                                   point_sets={tuple(row) for row in (e // d).tolist()})
+                                   point_sets={tuple(row) for row in (e // d).tolist()}, client=client,
+                                   checkpoint=checkpoint)
         return est.correlator(entries=e, width=width, connected=True)
-    ens = Ensemble(network, networks, seed=seed, chunk=chunk, device=device, dtype=dtype, estimator=estimator)
+    ens = make_ensemble(network, networks, seed=seed, chunk=chunk, device=device, dtype=dtype, estimator=estimator)
     x = ens.points(points)
-    acc = ConnectedAccumulator(x, int(network.output_dim), entries, device=ens.device, estimator=ens.estimator)
-    for chunk_ in ens.chunks():
-        acc.update(ens.source(chunk_, x))
-        _tick(progress, chunk_.size)
-    return acc.estimate()
+    new = functools.partial(ConnectedAccumulator, x, int(network.output_dim), entries, device=ens.device,
+                            estimator=ens.estimator)
+    ConnectedAccumulator(x, int(network.output_dim), entries)  # validates the entries here, before any block
+    work = EnsembleBlocks(ens, "connected", new, functools.partial(_feed_source, x),
+                          {"points": x, "entries": torch.as_tensor(entries, dtype=torch.long)})
+    return run_ensemble(work, client=client, checkpoint=checkpoint, progress=progress).estimate()
 
 
 # ----------------------------------------------------------------------------------------------------
@@ -239,6 +257,9 @@ def _neuron_network(network: Network) -> Network:
     layer = network.layers[0]
     w = network.weight(0).law
     where = "layers[0]"
+    if not w.is_iid and not isinstance(w, Normal):
+        raise SpecError(f"the rows of a {type(w).__name__} block are not independent, so the hidden neurons are not "
+                        "iid; the neuron-level estimator needs iid neurons", f"{where}.weight")
     if isinstance(w, Normal) and not w.is_iid:
         if w.row_cov is not None:
             raise SpecError("row_cov correlates the hidden neurons; the neuron-level estimator needs iid "
@@ -270,15 +291,18 @@ class NeuronLevelEstimator:
 
     ``network`` may keep its hidden width symbolic (``N``): :meth:`correlator` then evaluates at any
     ``width`` by substituting it into the read-out law (e.g. :math:`W^1 \sim N(0, \sigma^2/N)`).
-    ``neurons`` single neurons are drawn (seeded by ``child_seed(seed, 3, chunk_index)``) and the moments
+    ``neurons`` single neurons are drawn in RNG blocks (block ``c`` from ``child_seed(seed, 3, c)``; the
+    block size depends only on the number of moments, not on ``chunk``) and the moments
     :math:`m_A` of all multisets ``A`` of the points up to size ``max_order`` (or only the sub-multisets
     of the point tuples ``point_sets``, which is much cheaper for a few entries) are accumulated with
-    their covariance (see the module docstring for the formula).
+    their covariance (see the module docstring for the formula).  The blocks are merged along the fixed
+    tree of :func:`symcorr.distributed.run_blocks`, ``chunk`` neurons per task (``client``: a Dask
+    cluster to compute them on, same result bit for bit; ``checkpoint``: a folder to resume from).
     """
 
     def __init__(self, network: Network, points, max_order: int = 4, *, neurons: int = 1_000_000, seed: int = 0,
                  chunk: int | None = None, device="auto", dtype=torch.float64, progress=None, groups: int = 1,
-                 point_sets=None):
+                 point_sets=None, client=None, checkpoint=None):
         if not isinstance(network, Network):
             raise SpecError(f"expected a Network, got {type(network).__name__}")
         if isinstance(max_order, bool) or not isinstance(max_order, int) or not 1 <= max_order <= 8:
@@ -305,8 +329,12 @@ class NeuronLevelEstimator:
         self.max_order = max_order
         self.index = _MultisetIndex(self.group_points, max_order, self.device, groups, keep=point_sets)
         self.seed = seed
-        chunk = chunk or max(1024, min(1 << 16, (1 << 24) // max(1, self.index.size)))
-        self.acc = MomentAccumulator(self.index.size, covariance=True, device=self.device)
+        # RNG blocks of neurons: their size depends only on the number of moments (a memory bound), so the
+        # neurons are the same whatever ``chunk`` is; ``chunk`` (rounded to whole blocks) is the work of a task
+        block = max(1024, min(1 << 16, (1 << 24) // max(1, self.index.size)))
+        if chunk is not None and (isinstance(chunk, bool) or not isinstance(chunk, int) or chunk < 1):
+            raise SpecError(f"chunk must be a positive integer, got {chunk!r}", "chunk")
+        per_task = max(1, (chunk or block) // block)
         columns = []  # per multiset size k: feature positions and (F_k, k) point indices
         for k in range(1, max_order + 1):
             pos = [i for i, t in enumerate(self.index.multisets) if len(t) == k]
@@ -314,23 +342,10 @@ class NeuronLevelEstimator:
                 columns.append((torch.tensor(pos, device=self.device),
                                 torch.tensor([self.index.multisets[i] for i in pos], dtype=torch.long,
                                              device=self.device)))
-        done, c = 0, 0
-        while done < neurons:
-            m = min(chunk, neurons - done)
-            gen = make_generator(child_seed(seed, 3, c), self.device)
-            params = self.neuron.sample(m, generator=gen, dtype=dtype)
-            phi = self.neuron.forward(params, self.points)[..., 0].to(torch.float64)  # (m, P)
-            rows = phi.T.contiguous()  # (P, m)
-            feats = torch.empty(self.index.size, m, dtype=torch.float64, device=self.device)
-            for pos, cols in columns:
-                v = torch.index_select(rows, 0, cols[:, 0])
-                for i in range(1, cols.shape[1]):
-                    v *= torch.index_select(rows, 0, cols[:, i])
-                feats[pos] = v
-            self.acc.update(feats, dim=1)
-            done += m
-            c += 1
-            _tick(progress, m)
+        work = NeuronBlocks(self.neuron, self.points, columns, self.index.size, neurons, block, seed, dtype,
+                            self.device, self.index.multisets)
+        self.acc = run_blocks(work, per_task=per_task, client=client, checkpoint=checkpoint, progress=progress,
+                              threads=1)
         self.neurons = neurons
 
     # --- moments -------------------------------------------------------------------------------------

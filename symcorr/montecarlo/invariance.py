@@ -40,19 +40,24 @@ milder laws.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from typing import Callable, Sequence
 
 import torch
 
+from ..budget import check_test_budget
 from ..errors import SpecError
-from ..groups import Group, resolve_group
+from ..groups import Group
+from ..notebook import MarkdownDisplay
 from ..rng import child_seed, make_generator
 from ..spec import Network
 from ..verdicts import Side
 from .accumulators import MomentAccumulator, entry_blocks, slot_label
+from .blocks import EnsembleBlocks, run_ensemble
 from .ensemble import Ensemble
 from .estimators import select_entries
+from .models import TorchModel, check_model, make_ensemble, resolve_action
 from .statistics import HolmVerdict, floored_se, holm_adjust, paired_z, rounding_floor, two_sided_p
 
 __all__ = ["InvarianceTestResult", "invariance_test", "assert_invariant", "group_elements",
@@ -60,7 +65,7 @@ __all__ = ["InvarianceTestResult", "invariance_test", "assert_invariant", "group
 
 
 @dataclass
-class InvarianceTestResult(HolmVerdict):
+class InvarianceTestResult(HolmVerdict, MarkdownDisplay):
     """Outcome of :func:`invariance_test` (see the module docstring for the statistics).
 
     Per test ``t`` (one group element, order and entry): ``element[t]``, ``order[t]``, ``entry[t]``
@@ -117,6 +122,10 @@ class InvarianceTestResult(HolmVerdict):
                  "se": float(self.se[i]), "z": float(self.z[i]), "p": float(self.p[i]),
                  "p_holm": float(self.p_holm[i])} for i in idx]
 
+    def __repr__(self) -> str:
+        return (f"InvarianceTestResult({self.group} on {self.on}s: {self.verdict}, max|z| = {self.statistic:.3g}, "
+                f"{self.tests} tests, {self.networks} networks)")
+
     def markdown(self, top: int = 10) -> str:
         lines = [self.summary(), "",
                  "| g | n | entry | G(x) - g.G(x) | s.e. | z | p | Holm p |",
@@ -147,11 +156,28 @@ def group_elements(group: Group, samples: int, seed: int, elements=None) -> torc
     return group.sample(samples, make_generator(child_seed(seed, 1)))
 
 
-def invariance_test(network: Network, group, on: str, points, *, orders: Sequence[int] = (2, 4),
+def independent_estimator(network: Network | TorchModel, on, estimator: str) -> str:
+    r"""The estimator ``"auto"`` stands for in an invariance test: one that does not assume the claim.
+
+    The read-out estimator integrates the last layer out exactly given the hidden layers.  For an output
+    action the group acts on exactly that layer, so for an invariant read-out law the paired differences
+    vanish identically -- a computation of the law's invariance, not an independent Monte Carlo check of
+    the density's.  ``"auto"`` therefore samples directly for output actions and for networks without a
+    hidden layer (whose last layer is the first), and integrates the read-out out only for input actions on
+    networks with a hidden layer, where the transformed blocks (the first layer) stay sampled.  An explicit
+    ``"readout"`` is honoured (a variance-reduced estimate, shown beside the direct one by
+    :func:`symcorr.claims.claim_test`)."""
+    if estimator != "auto" or not isinstance(network, Network):
+        return estimator  # a torch model is always sampled directly
+    return "auto" if Side.parse(on) is Side.INPUT and network.depth > 1 else "direct"
+
+
+def invariance_test(network: Network | TorchModel, group, on: str, points, *, orders: Sequence[int] = (2, 4),
                     networks: int = 20000, seed: int = 0, chunk: int | None = None, group_samples: int = 4,
                     elements=None, alpha: float = 0.01, estimator: str = "auto", entries=None,
                     outputs: Sequence[int] | None = None, device="auto", dtype=torch.float64,
-                    progress: Callable[[int], None] | None = None) -> InvarianceTestResult:
+                    progress: Callable[[int], None] | None = None, client=None,
+                    checkpoint=None) -> InvarianceTestResult:
     r"""Test invariance of the correlators of ``network`` under ``group`` acting ``on`` its inputs or
     outputs (see the module docstring).
 
@@ -161,35 +187,46 @@ def invariance_test(network: Network, group, on: str, points, *, orders: Sequenc
     ``"readout"`` or ``"neuron"`` (single-hidden-layer nets with iid neurons: ``networks`` single neurons,
     exact-in-width polynomials of single-neuron moments at ``x`` and ``g x`` estimated on the same
     neurons, delta-method standard errors of the paired difference).  ``alpha``: family-wise level.
+    ``client``: a ``dask.distributed.Client`` (or ``"local:N"``, a scheduler address) to compute the RNG
+    blocks on, same result bit for bit; ``checkpoint``: a folder to save blocks to and resume from
+    (:mod:`symcorr.distributed`).
+    ``network`` may be a :class:`~symcorr.montecarlo.models.TorchModel`: points ``(P, *input_shape)`` and,
+    for shaped inputs, a group acting on one axis (:mod:`symcorr.tensor_groups`).
     """
-    if not isinstance(network, Network):
-        raise SpecError(f"expected a Network, got {type(network).__name__}")
+    check_model(network, estimator)
     if not (isinstance(alpha, (int, float)) and 0 < alpha < 1):
         raise SpecError(f"alpha must be in (0, 1), got {alpha!r}", "alpha")
     on = Side.parse(on)
-    grp = resolve_group(group, network.dimension(on))
+    grp = resolve_action(network, group, on)
     if estimator == "neuron":
         return _neuron_invariance_test(network, grp, on, points, orders=orders, neurons=networks, seed=seed,
                                        chunk=chunk, group_samples=group_samples, elements=elements, alpha=alpha,
                                        entries=entries, outputs=outputs, device=device, dtype=dtype,
-                                       progress=progress)
-    ens = Ensemble(network, networks, seed=seed, chunk=chunk, device=device, dtype=dtype, estimator=estimator)
+                                       progress=progress, client=client, checkpoint=checkpoint)
+    ens = make_ensemble(network, networks, seed=seed, chunk=chunk, device=device, dtype=dtype,
+                        estimator=independent_estimator(network, on, estimator))
     x = ens.points(points)
     d = int(network.output_dim)
     sel = select_entries(x.shape[0], d, orders, entries, outputs)
     gs = group_elements(grp, group_samples, seed, elements)
     gs_dev = gs.to(device=ens.device, dtype=dtype)
     moved = [grp.act_on_inputs(g, x) for g in gs_dev] if on is Side.INPUT else None
-    paired = PairedDifferences(sel, len(gs), device=ens.device)
-    for chunk_ in ens.chunks():
-        src = ens.source(chunk_, x)
-        for k, g in enumerate(gs_dev):
-            src_g = ens.source(chunk_, moved[k]) if on is Side.INPUT else src.act_on_outputs(grp, g)
-            paired.update(k, src, src_g)
-        if progress is not None:
-            progress(chunk_.size)
+    check_test_budget(ens.networks)
+    new = functools.partial(PairedDifferences, sel, len(gs), device=ens.device)
+    work = EnsembleBlocks(ens, "invariance", new, functools.partial(_feed_pairs, x, moved, grp, gs_dev),
+                          {"group": repr(grp), "on": str(on), "points": x, "entries": sel, "elements": gs})
+    paired = run_ensemble(work, client=client, checkpoint=checkpoint, progress=progress)
     diffs = paired.differences(dtype)
     return invariance_result(grp, on, alpha, ens.networks, ens.estimator, gs, x, d, sel, diffs)
+
+
+def _feed_pairs(x, moved, grp, gs, paired: "PairedDifferences", ens: Ensemble, chunk) -> None:
+    """One block's paired differences for every group element: the same networks at ``x`` and at
+    ``g x`` (``moved``), or their outputs and ``g . f``."""
+    src = ens.source(chunk, x)
+    for k, g in enumerate(gs):
+        src_g = ens.source(chunk, moved[k]) if moved is not None else src.act_on_outputs(grp, g)
+        paired.update(k, src, src_g)
 
 
 class PairedDifferences:
@@ -226,6 +263,15 @@ class PairedDifferences:
             block.count, block.mean_, block.m2 = source.size, torch.cat(means), torch.cat(m2s)
             self.acc[(k, n)].merge(block)
 
+    def merge(self, other: "PairedDifferences") -> "PairedDifferences":
+        """Merge the differences of other networks (Chan's update; the scale sums add)."""
+        if self.acc.keys() != other.acc.keys():
+            raise SpecError("can only merge paired differences of the same entries and group elements")
+        for key, acc in self.acc.items():
+            acc.merge(other.acc[key])
+            self.scale[key] = self.scale[key] + other.scale[key].to(self.scale[key].device)
+        return self
+
     def differences(self, dtype) -> dict:
         out = {}
         for (k, n), acc in self.acc.items():
@@ -258,7 +304,8 @@ def invariance_result(grp, on, alpha, samples, estimator, gs, x, d, sel, diffs) 
 
 
 def _neuron_invariance_test(network, grp, on, points, *, orders, neurons, seed, chunk, group_samples, elements,
-                            alpha, entries, outputs, device, dtype, progress) -> InvarianceTestResult:
+                            alpha, entries, outputs, device, dtype, progress, client=None,
+                            checkpoint=None) -> InvarianceTestResult:
     """The neuron-level version of :func:`invariance_test` (see its docstring)."""
     from .estimators import NeuronLevelEstimator
     x = network._as_inputs(points, torch.float64, "cpu")
@@ -266,6 +313,7 @@ def _neuron_invariance_test(network, grp, on, points, *, orders, neurons, seed, 
     p = x.shape[0]
     sel = select_entries(p, d, orders, entries, outputs)
     gs = group_elements(grp, group_samples, seed, elements)
+    check_test_budget(neurons, "networks")
     if on is Side.INPUT:
         union = torch.cat([x] + [grp.act_on_inputs(g, x) for g in gs])
         groups = len(gs) + 1
@@ -276,7 +324,8 @@ def _neuron_invariance_test(network, grp, on, points, *, orders, neurons, seed, 
         for k in range(groups):
             keep |= {tuple(row) for row in (e // d + k * p).tolist()}
     est = NeuronLevelEstimator(network, union, max(sel), neurons=neurons, seed=seed, chunk=chunk,
-                               device=device, dtype=dtype, progress=progress, groups=groups, point_sets=keep)
+                               device=device, dtype=dtype, progress=progress, groups=groups, point_sets=keep,
+                               client=client, checkpoint=checkpoint)
     diffs = {}
     for k, g in enumerate(gs):
         for n, e in sel.items():
@@ -287,7 +336,7 @@ def _neuron_invariance_test(network, grp, on, points, *, orders, neurons, seed, 
     return invariance_result(grp, on, alpha, neurons, "neuron", gs, x, d, sel, diffs)
 
 
-def assert_invariant(network: Network, group, on: str, points, **kwargs) -> InvarianceTestResult:
+def assert_invariant(network: Network | TorchModel, group, on: str, points, **kwargs) -> InvarianceTestResult:
     """Run :func:`invariance_test` and raise ``AssertionError`` with its report when invariance is
     rejected, or when the test could not decide (a NaN statistic); returns the result otherwise.
     Keyword arguments are passed on (``networks``, ``seed``, ``orders``, ``alpha``, ``elements``, ...)."""

@@ -39,6 +39,7 @@ import torch
 from ..activations import Activation
 from ..distributions import Normal, numeric_value
 from ..errors import SpecError
+from ..montecarlo.models import TorchModel
 from ..spec import Network
 from ..verdicts import Parameterisation, parse_choice
 
@@ -57,7 +58,7 @@ def check_parameterisation(parameterisation) -> Parameterisation:
     return parse_choice(Parameterisation, parameterisation, "parameterisation")
 
 
-def check_points(network: Network, x, dtype, device, what: str) -> torch.Tensor:
+def check_points(network: Network | TorchModel, x, dtype, device, what: str) -> torch.Tensor:
     """``x`` as a ``(P, d_in)`` tensor of ``dtype`` on ``device``; a SpecError naming ``what`` otherwise."""
     try:
         return network._as_inputs(x, dtype, device)
@@ -198,7 +199,7 @@ def empirical_ntk(network: Network, params: Mapping[str, torch.Tensor], x, x2=No
     return sum(terms.values())
 
 
-def check_blocks(network: Network, blocks) -> list:
+def check_blocks(network: Network | TorchModel, blocks) -> list:
     """The parameter blocks to sum over, in network order (all when ``blocks`` is None); a SpecError
     naming ``blocks`` for unknown or empty selections."""
     if blocks is None:

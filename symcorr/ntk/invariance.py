@@ -25,22 +25,27 @@ two-sided normal p-values and Holm's adjustment over all hypotheses; the decisio
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass, field
 from typing import Sequence
 
 import torch
 
+from ..budget import check_test_budget
+from ..notebook import MarkdownDisplay
 from ..errors import SpecError
-from ..groups import Group, resolve_group
+from ..groups import Group
 from ..montecarlo.accumulators import ELEMENT_BUDGET, MomentAccumulator, unique_entries
+from ..montecarlo.blocks import EnsembleBlocks, run_ensemble
 from ..montecarlo.invariance import group_elements
+from ..montecarlo.models import TorchModel, check_model, resolve_action
 from ..montecarlo.statistics import (HolmVerdict, floored_se, holm_adjust, paired_z, rounding_floor,
                                      two_sided_p)
 from ..spec import Network
 from ..verdicts import Side
-from .empirical import check_blocks, check_points, empirical_ntk
-from .moments import check_count, ntk_ensemble
+from .empirical import check_blocks, check_points
+from .moments import check_count, chunk_ntk, ntk_ensemble
 
 __all__ = ["NTKInvarianceResult", "ntk_invariance_test"]
 
@@ -55,7 +60,7 @@ def _products(stat: torch.Tensor, index: torch.Tensor) -> torch.Tensor:
 
 
 @dataclass
-class NTKInvarianceResult(HolmVerdict):
+class NTKInvarianceResult(HolmVerdict, MarkdownDisplay):
     r"""Outcome of :func:`ntk_invariance_test`; the NTK analogue of
     :class:`symcorr.montecarlo.InvarianceTestResult` (same statistic, same decision rule).
 
@@ -132,6 +137,10 @@ class NTKInvarianceResult(HolmVerdict):
                 f"{self.rejected_tests} rejected, {self.elements.shape[0]} group elements, orders "
                 f"{', '.join(map(str, self.orders))}, {self.networks} networks)")
 
+    def __repr__(self) -> str:
+        return (f"NTKInvarianceResult({self.group} on {self.on}s: {self.verdict}, max|z| = {self.statistic:.3g}, "
+                f"{self.tests} tests, {self.networks} networks)")
+
     def markdown(self, top: int = 10) -> str:
         lines = [self.summary(), "", "| g | n | statistic | s - g.s | s.e. | z | Holm p |",
                  "|---:|---:|---|---:|---:|---:|---:|"]
@@ -144,18 +153,56 @@ class NTKInvarianceResult(HolmVerdict):
         return self.markdown()
 
 
-def _resolve_group(group, network: Network, on: Side) -> Group:
-    grp = resolve_group(group, network.dimension(on))
+def _resolve_group(group, network: Network | TorchModel, on: Side) -> Group:
+    grp = resolve_action(network, group, on)
     if on is Side.OUTPUT and not grp.is_linear:
         raise SpecError("translations act on inputs only", "group")
     return grp
 
 
-def ntk_invariance_test(network: Network, group, on: Side | str, x, x2=None, *, networks: int, seed: int,
+class _NTKPairs:
+    r"""Paired NTK statistics of some networks: per order, the accumulated differences
+    :math:`s(\Theta) - s(g_k\cdot\Theta)` and the sums of squares of both sides (the floor's scale)."""
+
+    def __init__(self, index: dict, elements: int, orders, device):
+        self.diff = {n: MomentAccumulator(elements * index[n].shape[0], device=device) for n in orders}
+        self.scale = {n: torch.zeros(elements, index[n].shape[0], dtype=torch.float64, device=device)
+                      for n in orders}
+        self.index = index
+
+    def merge(self, other: "_NTKPairs") -> "_NTKPairs":
+        for n, acc in self.diff.items():
+            acc.merge(other.diff[n])
+            self.scale[n] = self.scale[n] + other.scale[n]
+        return self
+
+
+def _feed_ntk_pairs(network, x1, x2t, g, on, moved_points, step, kw, pairs: _NTKPairs, ens, part) -> None:
+    """One block: its kernels, those of the moved points (or the conjugated kernels), their paired
+    products of every order, in sub-batches of ``step`` networks (bounded memory)."""
+    k_el = g.shape[0]
+    theta = chunk_ntk(ens, part, x1, x2t, **kw)
+    moved = []
+    for kk in range(k_el):
+        if on is Side.OUTPUT:
+            moved.append(torch.einsum("ac,mpqcd,bd->mpqab", g[kk], theta, g[kk]))
+        else:
+            moved.append(chunk_ntk(ens, part, *moved_points[kk], **kw))
+    base_all = theta.reshape(part.size, 1, -1).to(torch.float64)
+    moved_all = torch.stack(moved, 1).reshape(part.size, k_el, -1).to(torch.float64)
+    for s0 in range(0, part.size, step):  # bounded memory: at most ELEMENT_BUDGET products at once
+        base, moved_t = base_all[s0:s0 + step], moved_all[s0:s0 + step]
+        for n, index in pairs.index.items():
+            a, b = _products(base, index), _products(moved_t, index)
+            pairs.diff[n].update((a - b).reshape(a.shape[0], -1))
+            pairs.scale[n] += (a * a + b * b).sum(0)
+
+
+def ntk_invariance_test(network: Network | TorchModel, group, on: Side | str, x, x2=None, *, networks: int, seed: int,
                         group_samples: int = 4, elements=None, orders: Sequence[int] = (1, 2),
                         alpha: float = 0.01, chunk: int | None = None, parameterisation: str = "standard",
                         method: str = "auto", blocks: Sequence[str] | None = None, dtype=torch.float64,
-                        device=None) -> NTKInvarianceResult:
+                        device=None, client=None, checkpoint=None, progress=None) -> NTKInvarianceResult:
     r"""Monte Carlo test that the law of the NTK is invariant under a group, on one ensemble.
 
     * ``on="output"``: :math:`\Theta \mapsto \rho\Theta\rho^T` for each element :math:`\rho` (the law of
@@ -168,15 +215,16 @@ def ntk_invariance_test(network: Network, group, on: Side | str, x, x2=None, *, 
     :func:`symcorr.montecarlo.invariance_test`.  Statistics: order 1 the entries of :math:`\Theta`,
     order 2 all products of two entries; paired differences, z-scores, Holm correction at level
     ``alpha`` (:class:`NTKInvarianceResult`).  ``blocks`` restricts the kernel to some parameter blocks
-    (e.g. all but ``W0`` for Cos-net, whose translation breaking sits in the ``W0`` block).
+    (e.g. all but ``W0`` for Cos-net, whose translation breaking sits in the ``W0`` block).  ``network``
+    may be a :class:`symcorr.montecarlo.TorchModel` (blocks: its parameter names; shaped inputs take the
+    groups of :mod:`symcorr.tensor_groups`).
+    ``client``: a ``dask.distributed.Client`` (or ``"local:N"``, an address) to compute the RNG blocks
+    on, same result bit for bit; ``checkpoint``: a folder to resume from; ``progress(n)``: networks done.
     """
-    if not isinstance(network, Network):
-        raise SpecError(f"expected a Network, got {type(network).__name__}", "network")
+    check_model(network)
     network._require_concrete("an NTK invariance test")
     names = check_blocks(network, blocks)
     networks = check_count(networks, "networks")
-    if networks < 2:
-        raise SpecError("standard errors need at least two networks", "networks")
     orders = tuple(sorted(set(orders)))
     if not orders or any(o not in (1, 2) for o in orders):
         raise SpecError(f"NTK orders must be 1 and/or 2, got {orders!r}", "orders")
@@ -203,25 +251,16 @@ def ntk_invariance_test(network: Network, group, on: Side | str, x, x2=None, *, 
     index = {n: unique_entries(k_entries, n, device=ens.device) for n in orders}
     labels = {n: [" * ".join(entry_labels[i] for i in row) for row in index[n].tolist()] for n in orders}
     step = max(1, ELEMENT_BUDGET // (k_el * max(sizes.values()) * max(orders)))
-    diff = {n: MomentAccumulator(k_el * index[n].shape[0], device=ens.device) for n in orders}
-    scale = {n: torch.zeros(k_el, index[n].shape[0], dtype=torch.float64, device=ens.device) for n in orders}
+    check_test_budget(networks)
     kw = dict(parameterisation=parameterisation, method=method, blocks=names)
-    for part in ens.chunks():
-        theta = empirical_ntk(network, part.params, x1, x2t, **kw)
-        moved = []
-        for kk in range(k_el):
-            if on is Side.OUTPUT:
-                moved.append(torch.einsum("ac,mpqcd,bd->mpqab", g[kk], theta, g[kk]))
-            else:
-                moved.append(empirical_ntk(network, part.params, *moved_points[kk], **kw))
-        base_all = theta.reshape(part.size, 1, -1).to(torch.float64)
-        moved_all = torch.stack(moved, 1).reshape(part.size, k_el, -1).to(torch.float64)
-        for s0 in range(0, part.size, step):  # bounded memory: at most ELEMENT_BUDGET products at once
-            base, moved_t = base_all[s0:s0 + step], moved_all[s0:s0 + step]
-            for n in orders:
-                a, b = _products(base, index[n]), _products(moved_t, index[n])
-                diff[n].update((a - b).reshape(a.shape[0], -1))
-                scale[n] += (a * a + b * b).sum(0)
+    work = EnsembleBlocks(ens, "ntk invariance",
+                          functools.partial(_NTKPairs, index, k_el, orders, ens.device),
+                          functools.partial(_feed_ntk_pairs, network, x1, x2t, g, on, moved_points, step, kw),
+                          {"group": repr(grp), "on": str(on), "x": x1, "x2": x2t, "elements": g,
+                           "orders": list(orders), "parameterisation": parameterisation, "method": method,
+                           "blocks": names})
+    pairs = run_ensemble(work, client=client, checkpoint=checkpoint, progress=progress)
+    diff, scale = pairs.diff, pairs.scale
     means, ses, zs, flat_p = {}, {}, {}, []
     for n in orders:
         acc = diff[n]

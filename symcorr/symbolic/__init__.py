@@ -38,3 +38,8 @@ __all__ = [
     "apply_relations", "correlator", "inner", "kernel", "moment_table", "neuron_moment", "perfect_matchings",
     "set_partitions", "wick_sum",
 ]
+
+# The deep-network 1/n expansion of the correlators lives above this package (symcorr.deep builds on the
+# single-neuron moments here) and registers itself with the correlator when imported: importing it here
+# makes correlator(deep_net, n) complete whichever module is imported first.
+from ..deep import finite_width as _finite_width  # noqa: E402,F401  (registration)

@@ -13,6 +13,15 @@ A :class:`Correlator` is the object users hold; it presents one network's n-poin
   (:mod:`symcorr.symbolic.laurent`), the GP limit and the Wick sum of the kernel;
 * numbers (closed forms exactly, unevaluated integrals by quadrature or seeded Monte Carlo, with
   errors) and printing (LaTeX, Markdown, notebook reprs).
+
+**Deep networks** (depth >= 3: two or more hidden layers) have no exact expression here (``expr`` stays
+the parameter integral), but their large-width expansion through order 1/n is known: the NNGP metric,
+its 1/n shift and the four-point vertex of the finite-width recursion (:mod:`symcorr.deep.finite_width`).
+:meth:`Correlator.inverse_width_coefficients`, :meth:`~Correlator.expand_in_inverse_width`,
+:meth:`~Correlator.connected` (to leading order), :meth:`~Correlator.gp_limit` and
+:meth:`~Correlator.wick` use it.  That module sits above this one (it builds on the NNGP metric, which
+builds on the single-neuron moments here), so it registers itself when ``symcorr.symbolic`` is imported
+(:mod:`.deep_expansion`), like the rules registered with :mod:`.integral`.
 """
 
 from __future__ import annotations
@@ -21,7 +30,9 @@ import numpy as np
 import sympy as sp
 
 from ..distributions import as_expr
+from ..budget import check_correlator_order
 from ..errors import SpecError
+from .deep_expansion import deep_expansion, inverse_width_powers, single_width_symbol
 from .form import CorrelatorForm, FormStyle, cumulant_form
 from .inputs import as_points
 from .integral import GaussianExpectation, NumericMethod, ParameterIntegral, register_network_rules
@@ -46,15 +57,26 @@ class Correlator:
     object (dicts of coefficients, lists of generic points).
     """
 
+    # the attributes, set once in __init__ (object.__setattr__: the class refuses assignment)
+    _network: object
+    _n: int
+    _model: SingleLayerModel
+    _sums: dict
+    _forms: dict
+    _expansions: dict
+    _deep: list
+
     def __init__(self, network, n: int):
         if isinstance(n, bool) or not isinstance(n, int) or n < 1:
             raise SpecError(f"the correlator order n must be a positive integer, got {n!r}")
+        check_correlator_order(n, "n")
         object.__setattr__(self, "_network", network)
         object.__setattr__(self, "_n", n)
         object.__setattr__(self, "_model", SingleLayerModel.of(network))
         object.__setattr__(self, "_sums", {})  # (points, indices, simplifier) -> MomentSums (a memo)
         object.__setattr__(self, "_forms", {})  # (MomentSums, style, generic) -> CorrelatorForm (a memo)
         object.__setattr__(self, "_expansions", {})  # (MomentSums, order, connected) -> ((p, c_p), ...)
+        object.__setattr__(self, "_deep", [])  # the deep expansion (built on first use; a one-item memo)
 
     def __setattr__(self, name, value):
         raise AttributeError(f"a Correlator is immutable (cannot set {name!r}); build another with "
@@ -190,6 +212,29 @@ class Correlator:
         return pts, idx
 
     # --- width expansions ----------------------------------------------------------------------------
+    @property
+    def is_deep(self) -> bool:
+        """True for a network with two or more hidden layers: its width expansions come from the
+        finite-width recursion (leading order in 1/n), not from exact expressions."""
+        return self.network.depth >= 3 and not self._model.supported
+
+    def _deep_expansion(self):
+        if not self._deep:
+            self._deep.append(deep_expansion(self.network))
+        return self._deep[0]
+
+    def _deep_terms(self, points, indices, connected: bool, order: int = 1):
+        pts = as_points(points, self.network.input_dim, self.n)
+        idx = self._indices(indices, self.n)
+        key = ("deep", tuple(pts), tuple(idx), bool(connected), min(int(order), 1))
+        hit = self._expansions.get(key)
+        if hit is None:
+            hit = self._deep_expansion().expansion(pts, idx, connected, min(int(order), 1))
+            if len(self._expansions) > 256:
+                self._expansions.clear()
+            self._expansions[key] = hit
+        return hit
+
     def _require_width_symbol(self, what):
         if not self._model.supported:
             raise SpecError(f"{what} needs the exact single-hidden-layer rules; this network is "
@@ -204,7 +249,14 @@ class Correlator:
     def inverse_width_coefficients(self, points, indices=None, order: int | None = None,
                                    connected: bool = False) -> dict:
         r"""``power p -> coefficient`` of :math:`N^p` in the exact expansion of :math:`G` (or of its
-        connected part) at large N (explicit expressions)."""
+        connected part) at large N (explicit expressions).
+
+        Deep networks (:attr:`is_deep`): the expansion through 1/N from the finite-width recursion
+        (``order`` at most 1; every hidden width a positive rational multiple of one symbol ``N``)."""
+        if self.is_deep:
+            N = single_width_symbol(self._deep_expansion().widths)
+            lead, corrections = self._deep_terms(points, indices, connected, 1 if order is None else order)
+            return inverse_width_powers(lead, corrections, N, order)
         self._require_width_symbol("a 1/N expansion")
         b = self._builder(points, indices)
         key = (b, order, bool(connected))
@@ -226,13 +278,24 @@ class Correlator:
 
     def expand_in_inverse_width(self, points, indices=None, order: int = 1, connected: bool = False) -> sp.Expr:
         r""":math:`\sum_{p \ge -\text{order}} c_p N^p`: the exact large-N expansion truncated after
-        :math:`N^{-\text{order}}`."""
+        :math:`N^{-\text{order}}`.
+
+        Deep networks: :math:`G_\infty + \sum_l c_l/n_l` through order 1/n for any hidden widths (one
+        symbol, multiples of it, separate symbols or numbers); ``order`` 0 or 1."""
+        if self.is_deep:
+            if order > 1:
+                raise SpecError("the deep-network expansion is known to leading order, 1/n (order=1)")
+            lead, corrections = self._deep_terms(points, indices, connected, order)
+            return lead + sp.Add(*[c / w for w, c in corrections])
         coeffs = self.inverse_width_coefficients(points, indices, order, connected)
         return sp.Add(*[c * self.width ** p for p, c in coeffs.items()])
 
     def gp_limit(self, points, indices=None) -> sp.Expr:
         r"""The infinite-width limit :math:`\lim_{N\to\infty}G` (the Wick sum of the kernel for a
-        zero-mean read-out in the standard parameterisation); raises if G grows with N."""
+        zero-mean read-out in the standard parameterisation); raises if G grows with N.  Deep networks:
+        the Wick sum of the NNGP kernel, whatever the hidden widths."""
+        if self.is_deep:
+            return self._deep_terms(points, indices, False, 0)[0]
         coeffs = self.inverse_width_coefficients(points, indices, order=0)
         grow = {p: c for p, c in coeffs.items() if p > 0}
         if grow:
@@ -244,7 +307,19 @@ class Correlator:
 
     def connected(self, points, indices=None, width=None) -> sp.Expr:
         r"""The connected correlator (joint cumulant) :math:`\sum_\pi (-1)^{|\pi|-1}(|\pi|-1)!
-        \prod_{B\in\pi}G_B`; for iid neurons it is :math:`O(N^{1-n/2})` exactly."""
+        \prod_{B\in\pi}G_B`; for iid neurons it is :math:`O(N^{1-n/2})` exactly.
+
+        Deep networks: to **leading order** in 1/n (the n = 4 vertex term :math:`\sum_l c_l/n_l`, the
+        n = 2 function through 1/n; odd n vanish); n >= 6 start at order :math:`1/n^2`, which is not
+        implemented (a SpecError)."""
+        if self.is_deep:
+            if self.n >= 6 and self.n % 2 == 0:
+                raise SpecError(f"the connected {self.n}-point function of a deep network starts at order "
+                                f"1/n^{self.n // 2 - 1}; only the leading 1/n order is implemented")
+            out = self.expand_in_inverse_width(points, indices, order=1, connected=True)
+            if width is not None:  # the one width symbol N (hidden widths multiples of it)
+                out = out.subs(single_width_symbol(self._deep_expansion().widths), as_expr(width, "width"))
+            return out
         return self.connected_form(points, indices).expanded(width)
 
     def connected_form(self, points=None, indices=None) -> CorrelatorForm:

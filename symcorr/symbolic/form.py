@@ -20,6 +20,8 @@ import sympy as sp
 from ..combinatorics import set_partitions
 from ..distributions import as_expr
 from ..verdicts import parse_choice
+from .display import aligned, display_math, equation_lines
+from .entries import entry_definitions
 from .laurent import Terms
 from .single_layer import MomentSums, slot_label
 
@@ -54,6 +56,8 @@ class CorrelatorForm:
     (recursively), ``form.latex()`` / ``form.markdown()`` print both.  A form is immutable: its
     attributes cannot be set, :attr:`definitions` is a read-only mapping, :attr:`points` a tuple and
     :attr:`terms` frozen :class:`Terms` (the correlator's caches share them)."""
+
+    title: str
 
     def __init__(self, title: str, terms: Terms | None, sums: MomentSums, *, expr=None,
                  definitions: dict | None = None, generic: bool = False):
@@ -105,25 +109,41 @@ class CorrelatorForm:
             out = out.subs(self.width, as_expr(width, "width"))  # a string width is parsed safely
         return out
 
-    def latex(self) -> str:
-        lines = [rf"{self.title} = {sp.latex(self.expr)}"]
+    def parameter_definitions(self) -> list[str]:
+        """LaTeX definitions of the vector/matrix parameters (:mod:`symcorr.symbolic.entries`) used."""
+        return entry_definitions(sp.Add(self.expr, *self.definitions.values()))
+
+    def rows(self) -> list[str]:
+        """Rows of an ``aligned`` environment: the correlator, then each definition (long sums broken over
+        lines, common factors pulled out; :mod:`symcorr.symbolic.display`)."""
+        rows = equation_lines(self.title, self.expr)
         for s, v in self.definitions.items():
-            lines.append(rf"{sp.latex(s)} = {sp.latex(v)}")
-        return r",\\ ".join(lines) if len(lines) > 1 else lines[0]
+            rows += equation_lines(sp.latex(s), v)
+        for d in self.parameter_definitions():
+            lhs, _, rhs = d.partition(" = ")
+            rows.append(f"{lhs} &= {rhs}")
+        return rows
+
+    def latex(self) -> str:
+        """The correlator and its definitions as one ``aligned`` environment (valid TeX inside ``$$``)."""
+        return aligned(self.rows())
 
     def markdown(self) -> str:
-        out = [f"$${self.title} = {sp.latex(self.expr)}$$"]
+        out = [display_math(equation_lines(self.title, self.expr))]
         if self.distinct_points and not self.generic:
             pts = ", ".join(f"$x_{{{u + 1}}} = {sp.latex(p)}$" for u, p in enumerate(self.distinct_points))
             out.append(f"Points: {pts}.")
-        if self.definitions:
+        rows = self.rows()[len(equation_lines(self.title, self.expr)):]
+        if rows:
             out.append("where")
-            for s, v in self.definitions.items():
-                out.append(f"- ${sp.latex(s)} = {sp.latex(v)}$")
-        return "\n\n".join(out[:2]) + ("\n\n" + "\n".join(out[2:]) if len(out) > 2 else "")
+            out.append(display_math(rows))
+        return "\n\n".join(out)
 
     def _repr_latex_(self):
         return f"$${self.latex()}$$"
+
+    def _repr_markdown_(self):
+        return self.markdown()
 
     def __repr__(self):
         return f"CorrelatorForm({self.expr})"

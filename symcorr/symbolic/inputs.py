@@ -22,6 +22,7 @@ from __future__ import annotations
 from typing import Iterable
 
 import sympy as sp
+from sympy.printing.precedence import PRECEDENCE
 from sympy.matrices.expressions.matexpr import MatrixExpr
 
 from ..distributions import as_expr
@@ -57,6 +58,8 @@ class InnerProduct(sp.Trace):
 
     is_commutative = True
     is_real = True
+    #: printed like a product (``x_1^T x_2``), so a power of it is parenthesised: ``(x_1^T x_2)^2``
+    precedence = PRECEDENCE["Mul"]
 
     def __new__(cls, mat, **kwargs):
         mat = _strict(mat, "InnerProduct")

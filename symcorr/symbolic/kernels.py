@@ -133,6 +133,8 @@ class FirstLayer:
         w = network.weight(0).law
         b = network.bias(0)
         b = None if b is None else b.law
+        if not w.is_iid and not isinstance(w, Normal):  # e.g. a Haar orthogonal block: dependent rows
+            return None
         if isinstance(w, Normal) and not w.is_iid:
             if w.row_cov is not None or isinstance(w.loc, sp.MatrixBase):
                 return None

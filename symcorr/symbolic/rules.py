@@ -29,6 +29,7 @@ from typing import Callable, Sequence
 import sympy as sp
 
 from ..combinatorics import perfect_matchings, set_partitions
+from .entries import named_entries
 from ..distributions import Laplace, Law, Normal, Rademacher, Uniform, UniformCircle
 
 __all__ = ["moment_monomials", "wick_sum", "VectorLaw", "characteristic_polar"]
@@ -102,10 +103,17 @@ class VectorLaw:
             self.mean_vec = law.loc if isinstance(law.loc, sp.MatrixBase) else None
             self.mean_scalar = None if self.mean_vec is not None else law.loc
             self.cov = law.row_cov if role == "weight" else law.cov
+            # named entries (mu^W_a, U_ab, ...) so that a symbolic output index does not print the vector
+            tag, sub = ("W", "U") if role == "weight" else ("b", "C")
+            self._mean_entry: type | None = (None if self.mean_vec is None
+                                             else named_entries(rf"\mu^{{{tag}}}", f"mu{tag}", self.mean_vec))
+            self._cov_entry: type | None = None if self.cov is None else named_entries(sub, sub, self.cov)
 
     @classmethod
     def from_block(cls, block) -> "VectorLaw | None":
         law = block.law
+        if not law.is_iid and not isinstance(law, Normal):  # e.g. a Haar orthogonal block: dependent columns
+            return None
         if isinstance(law, Normal) and not law.is_iid:
             if block.role == "weight":
                 if law.col_cov is not None:
@@ -133,7 +141,7 @@ class VectorLaw:
 
     def mean(self, a) -> sp.Expr:
         if self.structured:
-            return self.mean_vec[a, 0] if self.mean_vec is not None else self.mean_scalar
+            return self._mean_entry(a) if self._mean_entry is not None else self.mean_scalar
         return self.kappa(1)
 
     def cumulant(self, indices: tuple) -> sp.Expr:
@@ -145,9 +153,9 @@ class VectorLaw:
             if k == 2:
                 a, b = indices
                 var = self.law.var
-                if self.cov is None:
+                if self._cov_entry is None:
                     return var * sp.KroneckerDelta(a, b)
-                return var * self.cov[a, b]
+                return var * self._cov_entry(a, b)
             return sp.Integer(0)
         kap = self.kappa(k)
         if kap == 0:

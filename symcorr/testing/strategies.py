@@ -16,14 +16,21 @@ Symmetry cases follow the paper's sufficient conditions (symmetry via duality):
 * input signed permutations: any iid symmetric first-layer law -> invariant.
 
 The breaking variants are chosen strong enough to be detected by a few thousand networks.
+
+For torch models (``docs/testing-your-model.md``): :func:`tensor_inputs` (points of any shape),
+:func:`axis_groups` (a group acting on one axis of that shape, :mod:`symcorr.tensor_groups`),
+:func:`torch_initialisers` (the supported ``torch.nn.init`` calls, as functions or ``functools.partial``)
+and :func:`torch_mlps` (``nn.Sequential`` models that :meth:`symcorr.spec.Network.from_torch` reads).
 """
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
 
 import torch
+import torch.nn as nn
 
 try:
     from hypothesis import strategies as st
@@ -34,14 +41,19 @@ from ..distributions import Laplace, Law, Normal, Rademacher, Uniform, UniformCi
 from ..groups import (Group, Orthogonal, SignedPermutations, SpecialOrthogonal, Stabilizer, Translations)
 from ..rng import make_generator
 from ..spec import Dense, Network
+from ..tensor_groups import AxisGroup, CyclicShifts, FeatureRotations, SignFlips, TokenPermutations
 from ..verdicts import Expectation, Side
 
 __all__ = [
     "seeds", "generators", "symmetric_laws", "first_layer_laws", "activations", "inputs",
     "single_hidden_layer_networks", "deep_networks", "networks", "group_elements", "SymmetryCase",
     "symmetry_cases", "output_rotation_cases", "input_rotation_cases", "translation_cases",
-    "signed_permutation_cases", "MILD_ACTIVATIONS",
+    "signed_permutation_cases", "MILD_ACTIVATIONS", "tensor_inputs", "axis_groups", "torch_initialisers",
+    "torch_mlps", "TORCH_ACTIVATIONS",
 ]
+
+#: the elementwise activations Network.from_torch reads
+TORCH_ACTIVATIONS = (nn.ReLU, nn.Tanh, nn.Sigmoid, nn.GELU, nn.SiLU)
 
 #: activations with light tails at the scales used here (``gauss`` is kept at sigma <= 0.5)
 MILD_ACTIVATIONS = ("erf", "tanh", "relu", "cos")
@@ -257,3 +269,62 @@ def symmetry_cases() -> st.SearchStrategy[SymmetryCase]:
     """Any of the cases above."""
     return st.one_of(output_rotation_cases(), input_rotation_cases(), translation_cases(),
                      signed_permutation_cases())
+
+
+# ----------------------------------------------------------------------------------------------------
+# torch models
+# ----------------------------------------------------------------------------------------------------
+def tensor_inputs(shape, points=(1, 3), max_abs: float = 1.5) -> st.SearchStrategy[torch.Tensor]:
+    """Input points ``(P, *shape)`` (float64), coordinates in ``[-max_abs, max_abs]`` rounded to 1e-3."""
+    shape = tuple(int(s) for s in shape)
+    size = math.prod(shape)
+    coord = st.floats(-max_abs, max_abs, allow_nan=False, allow_infinity=False).map(lambda v: round(v, 3))
+    lo, hi = points
+    return st.lists(st.lists(coord, min_size=size, max_size=size), min_size=lo, max_size=hi).map(
+        lambda rows: torch.tensor(rows, dtype=torch.float64).reshape(len(rows), *shape))
+
+
+def axis_groups(shape) -> st.SearchStrategy[AxisGroup]:
+    """A group acting on one axis of points of ``shape``: cyclic shifts, permutations, sign flips or rotations
+    of an axis (counted from the end), sized to that axis."""
+    shape = tuple(int(s) for s in shape)
+    kinds = (CyclicShifts, TokenPermutations, SignFlips, FeatureRotations)
+    return st.builds(lambda kind, axis: kind(shape[axis], axis=axis), st.sampled_from(kinds),
+                     st.sampled_from(tuple(range(-len(shape), 0))))
+
+
+def torch_initialisers() -> st.SearchStrategy:
+    """The ``torch.nn.init`` initialisers symcorr reads: the functions and ``functools.partial`` of them with
+    drawn arguments (fan modes, nonlinearities, gains, scales)."""
+    init = nn.init
+    scale = st.floats(0.05, 2.0).map(lambda v: round(v, 3))
+    P = functools.partial
+    return st.one_of(
+        st.sampled_from((init.normal_, init.xavier_normal_, init.xavier_uniform_, init.kaiming_normal_,
+                         init.kaiming_uniform_, init.trunc_normal_, init.orthogonal_)),
+        st.builds(lambda s: P(init.normal_, std=s), scale),
+        st.builds(lambda s: P(init.uniform_, a=-s, b=s), scale),
+        st.builds(lambda g: P(init.xavier_normal_, gain=g), scale),
+        st.builds(lambda mode, nl: P(init.kaiming_normal_, mode=mode, nonlinearity=nl),
+                  st.sampled_from(("fan_in", "fan_out")), st.sampled_from(("relu", "tanh", "linear", "leaky_relu"))),
+        st.builds(lambda mode, nl: P(init.kaiming_uniform_, mode=mode, nonlinearity=nl),
+                  st.sampled_from(("fan_in", "fan_out")), st.sampled_from(("relu", "tanh", "sigmoid"))),
+        st.builds(lambda s: P(init.trunc_normal_, std=s, a=-2 * s, b=2 * s), scale),
+        st.builds(lambda g: P(init.orthogonal_, gain=g), scale),
+    )
+
+
+@st.composite
+def torch_mlps(draw, d_in=st.integers(1, 3), hidden=st.integers(1, 3), width=st.integers(1, 6),
+               d_out=st.integers(1, 2), activations=st.sampled_from(TORCH_ACTIVATIONS),
+               bias=st.booleans()) -> nn.Sequential:
+    """``nn.Sequential(Linear, act, ..., Linear)`` models that :meth:`symcorr.spec.Network.from_torch`
+    reads (torch's default initialisation; combine with :func:`torch_initialisers`)."""
+    sizes = [draw(d_in)] + [draw(width) for _ in range(draw(hidden))] + [draw(d_out)]
+    layers: list[nn.Module] = []
+    with_bias = draw(bias)
+    for k, (a, b) in enumerate(zip(sizes, sizes[1:])):
+        layers.append(nn.Linear(a, b, bias=with_bias))
+        if k < len(sizes) - 2:
+            layers.append(draw(activations)())
+    return nn.Sequential(*layers)

@@ -5,13 +5,15 @@ import itertools
 
 import pytest
 import sympy as sp
+import torch
 
 from symcorr import Dense, Laplace, Network, Normal, Rademacher, Uniform, size_symbol, zoo
 from symcorr.duality import candidate_groups, symmetry_group, symmetry_groups
+from symcorr.duality.catalogue import group_answers
 from symcorr.duality import elements as el
 from symcorr.errors import SpecError
-from symcorr.groups import (Orthogonal, Permutations, SignedPermutations, SpecialOrthogonal, Stabilizer,
-                            Translations)
+from symcorr.groups import (InvarianceGroup, Orthogonal, Permutations, SignedPermutations, SignFlips, SpecialOrthogonal,
+                            Stabilizer, Translations)
 
 N = size_symbol("N")
 D = size_symbol("D")
@@ -143,7 +145,11 @@ def test_largest_group_for_gaussian_networks():
                          ids=repr)
 def test_iid_non_gaussian_first_layer_gives_signed_permutations_not_so(law, group):
     net = zoo.erf_net(3, N, 1).replace_layer(0, weight=law)
-    assert symmetry_group(net, "input") == group
+    assert symmetry_group(net, "input", exact=False) == group
+    # the exact group: Uniform(0, 1) is not symmetric, so W0 -> -W0 fails, but erf is odd and b0, W1 are
+    # symmetric, so x -> -x is absorbed by (b0, W1) -> (-b0, -W1): S(3) x {+-1}
+    exact = InvarianceGroup(3, ambient="S", inversion=True) if group == Permutations(3) else group
+    assert symmetry_group(net, "input") == exact
 
 
 @pytest.mark.parametrize("k", [1, 2, 4])
@@ -171,22 +177,38 @@ def test_cos_net_has_rotations_and_translations():
 def test_anisotropic_columns_leave_the_stabiliser_of_the_distinguished_axis():
     net = Network(3, [Dense(4, "erf", weight=Normal(0, 1, col_cov=[[2, 0, 0], [0, 1, 0], [0, 0, 1]])),
                       Dense(1, weight=Normal(0, sp.Rational(1, 4)))])
-    assert symmetry_group(net, "input") == Stabilizer(Orthogonal(3), [1, 0, 0])
+    assert symmetry_group(net, "input", exact=False) == Stabilizer(Orthogonal(3), [1, 0, 0])
+    # the exact group also reflects the distinguished axis: O(1) x O(2) (issue 13, first case)
+    exact = symmetry_group(net, "input")
+    assert exact == InvarianceGroup(3, forms=[sp.diag(2, 1, 1)]) and repr(exact) == "O(1) x O(2)"
+    assert el.is_subgroup(Stabilizer(Orthogonal(3), [1, 0, 0]), exact) and not el.is_subgroup(exact, Stabilizer(
+        Orthogonal(3), [1, 0, 0]))
 
 
 def test_a_generic_covariance_leaves_the_reflections_across_its_eigenvectors():
     v = sp.Matrix([[2, sp.Rational(1, 3)], [sp.Rational(1, 3), 1]])
     net = Network(2, [Dense(3, "erf", weight=Normal(0, 1, col_cov=v)), Dense(1, weight=Normal(0, 1))])
-    g = symmetry_group(net, "input")
+    g, _, exact = group_answers(net, "input")    # symmetry_group without and with exact=True, at once
     assert isinstance(g, Stabilizer) and isinstance(g.parent, Orthogonal)
     assert sp.simplify(v * g.vector - (v * g.vector)[0] / g.vector[0] * g.vector).is_zero_matrix  # an eigenvector
+    # exactly: both reflections (and -1), O(1) x O(1), which contains that stabiliser
+    assert repr(exact) == "O(1) x O(1)" and el.is_subgroup(g, exact) and exact.contains(-torch.eye(2))
 
 
 def test_nothing_non_trivial_gives_none():
-    """diag(1, 2, 3): only the sign flips commute with it, and they are not a catalogue group."""
+    """diag(1, 2, 3): only the sign flips commute with it, and they are not a catalogue group (the exact
+    group is exactly the sign flips, O(1) x O(1) x O(1))."""
     net = Network(3, [Dense(3, "erf", weight=Normal(0, 1, col_cov=[[1, 0, 0], [0, 2, 0], [0, 0, 3]])),
                       Dense(1, weight=Normal(0, 1))])
-    assert symmetry_group(net, "input") is None
+    assert symmetry_group(net, "input", exact=False) is None
+    exact = symmetry_group(net, "input")
+    assert repr(exact) == "O(1) x O(1) x O(1)"
+    assert el.is_subgroup(SignFlips(3), exact) and el.is_subgroup(exact, SignFlips(3))
+    generic = Network(3, [Dense(3, "erf", weight=Normal([[1, 2, 3]] * 3, 1, col_cov=[[1, 0, 0], [0, 2, 0], [0, 0, 3]])),
+                          Dense(1, weight=Normal(sp.Rational(1, 2), 1))])
+    # the mean (1, 2, 3) is fixed by no sign flip, and the read-out mean stops x -> -x through the odd erf
+    assert symmetry_group(generic, "input") is None
+    assert repr(symmetry_group(generic.replace_layer(1, weight=Normal(0, 1)), "input")) == "Z2"
     with pytest.raises(SpecError):
         symmetry_group(net, "sideways")
 

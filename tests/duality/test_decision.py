@@ -52,11 +52,19 @@ def test_routes_and_step_statuses():
     assert finite.contrast.role is GpRole.CONTRAST and finite.contrast.status is StepStatus.INFO
     out = decide_invariance(zoo.erf_net(2, 3, 2), "translations", "output")
     assert out.route is Route.STRUCTURAL and out.impossibility.status is StepStatus.FAILS
+    # cos without bias is even: x -> -x is absorbed by the identity map although W0 -> -W0 fails
     even = decide_invariance(Network(1, [Dense(3, "cos", weight=Normal(1, 1)), Dense(1, weight=Normal(0, 1))]),
                              "O", "input")
-    assert even.verdict is ProofVerdict.UNDECIDED and even.route is Route.NONE
+    assert even.verdict is ProofVerdict.PROVEN and even.route is Route.GENERATORS
     assert even.laws[0].status is StepStatus.FAILS and even.parameter_witness is not None
-    assert even.witness_search.orders == (1, 2, 4) and even.witness_search.status is StepStatus.OPEN
+    assert even.generators.complete and even.generators.elements[0].map.negated == ()
+    # with a biased, asymmetric hidden layer and a deep net no map applies and no engine finds a witness
+    deep = decide_invariance(Network(1, [Dense(3, "cos", weight=Normal(1, 1), bias=Normal(1, 1)), Dense(3, "tanh"),
+                                         Dense(1, weight=Normal(0, 1))]), "O", "input")
+    assert deep.verdict is ProofVerdict.UNDECIDED and deep.route is Route.NONE
+    assert deep.laws[0].status is StepStatus.FAILS and deep.parameter_witness is not None
+    assert deep.generators is not None and not deep.generators.complete
+    assert deep.witness_search.orders == (1, 2, 4) and deep.witness_search.status is StepStatus.OPEN
 
 
 def test_plain_strings_are_parsed_at_the_entry():
@@ -158,3 +166,99 @@ def test_a_refutation_needs_a_witness():
                            Route.WITNESS, step, witness_search=WitnessStep(None, (2,)))
     assert GpLimitStep(GpRole.DECIDES, None).status is StepStatus.OPEN
     assert SpecialOrthogonal(2) == decide_invariance(zoo.erf_net(2, 3, 1), "SO", "input").group
+
+
+# ----------------------------------------------------------------------------------------------------
+# issue 13: more parameter maps (one generator at a time), with variants whose extra condition fails
+# ----------------------------------------------------------------------------------------------------
+import torch  # noqa: E402
+
+from symcorr import Uniform  # noqa: E402
+from symcorr.duality.absorb import MapKind  # noqa: E402
+from symcorr.duality.invariance import LawReason  # noqa: E402
+from symcorr.groups import Parity, Permutations, Translations  # noqa: E402
+from symcorr.montecarlo import invariance_test  # noqa: E402
+
+
+def _erf(w0, w1, bias=None, d=2):
+    return Network(d, [Dense(N, "erf", weight=w0, bias=bias), Dense(1, weight=w1)])
+
+
+def test_issue_case_2_x_to_minus_x_through_an_odd_activation():
+    """W0 has a mean, so W0 -> -W0 fails; erf is odd and there is no hidden bias, so (W1) -> (-W1) absorbs
+    x -> -x when the law of W1 is symmetric."""
+    d = decide_invariance(_erf(Normal(1, 1), Normal(0, 1 / N)), "parity", "input")
+    assert d.verdict is ProofVerdict.PROVEN and d.route is Route.GENERATORS
+    assert d.laws[0].status is StepStatus.FAILS                       # the standard map's step is kept
+    (elem,) = d.generators.elements
+    assert elem.map.kind is MapKind.SIGN_CHAIN and elem.map.negated == ("W1",)
+    # the extra condition fails: W1 has a mean -> refuted with an exact witness, never proven
+    bad = decide_invariance(_erf(Normal(1, 1), Normal(HALF, 1 / N)), "parity", "input", values={N: 3})
+    assert bad.verdict is ProofVerdict.REFUTED and bad.witness is not None
+    # ... or the hidden bias has an asymmetric law: the chain cannot negate it
+    biased = decide_invariance(_erf(Normal(1, 1), Normal(0, 1 / N), bias=Normal(1, 1)), "parity", "input",
+                               values={N: 3})
+    assert biased.verdict is not ProofVerdict.PROVEN
+
+
+def test_f_to_minus_f_through_an_odd_activation_with_a_symmetric_first_layer():
+    """The read-out has a mean (the standard map (W1) -> (-W1) fails) but -f = W1 tanh(-W0 x)."""
+    net = Network(2, [Dense(N, "tanh", weight=Normal(0, 1)), Dense(1, weight=Normal(HALF, 1 / N))])
+    d = decide_invariance(net, "O", "output")
+    assert d.verdict is ProofVerdict.PROVEN and d.generators.elements[0].map.negated == ("W0",)
+    assert decide_invariance(net, "O", "output", correlator="ntk").verdict is ProofVerdict.PROVEN  # orthogonal map
+    relu = Network(2, [Dense(N, "relu", weight=Normal(0, 1)), Dense(1, weight=Normal(HALF, 1 / N))])
+    assert decide_invariance(relu, "O", "output", values={N: 2}).verdict is ProofVerdict.REFUTED
+
+
+def test_issue_case_3_a_half_circle_phase_through_the_gauge():
+    net = zoo.cos_net(2, N, 1, phase=Uniform(0, sp.pi))
+    d = decide_invariance(net, "translations", "input")
+    assert d.verdict is ProofVerdict.PROVEN and d.route is Route.PARAMETER_MAP
+    check = d.laws[0].check
+    assert check.reason is LawReason.HALF_PERIOD_PHASE and check.gauge.status is True and check.period == sp.pi
+    # the NTK is not proven: the shear is not orthogonal
+    assert decide_invariance(net, "translations", "input", correlator="ntk").verdict is not ProofVerdict.PROVEN
+    # the gauge needs a read-out law symmetric under single-column sign flips
+    mean = zoo.cos_net(2, N, 1, phase=Uniform(0, sp.pi), readout_mean=sp.Rational(1, 3))
+    m = decide_invariance(mean, "translations", "input", values={N: 2})
+    assert m.verdict is not ProofVerdict.PROVEN and m.laws[0].status is StepStatus.FAILS
+    corr = Network(2, [Dense(2, "cos", bias=Uniform(0, sp.pi)),
+                       Dense(1, weight=Normal(0, HALF, col_cov=[[1, HALF], [HALF, 1]]))])
+    assert decide_invariance(corr, "translations", "input").verdict is not ProofVerdict.PROVEN
+    # a phase on a third of the period is not covered
+    third = zoo.cos_net(2, N, 1, phase=Uniform(0, 2 * sp.pi / 3))
+    assert decide_invariance(third, "translations", "input", values={N: 2}).verdict is not ProofVerdict.PROVEN
+
+
+def test_a_hidden_neuron_permutation_absorbs_a_permuted_mean():
+    net = Network(2, [Dense(2, "erf", weight=Normal([[1, 0], [0, 1]], 1)), Dense(1, weight=Normal(0, HALF))])
+    d = decide_invariance(net, "permutations", "input")
+    assert d.verdict is ProofVerdict.PROVEN and d.generators.elements[0].map.kind is MapKind.NEURON_PERMUTATION
+    unequal = Network(2, [Dense(2, "erf", weight=Normal([[1, 0], [0, 2]], 1)), Dense(1, weight=Normal(0, HALF))])
+    assert decide_invariance(unequal, "permutations", "input").verdict is not ProofVerdict.PROVEN
+
+
+def test_monte_carlo_agrees_with_the_new_proofs_and_rejects_the_broken_variants():
+    """Calibrated invariance tests (Holm, 1%): the proven symmetries are not rejected, the variants whose
+    extra condition fails are (fixed seeds; readout estimator)."""
+    torch.set_num_threads(1)
+    x = torch.tensor([[0.4, -0.3], [1.0, 0.5], [-0.2, 0.9]], dtype=torch.float64)
+    minus = -torch.eye(2, dtype=torch.float64)
+    good = _erf(Normal(1, 1), Normal(0, sp.Rational(1, 4))).subs({N: 4})
+    assert invariance_test(good, Parity(2), "input", x, orders=(1, 2), networks=20000, elements=minus, seed=3).invariant
+    bad = _erf(Normal(1, 1), Normal(HALF, sp.Rational(1, 4))).subs({N: 4})
+    assert invariance_test(bad, Parity(2), "input", x, orders=(1, 2), networks=20000, elements=minus, seed=3).rejected
+    half = zoo.cos_net(2, 6, 1, phase=Uniform(0, sp.pi))
+    assert invariance_test(half, Translations(2), "input", x, orders=(1, 2, 4), networks=20000, group_samples=3,
+                           seed=2).invariant
+    short = zoo.cos_net(2, 6, 1, phase=Uniform(0, 2))
+    assert invariance_test(short, Translations(2), "input", x, orders=(1, 2, 4), networks=20000, group_samples=3,
+                           seed=2).rejected
+    perm = Network(2, [Dense(2, "erf", weight=Normal([[1, 0], [0, 1]], 1)), Dense(1, weight=Normal(0, HALF))])
+    swap = torch.tensor([[0.0, 1.0], [1.0, 0.0]], dtype=torch.float64)
+    assert invariance_test(perm, Permutations(2), "input", x, orders=(1, 2), networks=20000, elements=swap,
+                           seed=4).invariant
+    unequal = Network(2, [Dense(2, "erf", weight=Normal([[1, 0], [0, 2]], 1)), Dense(1, weight=Normal(0, HALF))])
+    assert invariance_test(unequal, Permutations(2), "input", x, orders=(1, 2), networks=20000, elements=swap,
+                           seed=4).rejected

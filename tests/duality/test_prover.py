@@ -236,9 +236,17 @@ def test_ntk_needs_an_orthogonal_parameter_map():
 # ----------------------------------------------------------------------------------------------------
 def test_a_failed_parameter_step_is_not_a_refutation():
     """cos without bias is even, so f(-x) = f(x) for every network: O(1) is a symmetry of the density
-    although the law of W0 ~ N(1, 1) is not invariant under W0 -> -W0."""
+    although the law of W0 ~ N(1, 1) is not invariant under W0 -> -W0.  The standard step fails (with its
+    parameter-space counterexample) and another map (the identity, through the even activation) proves it;
+    with a biased, asymmetric deep network no map applies, and the failed step still refutes nothing."""
     net = Network(1, [Dense(3, "cos", weight=Normal(1, 1)), Dense(1, weight=Normal(0, sp.Rational(1, 3)))])
     proof = prove_invariance(net, "O", "input")
+    assert proof.verdict == "proven"
+    assert proof.parameter_witness is not None
+    assert any(s.status == "fails" for s in proof.steps)
+    deep = Network(1, [Dense(3, "cos", weight=Normal(1, 1), bias=Normal(1, 1)), Dense(3, "tanh"),
+                       Dense(1, weight=Normal(0, sp.Rational(1, 3)))])
+    proof = prove_invariance(deep, "O", "input")
     assert proof.verdict == "undecided"
     assert proof.parameter_witness is not None
     assert any(s.status == "fails" for s in proof.steps)

@@ -73,16 +73,34 @@ def test_failure_text_is_safe_in_markdown_and_latex():
     (zoo.cos_net(2, N, 1), "translations", "input", {"correlator": "ntk"}),
     (zoo.erf_net(2, 3, 2), "translations", "output", {}),
     (Network(1, [Dense(3, "cos", weight=Normal(1, 1)), Dense(1, weight=Normal(0, 1))]), "O", "input", {}),
-], ids=["proven", "gauss-finite", "gauss-gp", "cos-ntk", "output-shift", "undecided"])
+    (Network(1, [Dense(3, "cos", weight=Normal(1, 1), bias=Normal(1, 1)), Dense(3, "tanh"),
+                 Dense(1, weight=Normal(0, 1))]), "O", "input", {}),
+], ids=["proven", "gauss-finite", "gauss-gp", "cos-ntk", "output-shift", "generators", "undecided"])
 def test_one_rendered_step_per_decided_step_and_the_closing_step(net, group, on, kw):
     d = decide_invariance(net, group, on, **kw)
     steps = render.proof_steps(d)
     titles = [s.title for s in steps]
     assert titles[0] == "Absorb"
-    closing = {"parameter-map": "Conclusion", "gp-kernel": "GP limit", "witness": "Witness",
-               "structural": "Witness", "none": "Undecided"}[d.route]
+    closing = {"parameter-map": "Conclusion", "generators": "Conclusion", "gp-kernel": "GP limit",
+               "witness": "Witness", "structural": "Witness", "none": "Undecided"}[d.route]
     assert closing in titles
     # statuses are copied from the decision, never recomputed
     assert steps[0].status is d.absorption.status
     for law, step in zip(d.laws, [s for s in steps if s.title.startswith("Density")]):
         assert step.status is law.status
+
+
+def test_the_haar_and_point_mass_steps_are_written_from_their_checks():
+    import torch.nn as nn
+
+    from symcorr import Network
+    from symcorr.duality import prove_invariance
+
+    net = Network.from_torch(nn.Sequential(nn.Linear(3, 4), nn.Tanh(), nn.Linear(4, 1)),
+                             init={0: {"weight": nn.init.orthogonal_, "bias": nn.init.zeros_}})
+    proof = prove_invariance(net, "SO", "input")
+    assert proof.verdict == "proven"
+    text = proof.markdown()
+    assert "Haar-distributed (semi-)orthogonal" in text and "U\\,W^{0}\\,V" in text and "iid" not in text.split("Density")[1]
+    zero = Network.from_torch(nn.Sequential(nn.Linear(3, 4), nn.Tanh(), nn.Linear(4, 1)), init={0: nn.init.zeros_})
+    assert "point mass at 0" in prove_invariance(zero, "SO", "input").markdown()

@@ -17,7 +17,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from symcorr import Dense, Laplace, Network, Normal, Uniform, UniformCircle
-from symcorr.duality import prove_invariance
+from symcorr.duality import prove_invariance, symmetry_group
 from symcorr.duality import elements as el
 from symcorr.duality.witness import act_input as _act_input, has_integral as _has_integral
 
@@ -38,6 +38,8 @@ def cases(draw):
     if act in ("gauss", "cos"):  # closed forms for any law with a characteristic function
         w0 += [Laplace(0, R(1, 4)), Uniform(0, R(1, 2))]
     b0 = [None, Normal(0, R(1, 4))] + ([UniformCircle()] if act in ("cos", "gauss") else [])
+    if act == "cos":
+        b0.append(Uniform(0, sp.pi))   # half a period: the gauge argument
     w1 = [Normal(0, R(1, width)), Normal([R(1, 2)] + [0] * (d_out - 1), R(1, width))]
     if d_out == 2:
         w1.append(Normal(0, R(1, width), row_cov=[[2, 0], [0, 1]]))
@@ -46,7 +48,8 @@ def cases(draw):
                       Dense(d_out, weight=draw(st.sampled_from(w1)), bias=draw(st.sampled_from(b1)))])
     group, on = draw(st.sampled_from([("SO", "input"), ("O", "input"), ("signed_permutations", "input"),
                                       ("permutations", "input"), ("translations", "input"), ("SO", "output"),
-                                      ("signed_permutations", "output")]))
+                                      ("signed_permutations", "output"), ("parity", "input"), ("parity", "output"),
+                                      ("sign_flips", "input"), ("exact", "input"), ("exact", "output")]))
     return net, group, on
 
 
@@ -107,6 +110,10 @@ def _check_refuted(net, group, on, proof):
 @given(cases())
 def test_every_verdict_is_confirmed_by_the_symbolic_correlators(case):
     net, group, on = case
+    if group == "exact":   # the group symmetry_group reports (catalogue or exact law group)
+        group = symmetry_group(net, on)
+        if group is None:
+            return
     proof = prove_invariance(net, group, on, orders=(1, 2), residual=False)
     if proof.verdict == "proven":
         _check_proven(net, proof.group, on)

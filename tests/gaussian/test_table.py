@@ -298,3 +298,44 @@ def test_one_resolution_quadrature():
     one = moment.torch(cov, nodes=120)
     assert float(one.value) == pytest.approx(float(default.value), rel=1e-14)
     assert float(one.error) <= 64 * 2.3e-16 and float(moment.torch(cov, nodes=8).value) != float(one.value)
+
+
+@pytest.mark.parametrize("p,q", [(2, 2), (3, 1), (1, 3), (2, 1), (4, 2)])
+@pytest.mark.parametrize("cov", COVS)
+def test_relu_two_point_moments_to_any_powers_equal_plain_quadrature(p, q, cov):
+    """E[relu(u)^p relu(v)^q] (the four-point moments of the finite-width recursion at two distinct points):
+    the polar-coordinate closed form against adaptive quadrature, and its generated torch code."""
+    factors = [Factor.of("relu", 0, p), Factor.of("relu", 0, q)]
+    expr = closed_form(factors, sp.Matrix([[cov[0], cov[1]], [cov[1], cov[2]]]))
+    assert expr is not None
+    want = _pair_scipy(lambda z: max(z, 0.0) ** p, lambda z: max(z, 0.0) ** q, *cov)
+    assert float(expr) == pytest.approx(want, rel=1e-7, abs=1e-10)
+    value, err = GaussianMoment(factors).torch(torch.tensor([[cov[0], cov[1]], [cov[1], cov[2]]], dtype=torch.float64))
+    assert float(value) == pytest.approx(want, rel=1e-7, abs=1e-10) and float(err) < 1e-12
+
+
+def test_relu_two_point_moment_check_detects_a_wrong_power():
+    cov = COVS[0]
+    expr = closed_form([Factor.of("relu", 0, 2), Factor.of("relu", 0, 2)], sp.Matrix([[cov[0], cov[1]], [cov[1], cov[2]]]))
+    wrong = _pair_scipy(lambda z: max(z, 0.0) ** 3, lambda z: max(z, 0.0), *cov)
+    assert float(expr) != pytest.approx(wrong, rel=1e-3)
+
+
+def test_four_point_moments_quadrature_agrees_with_closed_forms_within_its_error():
+    """Where a closed form exists (cos at four points, relu at two), the quadrature of the same moment (a
+    custom activation with the same values has no closed form) agrees within its reported error."""
+    from symcorr.activations import Activation
+
+    rng = np.random.default_rng(3)
+    a = rng.normal(size=(4, 4))
+    cov = torch.tensor(a @ a.T / 4 + 0.2 * np.eye(4))
+    cos_q = Activation.custom("cos_by_quadrature", lambda z: sp.cos(z))
+    exact, _ = GaussianMoment([Factor.of("cos")] * 4).torch(cov)
+    value, err = GaussianMoment([Factor.of(cos_q)] * 4).torch(cov)
+    assert abs(float(value) - float(exact)) <= float(err) + 1e-12 and float(err) < 1e-4 * abs(float(exact))
+    relu_q = Activation.custom("relu_by_quadrature", lambda z: sp.Max(z, 0), lambda t: torch.clamp_min(t, 0.0))
+    c2 = cov[:2, :2]
+    for p, q in ((2, 2), (3, 1)):
+        exact, _ = GaussianMoment([Factor.of("relu", 0, p), Factor.of("relu", 0, q)]).torch(c2)
+        value, err = GaussianMoment([Factor.of(relu_q, 0, p), Factor.of(relu_q, 0, q)]).torch(c2)
+        assert abs(float(value) - float(exact)) <= float(err) + 1e-12

@@ -185,3 +185,18 @@ def test_cuda_matches_cpu_statistically():
     for n in (2, 4):
         z = (gpu[n].mean - cpu[n].mean) / torch.sqrt(gpu[n].se ** 2 + cpu[n].se ** 2)
         assert float(z.abs().max()) < 4.5
+
+
+def test_readout_sources_are_not_kept_alive():
+    """A read-out source (one per block) is freed once used: nothing caches it (an lru_cache on the class
+    once kept every block's conditional means and covariances for the life of the process)."""
+    import gc
+    import weakref
+    from symcorr.montecarlo import GaussianReadoutSource
+    src = GaussianReadoutSource(torch.zeros(4, 2, 1, dtype=torch.float64), torch.ones(4, 2, 1, 2, 1,
+                                                                                       dtype=torch.float64))
+    assert isinstance(src, GaussianReadoutSource)
+    ref = weakref.ref(src)
+    del src
+    gc.collect()
+    assert ref() is None

@@ -282,3 +282,15 @@ def test_neuron_level_difference_has_the_rounding_floor_of_its_magnitude_polynom
             raw = torch.sqrt((se * se - floor * floor).clamp_min(0))
             z_raw = torch.where(raw > 0, value / raw, torch.zeros_like(value))
             assert float(z_raw.abs().max()) > 100
+
+
+def test_the_neuron_level_estimator_refuses_dependent_neurons():
+    """A Haar orthogonal first layer (torch's orthogonal_) has dependent rows: single neurons cannot be sampled
+    on their own (a width-1 block would be a uniform unit vector, a different law)."""
+    from symcorr.distributions import HaarOrthogonal
+
+    net = Network(2, [Dense(3, "erf", weight=HaarOrthogonal(1)), Dense(1)])
+    with pytest.raises(SpecError, match="not independent"):
+        NeuronLevelEstimator(net, [[1.0, 0.0]], max_order=2, neurons=10)
+    with pytest.raises(SpecError, match="not independent"):
+        estimate_correlators(net, [[1.0, 0.0]], orders=(2,), networks=10, estimator="neuron")

@@ -5,6 +5,8 @@ import pytest
 import sympy as sp
 
 from symcorr import Dense, Network, Normal, Rademacher, size_symbol
+from symcorr.deep.finite_width import FiniteWidth
+from symcorr.deep.nngp import NNGP
 from symcorr.errors import SpecError
 from symcorr.symbolic import (CorrelatorForm, FormStyle, InnerProduct, ParameterIntegral, correlator, inner,
                               kernel, moment_table, wick_sum)
@@ -188,8 +190,14 @@ def test_deep_networks_stay_parameter_integrals():
     assert e.subs(N, 4).network.widths == [N, N, 3]  # the integral keeps its network
     # odd correlators vanish by the reflection symmetry of the last layer
     assert correlator(net, 3).expr([[1, 2], [3, 4], [0, 1]]) == 0
-    with pytest.raises(SpecError):
-        G.gp_limit([[1, 2], [3, 4]])
+    # the large-width expansion exists (issue 9): the GP limit is the NNGP kernel; the 1/N terms of a tanh
+    # net have no closed form (tanh's pair function has none) and say where the numbers are
+    assert G.is_deep and G.gp_limit([[1, 2], [3, 4]], (0, 0)) == NNGP(net).metrics([[1, 2], [3, 4]])[-1][0, 1]
+    with pytest.raises(SpecError, match="available numerically"):
+        G.inverse_width_coefficients([[1, 2], [3, 4]])
+    non_gaussian = net.replace_layer(1, weight=Rademacher(1 / sp.sqrt(N)))
+    with pytest.raises(SpecError, match="Gaussian hidden-layer weights"):
+        correlator(non_gaussian, 2).gp_limit([[1, 2], [3, 4]])
 
 
 def test_parameter_integral_doit_applies_the_rules():
@@ -297,3 +305,104 @@ def test_the_cache_tells_equal_networks_with_different_names_apart():
     assert a == b and correlator(a, 2) is not correlator(b, 2)
     assert "renamed" in correlator(b, 2).markdown() and "renamed" not in correlator(a, 2).markdown()
     assert correlator(a, 2).expr([[1], [2]]) == correlator(b, 2).expr([[1], [2]])
+
+
+def test_a_haar_orthogonal_block_is_not_read_as_iid_neurons_or_columns():
+    """orthogonal_ rows (and columns) are dependent: the single-hidden-layer rules must not sum over iid
+    neurons.  The correlator stays the whole-network integral, and its seeded Monte Carlo value agrees with the
+    ensemble within 4.5 s.e."""
+    import math
+
+    import numpy as np
+    import torch
+
+    from symcorr.distributions import HaarOrthogonal
+    from symcorr.montecarlo import estimate_correlators
+    from symcorr.symbolic.integral import ParameterIntegral
+
+    for net in (Network(2, [Dense(3, "erf", weight=HaarOrthogonal(1)), Dense(1)]),
+                Network(2, [Dense(3, "erf"), Dense(2, weight=HaarOrthogonal(1))])):
+        g2 = correlator(net, 2)
+        assert g2.reason is not None and "not iid" in g2.reason
+        assert isinstance(g2.expr([[1, 0], [0, 1]], (0, 0)), ParameterIntegral)
+    net = Network(2, [Dense(3, "erf", weight=HaarOrthogonal(1), bias=None), Dense(1)])
+    pts = np.array([[1.0, 0.0], [0.6, 0.8]])
+    value, err = correlator(net, 2).evaluate_with_error(pts, (0, 0), samples=40000, seed=1)
+    est = estimate_correlators(net, torch.tensor(pts), orders=(2,), networks=40000, seed=2, estimator="direct",
+                               entries={2: torch.tensor([[0, 1]])}, device="cpu")[2]
+    assert abs(value - float(est.mean[0])) < 4.5 * math.sqrt(err ** 2 + float(est.se[0]) ** 2)
+
+
+# ----------------------------------------------------------------------------------------------------
+# deep networks: the 1/n expansion of the finite-width recursion (symcorr.deep.finite_width)
+# ----------------------------------------------------------------------------------------------------
+def _deep(act, widths, d_out=2):
+    layers = [Dense(widths[0], act, weight=Normal(0, sp.Rational(3, 4)), bias=Normal(0, sp.Rational(1, 10)))]
+    for w_in, w in zip(widths, widths[1:]):
+        layers.append(Dense(w, act, weight=Normal(0, sp.Rational(3, 2) / w_in), bias=Normal(0, sp.Rational(1, 10))))
+    layers.append(Dense(d_out, weight=Normal(0, sp.Rational(3, 2) / widths[-1])))
+    return Network(2, layers)
+
+
+XD = [[1, 0], [sp.Rational(3, 5), -sp.Rational(4, 5)]]
+
+
+def test_deep_correlators_expand_to_order_one_over_n():
+    net = _deep("erf", [N, N])
+    G4, G2 = correlator(net, 4), correlator(net, 2)
+    assert G4.is_deep and not G4.is_exact and isinstance(G4.expr(XD * 2), ParameterIntegral)
+    pts, idx = [XD[0], XD[0], XD[1], XD[1]], (0, 0, 1, 1)
+    K = NNGP(net).metrics(XD)[-1]
+    wick = K[0, 0] * K[1, 1]  # the output deltas leave one pairing
+    assert G4.gp_limit(pts, idx) == wick == G4.wick(pts, idx)
+    coeffs = G4.inverse_width_coefficients(pts, idx)
+    lead, corrections = FiniteWidth(net).expansion(pts, idx)
+    assert set(coeffs) == {0, -1} and coeffs[0] == wick and same(coeffs[-1], sum(c for _, c in corrections))
+    connected = G4.inverse_width_coefficients(pts, (0, 0, 0, 0), connected=True)
+    assert set(connected) == {-1}
+    assert same(G4.connected(pts, (0, 0, 0, 0)), connected[-1] / N)
+    assert float(G4.connected(pts, (0, 0, 0, 0), width=10)) == pytest.approx(float(connected[-1]) / 10)
+    assert same(G4.expand_in_inverse_width(pts, idx), coeffs[0] + coeffs[-1] / N)
+    assert G4.expand_in_inverse_width(pts, idx, order=0) == wick
+    two = G2.inverse_width_coefficients(XD, (1, 1))
+    assert two[0] == K[0, 1] and float(two[-1]) < 0  # erf: the metric shrinks at finite width
+    assert G2.inverse_width_coefficients(XD, (0, 1)) == {}  # output delta
+    assert correlator(net, 3).inverse_width_coefficients(XD + XD[:1]) == {}  # odd: zero-mean read-out
+    with pytest.raises(SpecError, match="leading order"):
+        G4.inverse_width_coefficients(pts, idx, order=2)
+
+
+def test_deep_correlators_with_per_layer_widths():
+    n1, n2 = size_symbol("n1"), size_symbol("n2")
+    pts = [XD[0], XD[0], XD[1], XD[1]]
+    per_layer = FiniteWidth(_deep("relu", [n1, n2])).expansion(pts, (0, 0, 0, 0), connected=True)[1]
+    c1, c2 = [c for _, c in per_layer]
+    # multiples of one symbol: the 1/N coefficient is sum_l c_l / alpha_l
+    multiple = correlator(_deep("relu", [2 * N, N]), 4)
+    assert sp.simplify(multiple.inverse_width_coefficients(pts, (0, 0, 0, 0), connected=True)[-1] - (c1 / 2 + c2)) == 0
+    assert float(multiple.connected(pts, (0, 0, 0, 0), width=10)) == pytest.approx(float(c1 / 20 + c2 / 10))
+    # separate symbols: no single 1/N, but the expansion sum_l c_l / n_l
+    separate = correlator(_deep("relu", [n1, n2]), 4)
+    with pytest.raises(SpecError, match="one symbol"):
+        separate.inverse_width_coefficients(pts, (0, 0, 0, 0), connected=True)
+    assert sp.simplify(separate.connected(pts, (0, 0, 0, 0)) - (c1 / n1 + c2 / n2)) == 0
+    # numbers: the leading-order value at those widths
+    concrete = correlator(_deep("relu", [30, 20]), 4)
+    assert float(concrete.connected(pts, (0, 0, 0, 0))) == pytest.approx(float(c1 / 30 + c2 / 20), rel=1e-12)
+    with pytest.raises(SpecError):
+        concrete.inverse_width_coefficients(pts, (0, 0, 0, 0))
+
+
+def test_deep_six_point_functions_through_one_over_n():
+    """A deep linear net at one point: E[f^6] = 15 K^3 prod_l (1 + 2/n_l)(1 + 4/n_l) exactly (moments of
+    chi-squares), so the 1/n term is 15 K^3 sum_l 6/n_l; the connected six-point function starts at 1/n^2."""
+    n1, n2 = size_symbol("n1"), size_symbol("n2")
+    net = Network(1, [Dense(n1, weight=Normal(0, 2)), Dense(n2, weight=Normal(0, 3 / n1)),
+                      Dense(1, weight=Normal(0, sp.Rational(1, 2) / n2))])
+    G6 = correlator(net, 6)
+    x = [[sp.Rational(1, 3)]] * 6
+    K = 2 * 3 * sp.Rational(1, 2) * sp.Rational(1, 9)
+    assert sp.simplify(G6.expand_in_inverse_width(x) - 15 * K ** 3 * (1 + 6 / n1 + 6 / n2)) == 0
+    assert G6.expand_in_inverse_width(x, connected=True) == 0
+    with pytest.raises(SpecError, match="starts at order"):
+        G6.connected(x)

@@ -20,8 +20,10 @@ from symcorr.groups import Orthogonal, SignedPermutations, SpecialOrthogonal, St
 from symcorr.montecarlo import estimate_correlators, invariance_test
 from symcorr.spec import Network
 from symcorr.symbolic import correlator
-from symcorr.testing import (assert_invariant, deep_networks, generators, group_elements, inputs, networks,
-                             seeds, single_hidden_layer_networks, symmetric_laws, symmetry_cases)
+from symcorr.rng import make_generator
+from symcorr.testing import (assert_invariant, axis_groups, deep_networks, generators, group_elements, inputs,
+                             networks, seeds, single_hidden_layer_networks, symmetric_laws, symmetry_cases,
+                             tensor_inputs, torch_initialisers, torch_mlps)
 
 MC = settings(derandomize=True, deadline=None, suppress_health_check=[HealthCheck.too_slow,
                                                                       HealthCheck.data_too_large])
@@ -160,3 +162,78 @@ def test_assert_invariant_is_exported():
     with pytest.raises(AssertionError):
         assert_invariant(zoo.cos_net(2, 2, phase=Normal(0, 1)), Translations(2), "input", x, networks=2000,
                          seed=1, orders=(2,))
+
+
+# --- torch models ------------------------------------------------------------------------------------
+def _torch_parameters(model, net: Network) -> dict:
+    """The module's own parameters as a one-network spec parameter dict (W0, b0, W1, ...)."""
+    import torch.nn as nn
+
+    linears = [m for m in model.modules() if isinstance(m, nn.Linear)]
+    params = {}
+    for k, lin in enumerate(linears):
+        params[f"W{k}"] = lin.weight.detach().double()[None]
+        if lin.bias is not None:
+            params[f"b{k}"] = lin.bias.detach().double()[None]
+    assert set(params) == set(net.blocks)
+    return params
+
+
+@MC
+@given(torch_mlps(), st.data())
+def test_from_torch_reads_the_architecture_exactly(model, data):
+    """Network.from_torch(model).forward on the module's own parameters is the module itself."""
+    net = Network.from_torch(model)
+    x = data.draw(inputs(net.input_dim, points=(1, 3)))
+    want = model.double()(x)
+    got = net.forward(_torch_parameters(model, net), x)[0]
+    assert torch.allclose(got, want, atol=1e-12, rtol=1e-10)
+
+
+@MC
+@given(torch_mlps(d_in=st.integers(2, 4), hidden=st.just(1), width=st.integers(20, 40)), torch_initialisers(),
+       seeds())
+def test_the_read_law_matches_torch_sampling_of_the_first_weight(model, init, seed):
+    """The spec's W0 law against 200 torch draws of init on the model's first weight: entry mean and
+    second moment within 5 s.e. (false alarm 6e-7 per moment and example; orthogonal blocks: the exact
+    entry moments gain^2/max(n, m))."""
+    import math
+
+    import torch.nn as nn
+
+    from symcorr.distributions import HaarOrthogonal
+
+    net = Network.from_torch(model, init=init)
+    law = net.weight(0).law
+    shape = tuple(net.weight(0).shape)
+    draws = torch.empty(200, *shape, dtype=torch.float64)
+    g = torch.Generator().manual_seed(seed)
+    for k in range(200):
+        init(draws[k], generator=g)
+    flat = draws.reshape(-1)
+    if isinstance(law, HaarOrthogonal):  # every draw's mean square is exactly gain^2 min(n, m)/(n m)
+        per_draw = draws.square().mean(dim=(1, 2))
+        assert torch.allclose(per_draw, torch.full_like(per_draw, float(law.entry_moment(2, shape))), rtol=1e-6)
+        return
+    mean, second = float(law.moment(1)), float(law.moment(2))
+    n = flat.numel()
+    assert abs(float(flat.mean()) - mean) < 5 * float(flat.std()) / math.sqrt(n) + 1e-12
+    assert abs(float(flat.square().mean()) - second) < 5 * float(flat.square().std()) / math.sqrt(n) + 1e-12
+    assert isinstance(model[0], nn.Linear)
+
+
+@MC
+@given(st.lists(st.integers(2, 5), min_size=1, max_size=3).map(tuple).flatmap(
+    lambda shape: st.tuples(st.just(shape), axis_groups(shape), tensor_inputs(shape), seeds())))
+def test_axis_groups_and_tensor_inputs(case):
+    """Drawn axis actions are isometries of the points that move only their axis."""
+    shape, group, x, seed = case
+    assert x.shape[1:] == shape
+    g = group.sample(2, make_generator(seed))
+    assert group.contains(g)
+    for element in g:
+        moved = group.act_on_inputs(element, x)
+        assert moved.shape == x.shape
+        assert torch.allclose(moved.flatten(1).norm(dim=1), x.flatten(1).norm(dim=1))
+        back = group.act_on_inputs(element.T, moved)
+        assert torch.allclose(back, x, atol=1e-12)

@@ -1,4 +1,4 @@
-r"""Group actions: a symbolic generic element for proofs and a seeded numeric sampler for tests.
+r"""The catalogue of group actions: a symbolic generic element for proofs and a seeded numeric sampler.
 
 Catalogue (``n`` an int or a positive-integer SymPy symbol):
 
@@ -21,162 +21,15 @@ Actions: a matrix group acts on inputs by :math:`x \mapsto g x` and on outputs b
 from __future__ import annotations
 
 import math
-import re
-from dataclasses import dataclass, field
 
 import sympy as sp
 import torch
 
-from .errors import SpecError
-from .expressions import MAX_LENGTH, parse_expression, positive_integer_symbol, real_symbol
+from ..errors import SpecError
+from .base import GenericElement, Group, haar_orthogonal, orthogonality_defect, vector_entry
 
-__all__ = [
-    "Group", "SpecialOrthogonal", "Orthogonal", "Translations", "Permutations", "SignedPermutations",
-    "Stabilizer", "GenericElement", "parse_group", "resolve_group", "haar_orthogonal",
-]
-
-
-@dataclass
-class GenericElement:
-    """A symbolic group element with the relations that define the group.
-
-    ``matrix`` is a ``MatrixSymbol`` (or a column ``MatrixSymbol`` for translations); ``relations``
-    are SymPy equalities it satisfies (e.g. ``R.T*R = I``, ``det(R) = 1``).
-    """
-
-    matrix: sp.MatrixSymbol
-    relations: list = field(default_factory=list)
-    description: str = ""
-
-    def latex(self) -> str:
-        rel = r",\quad ".join(sp.latex(r) for r in self.relations)
-        return sp.latex(self.matrix) + (rf"\quad\text{{with}}\quad {rel}" if rel else "")
-
-
-def _check_dim(n, where="dim"):
-    if isinstance(n, bool):
-        raise SpecError(f"group dimension must be a positive integer or symbol, got {n!r}", where)
-    if isinstance(n, (int, sp.Integer)):
-        if int(n) < 1:
-            raise SpecError(f"group dimension must be >= 1, got {n}", where)
-        return int(n)
-    if isinstance(n, sp.Symbol) and n.is_integer and n.is_positive:
-        return n
-    raise SpecError(f"group dimension must be a positive integer or a positive-integer symbol, got {n!r}",
-                    where)
-
-
-def haar_orthogonal(k: int, n: int, generator: torch.Generator | None = None, dtype=torch.float64,
-                    device=None) -> torch.Tensor:
-    """``k`` Haar-random matrices of O(n): QR of a Gaussian matrix with ``R``'s diagonal made positive."""
-    dev = generator.device if generator is not None else (device or "cpu")
-    z = torch.randn((k, n, n), generator=generator, dtype=dtype, device=dev)
-    q, r = torch.linalg.qr(z)
-    signs = torch.sign(torch.diagonal(r, dim1=-2, dim2=-1))
-    signs = torch.where(signs == 0, torch.ones_like(signs), signs)
-    return q * signs[:, None, :]
-
-
-class Group:
-    """Base class.  Subclasses set ``symbol`` (e.g. ``"SO"``) and implement the sampler etc."""
-
-    symbol = "G"
-    #: True for groups acting by matrices (everything except translations)
-    is_linear = True
-    #: True when every element is an orthogonal matrix (an isometry of parameter space when absorbed)
-    is_orthogonal = True
-    is_finite = False
-
-    def __init__(self, n):
-        self.n = _check_dim(n)
-
-    # --- identity ------------------------------------------------------------------------------------
-    def _key(self):
-        return (type(self).__name__, self.n)
-
-    def __eq__(self, other):
-        return isinstance(other, Group) and self._key() == other._key()
-
-    def __hash__(self):
-        return hash(self._key())
-
-    def __repr__(self):
-        return f"{self.symbol}({self.n})"
-
-    def latex(self) -> str:
-        return rf"\mathrm{{{self.symbol}}}({sp.latex(self.n)})"
-
-    def _concrete_n(self, what="sampling") -> int:
-        if not isinstance(self.n, int):
-            raise SpecError(f"{what} needs a concrete dimension, got {self.n}; substitute it first")
-        return self.n
-
-    def subs(self, mapping) -> "Group":
-        if isinstance(self.n, sp.Basic):
-            v = self.n.subs(mapping)
-            if v.is_number and not (v.is_integer and v.is_positive):
-                raise SpecError(f"group dimension {self.n} = {v} is not a positive integer", "group")
-            return type(self)(int(v) if v.is_number else v)
-        return self
-
-    # --- numerics ------------------------------------------------------------------------------------
-    def sample(self, k: int, generator: torch.Generator, dtype=torch.float64) -> torch.Tensor:
-        """``k`` random elements: matrices ``(k, n, n)`` (vectors ``(k, n)`` for translations)."""
-        raise NotImplementedError
-
-    def identity(self, dtype=torch.float64) -> torch.Tensor:
-        return torch.eye(self._concrete_n(), dtype=dtype)
-
-    def contains(self, g, atol: float = 1e-8) -> bool:
-        """Is the matrix (or each of a batch) an element of the group, to tolerance ``atol``?"""
-        raise NotImplementedError
-
-    def check(self, g, atol: float = 1e-8) -> torch.Tensor:
-        """Return ``g`` as a tensor if it is in the group, else raise a SpecError saying why not."""
-        g = torch.as_tensor(g, dtype=torch.float64)
-        n = self._concrete_n("checking membership")
-        want = (n,) if not self.is_linear else (n, n)
-        if tuple(g.shape[-len(want):]) != want:
-            raise SpecError(f"an element of {self!r} must have shape {want}, got {tuple(g.shape)}")
-        if not self.contains(g, atol):
-            raise SpecError(f"matrix is not an element of {self!r}: {self._why_not(g, atol)}")
-        return g
-
-    def _why_not(self, g, atol) -> str:
-        return "membership test failed"
-
-    def act_on_inputs(self, g: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
-        """Points ``x`` (shape ``(..., P, n)``) moved by one element ``g``: ``x_p -> g x_p``."""
-        return x @ g.transpose(-1, -2).to(x.dtype)
-
-    def act_on_outputs(self, g: torch.Tensor, f: torch.Tensor) -> torch.Tensor:
-        """Outputs ``f`` (shape ``(..., n)``) transformed by ``g``: ``f -> g f``."""
-        return f @ g.transpose(-1, -2).to(f.dtype)
-
-    # --- symbolic ------------------------------------------------------------------------------------
-    def generic_element(self, name: str = "R") -> GenericElement:
-        raise NotImplementedError
-
-    def parametrized_element(self, prefix: str = "a") -> tuple[sp.Matrix, list[sp.Symbol]]:
-        """An explicit SymPy matrix of the group depending on free parameters (concrete ``n``)."""
-        raise NotImplementedError
-
-    def generators(self) -> list[sp.Matrix]:
-        """Generators: Lie algebra basis (continuous groups) or group generators (finite groups).
-        Invariance under all generators implies invariance under the (connected) group."""
-        raise NotImplementedError
-
-    # --- lattice -------------------------------------------------------------------------------------
-    def is_subgroup_of(self, other: "Group") -> bool:
-        """Structural subgroup test within the catalogue (same dimension)."""
-        if self == other:
-            return True
-        return False
-
-
-def _orthogonality_defect(g: torch.Tensor) -> torch.Tensor:
-    eye = torch.eye(g.shape[-1], dtype=g.dtype)
-    return (g.transpose(-1, -2) @ g - eye).abs().amax(dim=(-1, -2))
+__all__ = ["SpecialOrthogonal", "Orthogonal", "Translations", "Permutations", "SignedPermutations", "Stabilizer",
+           "rotation_matrix_2d", "exact_orthonormal_basis", "is_signed_permutation_tensor"]
 
 
 class Orthogonal(Group):
@@ -189,10 +42,10 @@ class Orthogonal(Group):
 
     def contains(self, g, atol=1e-8):
         g = torch.as_tensor(g, dtype=torch.float64)
-        return bool((_orthogonality_defect(g) <= atol).all())
+        return bool((orthogonality_defect(g) <= atol).all())
 
     def _why_not(self, g, atol):
-        return f"g^T g differs from the identity by {float(_orthogonality_defect(g).max()):.3g}"
+        return f"g^T g differs from the identity by {float(orthogonality_defect(g).max()):.3g}"
 
     def generic_element(self, name="R"):
         r = sp.MatrixSymbol(name, self.n, self.n)
@@ -231,7 +84,7 @@ class SpecialOrthogonal(Orthogonal):
         return super().contains(g, atol) and bool(((torch.linalg.det(g) - 1).abs() <= atol).all())
 
     def _why_not(self, g, atol):
-        defect = float(_orthogonality_defect(g).max())
+        defect = float(orthogonality_defect(g).max())
         if defect > atol:
             return f"g^T g differs from the identity by {defect:.3g}"
         return f"determinant is {float(torch.linalg.det(g).reshape(-1)[0]):.3g}, not 1"
@@ -329,7 +182,7 @@ class Translations(Group):
         return [sp.Matrix([1 if j == i else 0 for j in range(n)]) for i in range(n)]
 
 
-def _is_signed_permutation(g: torch.Tensor, atol: float, signed: bool) -> torch.Tensor:
+def is_signed_permutation_tensor(g: torch.Tensor, atol: float, signed: bool) -> torch.Tensor:
     a = g.abs()
     ok_entries = ((a <= atol) | ((a - 1).abs() <= atol)).all(dim=(-1, -2))
     ones = ((a - 1).abs() <= atol).to(g.dtype)
@@ -351,7 +204,7 @@ class Permutations(Group):
         return eye[perms]
 
     def contains(self, g, atol=1e-8):
-        return bool(_is_signed_permutation(torch.as_tensor(g, dtype=torch.float64), atol, False).all())
+        return bool(is_signed_permutation_tensor(torch.as_tensor(g, dtype=torch.float64), atol, False).all())
 
     def _why_not(self, g, atol):
         return "not a permutation matrix (entries must be 0/1 with one 1 per row and column)"
@@ -394,7 +247,7 @@ class SignedPermutations(Group):
         return p * signs[:, :, None]
 
     def contains(self, g, atol=1e-8):
-        return bool(_is_signed_permutation(torch.as_tensor(g, dtype=torch.float64), atol, True).all())
+        return bool(is_signed_permutation_tensor(torch.as_tensor(g, dtype=torch.float64), atol, True).all())
 
     def _why_not(self, g, atol):
         return "not a signed permutation matrix (entries 0/+-1 with one non-zero per row and column)"
@@ -425,7 +278,7 @@ class Stabilizer(Group):
             raise SpecError("a stabiliser needs a linear parent group (SO, O, S or B)")
         super().__init__(parent.n)
         n = parent._concrete_n("a stabiliser")
-        vec = [_vector_entry(v, f"fix[{i}]") for i, v in enumerate(list(vector))]
+        vec = [vector_entry(v, f"fix[{i}]") for i, v in enumerate(list(vector))]
         if len(vec) != n:
             raise SpecError(f"stabiliser vector has length {len(vec)}, expected {n}")
         if all(v == 0 for v in vec):
@@ -528,7 +381,7 @@ class Stabilizer(Group):
             return sp.eye(1), []
         sub = (SpecialOrthogonal if isinstance(self.parent, SpecialOrthogonal) else Orthogonal)(n - 1)
         inner, params = sub.parametrized_element(prefix) if n > 1 else (sp.Matrix([]), [])
-        q = _exact_basis(self.vector)
+        q = exact_orthonormal_basis(self.vector)
         block = sp.diag(1, inner) if n > 1 else sp.eye(1)
         return sp.simplify(q * block * q.T), params
 
@@ -539,7 +392,7 @@ class Stabilizer(Group):
             n = self.n
             if n == 1:
                 return []
-            q = _exact_basis(self.vector)
+            q = exact_orthonormal_basis(self.vector)
             gens = [q * sp.diag(0, m) * q.T for m in SpecialOrthogonal(n - 1).generators()]
             if not isinstance(self.parent, SpecialOrthogonal):
                 gens.append(q * sp.diag(1, -1, *([1] * (n - 2))) * q.T)
@@ -550,11 +403,11 @@ class Stabilizer(Group):
         return self == other or self.parent == other or self.parent.is_subgroup_of(other)
 
 
-def _exact_basis(u: sp.Matrix) -> sp.Matrix:
+def exact_orthonormal_basis(u: sp.Matrix) -> sp.Matrix:
     """Exact orthonormal basis (columns) of R^n whose first column is u/|u| (Gram-Schmidt)."""
     n = len(u)
     vecs = [sp.Matrix(u)] + [sp.Matrix([1 if j == i else 0 for j in range(n)]) for i in range(n)]
-    basis = []
+    basis: list[sp.Matrix] = []
     for v in vecs:
         w = v - sum(((b.T * v)[0, 0] * b for b in basis), sp.zeros(n, 1))
         w = sp.simplify(w)
@@ -566,100 +419,9 @@ def _exact_basis(u: sp.Matrix) -> sp.Matrix:
     return sp.Matrix.hstack(*basis)
 
 
-_GROUP_NAMES = {
-    "so": SpecialOrthogonal, "special_orthogonal": SpecialOrthogonal, "rotations": SpecialOrthogonal,
-    "o": Orthogonal, "orthogonal": Orthogonal,
-    "t": Translations, "translations": Translations, "translation": Translations,
-    "s": Permutations, "permutations": Permutations, "sym": Permutations,
-    "b": SignedPermutations, "signed_permutations": SignedPermutations, "hyperoctahedral": SignedPermutations,
-}
-
-
-def _parse_dimension(arg: str, symbols: dict | None):
-    """The dimension inside ``"SO(...)"``, through the one expression parser
-    (:func:`symcorr.expressions.parse_expression`): a positive integer, a name from ``symbols`` or
-    another name, which becomes a positive-integer symbol."""
-    n = parse_expression(arg, "group", symbols=symbols or {}, unknown=positive_integer_symbol)
-    if n.is_number:
-        if not (n.is_integer and n >= 0):
-            raise SpecError(f"group dimension must be a positive integer or a symbol name, got {arg!r}",
-                            "group")
-        return int(n)
-    return n
-
-
-def _dimension_expr(dim, where: str = "group"):
-    """``dim`` (an int or a SymPy expression) for comparisons; a string is refused here (SymPy's
-    ``sympify`` would run it)."""
-    if isinstance(dim, str):
-        raise SpecError(f"the dimension must be an integer or a SymPy symbol, got the string {dim!r}", where)
-    return sp.sympify(dim, strict=True)
-
-
-def _vector_entry(value, where: str) -> sp.Expr:
-    """An entry of a stabiliser vector: SymPy objects as they are, numbers made exact (0.5 -> 1/2),
-    strings through the one expression parser (unknown names become real symbols)."""
-    if isinstance(value, sp.Basic):
-        return value
-    if isinstance(value, str):
-        return parse_expression(value, where, unknown=real_symbol)
-    if hasattr(value, "item") and not isinstance(value, (int, float)):  # numpy / torch scalars
-        value = value.item()
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise SpecError(f"a stabiliser vector entry must be a number or expression, got {value!r}", where)
-    if isinstance(value, float) and not math.isfinite(value):
-        raise SpecError(f"a stabiliser vector entry must be finite, got {value!r}", where)
-    return sp.nsimplify(value)
-
-
-def parse_group(text: str, dim=None, symbols: dict | None = None, fix=None) -> Group:
-    """Parse ``"SO(3)"``, ``"SO(D)"``, ``"SO"`` (dimension from ``dim``), ``"O(n)"``,
-    ``"translations"``, ``"permutations"``, ``"signed_permutations"``; ``fix=[...]`` makes the
-    stabiliser of that vector.  ``symbols`` resolves symbolic dimensions by name."""
-    if isinstance(text, Group):
-        group = text
-    else:
-        if not isinstance(text, str):
-            raise SpecError(f"group must be a name such as 'SO(3)', got {text!r}", "group")
-        if len(text) > MAX_LENGTH:
-            raise SpecError(f"group name is {len(text)} characters long; use e.g. 'SO(3)'", "group")
-        shown = repr(text if len(text) <= 60 else text[:57] + "...")
-        m = re.fullmatch(r"\s*([A-Za-z_]+)\s*(?:\(\s*([^)]*)\s*\))?\s*", text)
-        if not m:
-            raise SpecError(f"cannot parse group {shown}; use e.g. 'SO(3)', 'O', 'translations'", "group")
-        key = m.group(1).lower()
-        if key not in _GROUP_NAMES:
-            raise SpecError(f"unknown group {m.group(1)[:40]!r}; known: SO, O, translations, permutations, "
-                            "signed_permutations (and fix=[...] for a stabiliser)", "group")
-        arg = m.group(2)
-        if arg:
-            n = _parse_dimension(arg, symbols)
-        elif dim is not None:
-            n = dim
-        else:
-            raise SpecError(f"group {shown} needs a dimension, e.g. '{m.group(1)[:40]}(3)'", "group")
-        if dim is not None and arg and sp.simplify(sp.sympify(n) - _dimension_expr(dim)) != 0:
-            raise SpecError(f"group {shown} acts on dimension {n}, but the space has dimension {dim}", "group")
-        group = _GROUP_NAMES[key](n)
-    if fix is not None:
-        group = Stabilizer(group, fix)
-    return group
-
-
-def resolve_group(group, dim, where: str = "group") -> Group:
-    """The one place where a group argument meets the space it acts on: ``group`` (a :class:`Group` or
-    a name such as ``"SO"`` / ``"SO(3)"``, parsed with dimension ``dim``) checked to act on ``dim``
-    (an int or a positive-integer symbol); a SpecError naming ``where`` otherwise."""
-    if isinstance(group, str):
-        return parse_group(group, dim=dim)
-    if not isinstance(group, Group):
-        raise SpecError(f"expected a group or a group name such as 'SO(3)', got {group!r}", where)
-    if sp.simplify(sp.sympify(group.n) - _dimension_expr(dim, where)) != 0:
-        raise SpecError(f"{group!r} acts on dimension {group.n}, but the space has dimension {dim}", where)
-    return group
-
 
 def rotation_matrix_2d(theta: float, dtype=torch.float64) -> torch.Tensor:
     """The SO(2) rotation by ``theta`` (used by tests and examples)."""
     c, s = math.cos(theta), math.sin(theta)
     return torch.tensor([[c, -s], [s, c]], dtype=dtype)
+

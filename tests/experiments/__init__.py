@@ -1,0 +1,1 @@
+"""Tests of symcorr.experiments (a package, so that module basenames may repeat those of other test folders)."""
