@@ -38,7 +38,7 @@ from ..gaussian.table import DIAGONAL_NODES, PAIR_NODES, torch_function
 from ..spec import Network
 from ..symbolic.integral import GaussianExpectation, ParameterIntegral
 from ..symbolic.kernels import neuron_moment
-from .nngp import NNGP
+from .nngp import NNGP, exact_points, first_layer_error, first_layer_moment
 from .ntk import NTKRecursion
 
 __all__ = ["GramValues", "GramResult", "InfiniteWidthGram", "CHUNK_ELEMENTS"]
@@ -129,8 +129,7 @@ class _FirstLayer:
         diag = neuron_moment(self.fl, [xs], [2])
         for value in (pair, diag):
             if value.has(GaussianExpectation, ParameterIntegral) or value.free_symbols - set(xs) - set(ys):
-                raise SpecError("the first layer's moments have no closed form here (or depend on symbols); use a "
-                                "Gaussian first layer or Monte Carlo", "layers[0]")
+                raise first_layer_error(self.fl, value, coordinates=set(xs) | set(ys))
         if self.dot and not self.phase:  # pragma: no cover - NTKRecursion refuses these laws first
             raise SpecError("the NTK needs E[phi'(z) phi'(z')] of the first layer", "layers[0]")
         self._pair_fn = torch_function(list(xs) + list(ys), pair)
@@ -160,7 +159,8 @@ class _FirstLayer:
             g = GaussianMoment([Factor.of(self.act, 0, 2)]).torch(cov, mean, nodes=q).value
             gd = GaussianMoment([Factor.of(self.act, 1, 2)]).torch(cov, mean, nodes=q).value if self.dot else None
             return g, gd
-        g = self._diag_fn(*x.T)
+        g = _exact_where_not_finite(self._diag_fn(*x.T).expand(x.shape[0]).clone(),
+                                    lambda i: first_layer_moment(self.fl, [exact_points(x[i:i + 1])[0]], [2]))
         return g, (g if self.dot else None)
 
     def pair(self, x: torch.Tensor, y: torch.Tensor, level: int) -> tuple[torch.Tensor, torch.Tensor | None]:
@@ -183,8 +183,36 @@ class _FirstLayer:
                   if self.dot else None)
             return f, fd
         f = self._pair_fn(*[col[:, None] for col in x.T], *[col[None, :] for col in y.T])
-        f = f.expand(x.shape[0], y.shape[0])
+        f = _exact_where_not_finite(f.expand(x.shape[0], y.shape[0]).clone(),
+                                    lambda i, j: _exact_pair(self.fl, x[i], y[j]))
         return f, (f if self.dot else None)
+
+
+def _exact_pair(fl, x: torch.Tensor, y: torch.Tensor) -> float:
+    px, py = exact_points(torch.stack([x, y]))
+    return first_layer_moment(fl, [px], [2]) if px == py else first_layer_moment(fl, [px, py])
+
+
+#: at most this many entries of one block are recomputed one by one in SymPy (about 2-5 ms each)
+EXACT_FALLBACK_ENTRIES = 1000
+
+
+def _exact_where_not_finite(values: torch.Tensor, exact) -> torch.Tensor:
+    r"""The generated code of an exact first-layer moment at the entries where it is not finite replaced by
+    the exact moment at those points (``exact(*index)``): closed forms such as Cos-net's with uniform weights,
+    :math:`\prod_i\sin(x_i - y_i)/(x_i - y_i)`, have removable singularities (a zero or shared coordinate)
+    that the compiled expression evaluates to 0/0; SymPy's moment at the exact points has the limit (and a
+    true divergence, e.g. a Laplace weight's moment generating function past its radius, stays infinite and
+    is refused by the grid).  A loop over those entries only, at most :data:`EXACT_FALLBACK_ENTRIES` of them."""
+    bad = torch.nonzero(~torch.isfinite(values)).tolist()
+    if len(bad) > EXACT_FALLBACK_ENTRIES:
+        raise SpecError(f"the first layer's exact moment, compiled, is 0/0 at {len(bad)} entries of one block of "
+                        "pairs (removable singularities at zero or shared input coordinates, e.g. Cos-net with "
+                        f"uniform weights); recomputing more than {EXACT_FALLBACK_ENTRIES} of them one by one in "
+                        "SymPy is too slow: use fewer such points or NNGP(net).metrics_torch", "layers[0]")
+    for index in bad:
+        values[tuple(index)] = exact(*index)
+    return values
 
 
 # ----------------------------------------------------------------------------------------------------

@@ -33,11 +33,11 @@ from ..gaussian import Factor, GaussianMoment, pair_expectation
 from ..gaussian.forms import closed_form
 from ..spec import Network
 from ..symbolic.inputs import as_points
-from ..symbolic.integral import GaussianExpectation
+from ..symbolic.integral import GaussianExpectation, ParameterIntegral
 from ..symbolic.kernels import FirstLayer, neuron_moment
 from .layers import LayerStack
 
-__all__ = ["NNGP", "MetricValues", "collapse_floats"]
+__all__ = ["NNGP", "MetricValues", "collapse_floats", "exact_points", "first_layer_error", "first_layer_moment"]
 
 _U = sp.Dummy("u", real=True)
 
@@ -173,17 +173,12 @@ class NNGP:
             values[i, j], errors[i, j] = pair
             values[j, i], errors[j, i] = pair
             return values, errors
-        pts = [sp.Matrix([sp.nsimplify(float(v), rational=True) for v in row]) for row in x.tolist()]
-        exact = sp.zeros(P, P)
+        pts = exact_points(x)
+        values = torch.zeros(P, P, dtype=torch.float64)
         for a in range(P):
-            exact[a, a] = neuron_moment(fl, [pts[a]], [2])
+            values[a, a] = first_layer_moment(fl, [pts[a]], [2])
             for b in range(a + 1, P):
-                exact[a, b] = exact[b, a] = neuron_moment(fl, [pts[a], pts[b]])
-        if any(isinstance(e, GaussianExpectation) or e.free_symbols for e in exact):
-            raise SpecError("the first layer's moments have no closed form here; use a Gaussian first layer or "
-                            "Monte Carlo", "layers[0]")
-        values = torch.tensor([[float(sp.N(exact[a, b], 20)) for b in range(P)] for a in range(P)],
-                              dtype=torch.float64)
+                values[a, b] = values[b, a] = first_layer_moment(fl, [pts[a], pts[b]])
         return values, 64 * torch.finfo(torch.float64).eps * values.abs().clamp_min(1.0)
 
     def metrics_torch(self, points) -> MetricValues:
@@ -221,6 +216,45 @@ class NNGP:
         return MetricValues((torch.stack(values), torch.stack(errors)))
 
 
+def exact_points(x: torch.Tensor) -> list[sp.ImmutableMatrix]:
+    """Numeric points ``(P, d)`` as exact SymPy columns: each float64 entry as the rational it is, in an
+    *immutable* matrix (the single-neuron moments cache per pair of points, so the points must hash)."""
+    return [sp.ImmutableMatrix([sp.Rational(float(v)) for v in row]) for row in x.tolist()]
+
+
+def first_layer_error(first: FirstLayer, value, coordinates: frozenset | set = frozenset()) -> SpecError:
+    """The SpecError for a first-layer moment the numeric frames cannot evaluate: it names the layer, its
+    laws and activation, and what the moment is (an unevaluated integral, or a symbol other than the input
+    ``coordinates`` left in it)."""
+    value = sp.sympify(value)
+    if value.has(ParameterIntegral):
+        what = "an unevaluated ParameterIntegral over the neuron's parameters (no closed form for this law and activation)"
+    elif value.has(GaussianExpectation):
+        what = "an unevaluated Gaussian expectation"
+    else:
+        what = f"an expression in {sorted(map(str, value.free_symbols - set(coordinates)))} (substitute them first)"
+    bias = "no bias" if first.bias is None else f"bias {first.bias!r}"
+    return SpecError(f"the first layer (weight {first.weight!r}, {bias}, activation {first.activation.name!r}): its "
+                     f"single-neuron moment is {what}; the numeric kernels need it exactly: use a Gaussian first "
+                     "layer, a law and activation whose moments have closed forms (e.g. cos or gauss), or Monte "
+                     "Carlo (symcorr.montecarlo)", "layers[0]")
+
+
+def first_layer_moment(first: FirstLayer, points: Sequence[sp.ImmutableMatrix], powers: Sequence[int] | None = None
+                       ) -> float:
+    r"""The single-neuron moment :math:`E[\prod_u\phi_0(z(x_u))^{p_u}]` of the first layer
+    (:func:`~symcorr.symbolic.kernels.neuron_moment`) at exact points (:func:`exact_points`) as a float, or
+    the :func:`first_layer_error` when it has no closed form -- never a number made from an unevaluated integral."""
+    value = sp.sympify(neuron_moment(first, list(points), powers))
+    if value.has(GaussianExpectation, ParameterIntegral) or value.free_symbols:
+        raise first_layer_error(first, value)
+    number = sp.N(value, 20)
+    if not (number.is_real and number.is_finite):
+        raise SpecError(f"the first layer's single-neuron moment is {number} at the points "
+                        f"{[[float(v) for v in p] for p in points]} (e.g. a moment generating function past its radius)", "layers[0]")
+    return float(number)
+
+
 def collapse_floats(matrix: sp.Matrix, digits: int = 30) -> sp.Matrix:
     """Entries that are numbers made from Floats (inexact points) become one Float each (``digits``
     significant digits); exact entries (rationals, symbols) stay as they are.  Otherwise every layer nests the
@@ -243,7 +277,3 @@ def _metric_inner(x: torch.Tensor, metric) -> torch.Tensor:
         return x @ x.T
     v = torch.tensor([[float(e) for e in metric.row(i)] for i in range(metric.rows)], dtype=torch.float64)
     return x @ v @ x.T
-
-
-def _unused(_: Sequence) -> None:  # pragma: no cover - keeps Sequence imported for type comments
-    return None

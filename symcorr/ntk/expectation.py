@@ -20,6 +20,11 @@ Euclidean :math:`x\cdot x'`) and :math:`S_{ab} = \sigma_{W1}^2\delta_{ab} + N\mu
 
 In the ``"ntk"`` parameterisation each block is multiplied by its entry variance (as in
 :func:`symcorr.ntk.empirical.block_scales`), which makes the kernel independent of the width.
+
+Grids of pairs, :meth:`NTKExpectation.gram` ``(X, Y=None, limit=False)``: ``limit=False`` is the exact value
+above at the network's width (one hidden layer; deeper networks have no finite-width value here and raise a
+SpecError that points to ``limit=True``), ``limit=True`` the infinite-width NTK of any depth
+(:mod:`symcorr.deep.ntk`, :mod:`symcorr.deep.gram`).
 """
 
 from __future__ import annotations
@@ -214,10 +219,11 @@ class NTKExpectation:
 
     def _require_exact(self) -> None:
         if self.laws is None:
-            raise SpecError(f"the exact finite-width E[Theta] covers single-hidden-layer networks (depth 2); this "
-                            f"one has depth {self.network.depth}: its infinite-width NTK is gp_limit(x, y) / "
-                            "gram(X, limit=True), its finite-width one the 1/N expansion (not wired here yet), or "
-                            "use ntk_moments (Monte Carlo)", "layers")
+            raise SpecError(f"no finite-width E[Theta] for a network of depth {self.network.depth} (more than one "
+                            "hidden layer): the exact one covers single-hidden-layer networks, and the 1/n "
+                            "correction of a deep network's mean NTK (Roberts, Yaida and Hanin 2022, ch. 8) is not "
+                            "implemented; its infinite-width NTK is gp_limit(x, y) / gram(X, limit=True), its value "
+                            "at this width a Monte Carlo estimate (ntk_moments)", "layers")
 
     # --- symbolic ------------------------------------------------------------------------------------
     def _scales(self) -> dict:
@@ -385,15 +391,28 @@ class NTKExpectation:
         return self.gram_with_error(x, x2, limit, indices)[0]
 
     def gram_with_error(self, x, x2=None, limit: bool = False, indices=(0, 0)) -> tuple[torch.Tensor, torch.Tensor]:
-        r"""``(values, errors)`` on the grid.  ``limit=True``: the infinite-width NTK of any depth
-        (:class:`symcorr.deep.gram.InfiniteWidthGram`: generated torch code, streamed; quadrature errors end
-        to end); ``limit=False``: the exact finite-width :math:`E[\Theta]` (one hidden layer: :meth:`evaluate`;
-        deeper networks raise -- their finite-width NTK is the 1/N expansion)."""
+        r"""``(values, errors)`` on the grid.
+
+        ``limit=True``: the infinite-width NTK of any depth (:class:`symcorr.deep.gram.InfiniteWidthGram`:
+        generated torch code, streamed; quadrature errors end to end).
+
+        ``limit=False``: :math:`E[\Theta_{ab}]` at the network's width, where it is known exactly, i.e. one
+        hidden layer (:meth:`evaluate`, the module docstring's formula, exact at every width: every block is a
+        sum over iid neurons).  In the NTK parameterisation with :math:`N\mathrm{Var}(W^1)` width-free and no
+        read-out weight mean it does not depend on the width (:math:`\mathrm{Var}(W^1)\,N E[\phi\phi'] =
+        C_W E[\phi\phi']`, :math:`S_{ab} = C_W\delta_{ab}`), so it equals ``limit=True``; in the standard one
+        the blocks keep their explicit width (:math:`N E[\phi\phi']`), as ``limit=True`` does; a read-out weight
+        mean adds :math:`N\mu_a\mu_b` to :math:`S_{ab}` (exact here, refused by ``limit=True`` in the NTK
+        parameterisation).  Two or more hidden layers: no finite-width value exists here (their mean NTK has a
+        1/n correction that is not implemented), a SpecError pointing to ``limit=True`` -- never the limit
+        returned silently."""
         try:
             a, b = indices
         except (TypeError, ValueError):
             raise SpecError(f"expected two output indices (a, b), got {indices!r}", "indices") from None
         self._check_index(a, b)
+        if not limit:
+            self._require_exact()
         if not limit or (self.laws is not None and not self._readout_mean_free()):
             if limit and self.parameterisation is Parameterisation.NTK:
                 raise SpecError("the infinite-width NTK of a network with a read-out weight mean grows with the "

@@ -7,12 +7,31 @@ at any width; for an iid zero-mean read-out :math:`G^{(2)}_{ab} = \delta_{ab}K`.
 hidden layer :math:`K = \sigma_{b_1}^2 + N\,\mathrm{Var}(W^1)\,k_{12}` with the single-neuron kernel
 :math:`k_{12} = E[\phi(z(x))\phi(z(x'))]` from the table of :mod:`symcorr.symbolic.kernels` (exact at every
 width).  The infinite-width limit of deeper networks (and of single-hidden-layer ones with a concrete width)
-is the NNGP recursion of :mod:`symcorr.deep` (:math:`K^{(l+1)} = C_b + C_W E[\phi\phi']`, see docs/symbolic.md);
-``symcorr.deep`` imports the symbolic modules, so it registers its kernel here
-(:func:`register_infinite_width_kernel`) instead of being imported, as the correlator registers its rules
-with :mod:`symcorr.symbolic.integral`.
+is the NNGP recursion of :mod:`symcorr.deep` (:math:`K^{(l+1)} = C_b + C_W E[\phi\phi']`, see docs/symbolic.md),
+and the finite-width two-point function of two or more hidden layers is known through order :math:`1/n`
+(:mod:`symcorr.deep.finite_width`: :math:`K^{(L)} + \sum_s \delta G_s/n_s`); ``symcorr.deep`` imports the
+symbolic modules, so it registers both kernels here (:func:`register_infinite_width_kernel`,
+:func:`register_finite_width_kernel`) instead of being imported, as the correlator registers its rules with
+:mod:`symcorr.symbolic.integral`.
 
-Numbers on grids of pairs: :meth:`Kernel.gram` (generated torch code, no loop over pairs).
+Numbers on grids of pairs: :meth:`Kernel.gram` (generated torch code, no loop over pairs).  What
+``gram(X, Y, limit=False)`` returns, by depth:
+
+=========================  ======================================================================================
+network                    ``limit=False`` (``limit=True``: the infinite-width kernel, any depth)
+=========================  ======================================================================================
+one hidden layer,          exact at every width, and equal to the ``limit=True`` values: the neurons are iid, so
+zero-mean read-out         :math:`G^{(2)}_{ab} = \delta_{ab}(\sigma_{b_1}^2 + N\mathrm{Var}(W^1)k_{12}) + \mu_a\mu_b`
+weights                    (:math:`\mu`: the read-out bias mean) is the recursion's first layer at
+                           :math:`C_W = N\mathrm{Var}(W^1)`
+one hidden layer,          exact: the compiled exact expression, which has the
+read-out weight mean       :math:`N(N-1)\mu_a\mu_b E[\phi(z)]E[\phi(z')]` term (``limit=True`` refuses it: it grows
+                           with the width)
+two or more hidden layers  :math:`\delta_{ab}(K^{(L)} + \sum_s\delta G_s/n_s) + \mu_a\mu_b`, the two-point function
+                           through order :math:`1/n` (Gaussian hidden weights, linear zero-mean-weight read-out;
+                           :class:`symcorr.deep.kernel.FiniteWidthKernel`); its errors are numerical, the
+                           :math:`O(1/n^2)` remainder is not estimated; other networks: a SpecError
+=========================  ======================================================================================
 """
 
 from __future__ import annotations
@@ -27,7 +46,7 @@ from ..gaussian.table import torch_function
 from .correlator import correlator
 from .integral import GaussianExpectation, ParameterIntegral
 
-__all__ = ["Kernel", "kernel", "register_infinite_width_kernel"]
+__all__ = ["Kernel", "kernel", "register_finite_width_kernel", "register_infinite_width_kernel"]
 
 #: ``factory(network)`` -> an object with ``expr(x, y, indices)`` and ``gram(X, Y, indices)`` giving the
 #: infinite-width two-point function of a network of any depth (``symcorr.deep.kernel`` registers it)
@@ -39,6 +58,18 @@ def register_infinite_width_kernel(factory: Callable) -> None:
     exact single-hidden-layer rules do not take to the limit (see ``_INFINITE_WIDTH``)."""
     if factory not in _INFINITE_WIDTH:
         _INFINITE_WIDTH.append(factory)
+
+
+#: ``factory(network)`` -> an object with ``gram(X, Y, indices)`` giving the two-point function of a network
+#: with two or more hidden layers at its widths through order 1/n (``symcorr.deep.kernel`` registers it)
+_FINITE_WIDTH: list[Callable] = []
+
+
+def register_finite_width_kernel(factory: Callable) -> None:
+    """Make ``Kernel.gram(..., limit=False)`` use ``factory`` for networks with two or more hidden layers
+    (see ``_FINITE_WIDTH``)."""
+    if factory not in _FINITE_WIDTH:
+        _FINITE_WIDTH.append(factory)
 
 
 def _floor(values: torch.Tensor) -> torch.Tensor:
@@ -54,14 +85,16 @@ class Kernel:
     * ``K.gp_limit(x, xp, indices=(0, 0))``: the infinite-width limit, any depth (single hidden layer with a
       symbolic width: the exact correlator's :math:`N\to\infty` limit; otherwise the NNGP recursion);
     * ``K.gram(X, Y=None, limit=False, indices=(0, 0))``: the ``(n, m)`` float64 grid of values at all pairs
-      (``limit=True``: infinite width, any depth; ``limit=False``: exact at the network's width, which exists
-      for a single hidden layer), ``K.gram_with_error(...)`` with the absolute error estimates.
+      (``limit=True``: infinite width, any depth; ``limit=False``: at the network's widths -- exact for a
+      single hidden layer, through order 1/n for deeper ones; the module docstring has the table),
+      ``K.gram_with_error(...)`` with the absolute error estimates.
     """
 
     def __init__(self, network):
         self.network = network
         self._g2 = correlator(network, 2)
         self._limit = None
+        self._finite = None
 
     def __call__(self, x, xp, indices=(0, 0), width=None) -> sp.Expr:
         return self._g2.expr([x, xp], indices, width=width)
@@ -72,6 +105,13 @@ class Kernel:
                 raise SpecError("no infinite-width kernel is registered (import symcorr.deep)")
             self._limit = _INFINITE_WIDTH[-1](self.network)
         return self._limit
+
+    def _finite_width(self):
+        if self._finite is None:
+            if not _FINITE_WIDTH:  # pragma: no cover - symcorr.symbolic imports symcorr.deep, which registers
+                raise SpecError("no finite-width kernel is registered (import symcorr.deep)")
+            self._finite = _FINITE_WIDTH[-1](self.network)
+        return self._finite
 
     def gp_limit(self, x, xp, indices=(0, 0)) -> sp.Expr:
         r""":math:`\lim G^{(2)}_{ab}(x, x')` as the widths grow (SymPy; symbolic points allowed)."""
@@ -90,16 +130,16 @@ class Kernel:
     def gram_with_error(self, x, y=None, limit: bool = False, indices=(0, 0)) -> tuple[torch.Tensor, torch.Tensor]:
         r"""``(values, errors)`` on the grid.  ``limit=True``: the infinite-width kernel (any depth; closed
         forms as generated torch code, quadrature with its error where an activation has none).
-        ``limit=False``: the exact kernel at the network's (concrete) width -- a single hidden layer, where
-        a zero-mean read-out makes it equal to the infinite-width recursion at :math:`C_W = N\mathrm{Var}(W^1)`
-        and a read-out mean is compiled from the exact expression; deeper networks raise (their finite-width
-        kernel is the 1/N expansion)."""
+        ``limit=False``: the kernel at the network's (concrete) widths -- a single hidden layer: exact, where
+        a zero-mean read-out weight makes it equal to the infinite-width recursion at
+        :math:`C_W = N\mathrm{Var}(W^1)` and a read-out weight mean is compiled from the exact expression;
+        two or more hidden layers: through order :math:`1/n`, :math:`K^{(L)} + \sum_s\delta G_s/n_s`
+        (:mod:`symcorr.deep.finite_width`; errors are numerical, the :math:`O(1/n^2)` remainder is not in
+        them); a SpecError where neither exists (it points to ``limit=True``)."""
         if limit:
             return tuple(self._infinite_width().gram(x, y, indices))
         if self.network.depth > 2:
-            raise SpecError(f"the finite-width two-point function of a deep network (depth {self.network.depth}) "
-                            "is given by its 1/N expansion (symcorr.deep.finite_width), not wired into "
-                            "Kernel.gram yet; use gram(..., limit=True) for the infinite-width kernel", "limit")
+            return tuple(self._finite_width().gram(x, y, indices))
         if not self._g2.is_exact:
             raise SpecError(f"no exact two-point function for this network: {self._g2.reason}", "limit")
         readout = self.network.weight(1).law

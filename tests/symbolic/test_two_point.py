@@ -151,6 +151,33 @@ def test_a_readout_mean_is_not_the_infinite_width_kernel():
         kernel(net).gram(PTS, limit=True)
 
 
-def test_finite_width_gram_of_a_deep_network_points_to_the_1_over_n_expansion():
-    with pytest.raises(SpecError, match="1/N expansion"):
-        kernel(_deep().subs({N: 4, M: 4})).gram(PTS)
+@pytest.mark.parametrize("width", [1, 3])
+@pytest.mark.parametrize("maker", [erf_net, relu_net, cos_net])
+def test_one_hidden_layer_at_any_width_is_the_infinite_width_kernel(maker, width):
+    """The claim behind gram(limit=False) for one hidden layer, checked: with zero-mean read-out weights
+    G2 = sigma_b1^2 + N Var(W1) E[phi phi'] exactly at every width (even N = 1), so the exact expression of the
+    correlator (its own single-layer rules, not the recursion) equals limit=True at every pair; a read-out
+    bias mean adds mu^2 to both."""
+    for net in (maker(2, width, 2), maker(2, width, 2).replace_layer(1, bias=Normal(sp.Rational(2, 5), 1))):
+        grid = kernel(net).gram(PTS, QTS)
+        torch.testing.assert_close(grid, kernel(net).gram(PTS, QTS, limit=True), rtol=1e-13, atol=1e-14)
+        for i in range(3):
+            want = kernel(net)([sp.Rational(v) for v in PTS[i].tolist()], [sp.Rational(v) for v in QTS[0].tolist()])
+            assert float(grid[i, 0]) == pytest.approx(float(sp.N(want, 30)), rel=1e-12)
+
+
+def test_finite_width_gram_of_a_deep_network_is_its_one_over_n_expansion():
+    """Two hidden layers (widths 4 and 6): limit=False is K + sum_s dG_s / n_s (symcorr.deep.finite_width) plus
+    the read-out bias mean's mu^2, not the infinite-width kernel (tests/deep/test_kernel.py has the per-pair
+    symbolic and Monte Carlo checks)."""
+    from symcorr.deep.finite_width import finite_width_gram
+
+    net = _deep().subs({N: 4, M: 6})
+    centred = _deep(readout_bias=Normal(0, 1)).subs({N: 4, M: 6})
+    grid, errors = kernel(net).gram_with_error(PTS, QTS)
+    want, want_err = finite_width_gram(centred, PTS, QTS)
+    torch.testing.assert_close(grid, want + 0.25, rtol=0, atol=1e-15)
+    assert torch.equal(errors, want_err)
+    assert float((grid - kernel(net).gram(PTS, QTS, limit=True)).abs().max()) > 1e-3
+    with pytest.raises(SpecError, match="concrete network"):
+        kernel(_deep()).gram(PTS)
