@@ -15,6 +15,7 @@ symcorr the members are compared, never bare literals.
   says ``invariant`` (not rejected) or ``broken`` (rejected at the family-wise level), and
   ``undecided`` when it could not decide (e.g. a non-finite statistic), with the reason.
 * :class:`StepStatus` -- the status of one step of a derivation.
+* :class:`Parameterisation` -- how an NTK's gradients are taken (``standard`` / ``ntk``).
 
 :func:`parse_choice` turns a user's string into a member with a one-line error naming the field.
 """
@@ -26,7 +27,8 @@ from typing import TypeVar
 
 from .errors import SpecError
 
-__all__ = ["Side", "CorrelatorKind", "ProofVerdict", "Expectation", "StepStatus", "parse_choice"]
+__all__ = ["Side", "CorrelatorKind", "Parameterisation", "ProofVerdict", "Expectation", "StepStatus",
+           "parse_choice"]
 
 E = TypeVar("E", bound=StrEnum)
 
@@ -70,6 +72,19 @@ class CorrelatorKind(StrEnum):
 
     @classmethod
     def parse(cls, value, where: str = "correlator") -> "CorrelatorKind":
+        return parse_choice(cls, value, where)
+
+
+class Parameterisation(StrEnum):
+    r"""How a neural tangent kernel's gradients are taken: with respect to the parameter blocks themselves
+    (``standard``) or to their unit-variance parts, :math:`W = \mu + s\,\omega` (``ntk``), which multiplies
+    each block's contribution by its entry variance :math:`s^2` (:mod:`symcorr.ntk.empirical`)."""
+
+    STANDARD = "standard"
+    NTK = "ntk"
+
+    @classmethod
+    def parse(cls, value, where: str = "parameterisation") -> "Parameterisation":
         return parse_choice(cls, value, where)
 
 

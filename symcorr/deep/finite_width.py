@@ -75,7 +75,7 @@ from ..errors import SpecError
 from ..spec import Network
 from ..symbolic.deep_expansion import register_deep_expansion
 from ..symbolic.inputs import as_points
-from ..symbolic.integral import GaussianExpectation, ParameterIntegral
+from ..symbolic.integral import GaussianExpectation
 from ..symbolic.kernels import FirstLayer, neuron_moment
 # sibling modules that import symcorr.symbolic are bound as module objects: symcorr.symbolic imports this
 # module (the registration below), so either may be half-initialised when the other is imported first
@@ -365,20 +365,11 @@ class FiniteWidth:
             v2, e2 = _tables.moments_torch(fl.activation, cov_b, mean_b, [p for p in entries.pairs])
             v4, e4 = _tables.moments_torch(fl.activation, cov_b, mean_b, ms)
         else:
-            pts = [sp.ImmutableMatrix([sp.Rational(float(v)) for v in row]) for row in x.tolist()]
+            pts = _nngp.exact_points(x)
+
             def exact(sets):
-                out = []
-                for row in subsets.tolist():
-                    vals = []
-                    for mset in sets:
-                        d, p = _tables.compress(mset)
-                        value = neuron_moment(fl, [pts[row[u]] for u in d], list(p))
-                        value = sp.sympify(value)
-                        if value.has(GaussianExpectation, ParameterIntegral) or value.free_symbols:
-                            raise SpecError("the first layer's moments have no closed form here; the numeric "
-                                            "frame needs a Gaussian first layer or closed-form moments", "layers[0]")
-                        vals.append(float(sp.N(value, 20)))
-                    out.append(vals)
+                out = [[_nngp.first_layer_moment(fl, [pts[row[u]] for u in d], list(p))
+                        for d, p in map(_tables.compress, sets)] for row in subsets.tolist()]
                 value = torch.tensor(out, dtype=torch.float64)
                 return value, 64 * torch.finfo(torch.float64).eps * value.abs().clamp_min(1.0)
             v2, e2 = exact(entries.pairs)

@@ -33,11 +33,11 @@ from ..gaussian import Factor, GaussianMoment, pair_expectation
 from ..gaussian.forms import closed_form
 from ..spec import Network
 from ..symbolic.inputs import as_points
-from ..symbolic.integral import GaussianExpectation
+from ..symbolic.integral import GaussianExpectation, ParameterIntegral
 from ..symbolic.kernels import FirstLayer, neuron_moment
 from .layers import LayerStack
 
-__all__ = ["NNGP", "MetricValues"]
+__all__ = ["NNGP", "MetricValues", "collapse_floats", "exact_points", "first_layer_error", "first_layer_moment"]
 
 _U = sp.Dummy("u", real=True)
 
@@ -80,17 +80,33 @@ class NNGP:
     def metrics(self, points) -> list[sp.Matrix]:
         r"""``[K^{(1)}, ..., K^{(L)}]`` as symmetric SymPy matrices over ``points`` (lists, columns or
         matrix symbols of length ``input_dim``)."""
+        return self.layer_moments(points)[1]
+
+    def layer_moments(self, points) -> tuple[list[sp.Matrix], list[sp.Matrix]]:
+        r"""``([F_0, ..., F_{L-1}], [K^{(1)}, ..., K^{(L)}])``: the pair moments
+        :math:`F_l(x_i, x_j) = E[\phi_l(z^{(l)}(x_i))\phi_l(z^{(l)}(x_j))]` of every layer's activations and
+        the metrics :math:`K^{(l+1)} = C_b^{(l+1)} + C_W^{(l+1)} F_l` they make (SymPy matrices over ``points``)."""
         pts = as_points(points, self.network.input_dim)
+        moments = [collapse_floats(self.first_moments(pts))]
+        metrics = [collapse_floats(self._affine(moments[0], 1))]
+        for l in range(1, self.stack.depth - 1):
+            moments.append(collapse_floats(self._pair_matrix(self.stack.layers[l].activation, metrics[-1])))
+            metrics.append(collapse_floats(self._affine(moments[-1], l + 1)))
+        return moments, metrics
+
+    def first_moments(self, pts) -> sp.Matrix:
+        r""":math:`F_0(x_i, x_j) = E[\phi_0(z^{(0)}(x_i))\phi_0(z^{(0)}(x_j))]`: the single-neuron moments of the
+        first layer (any law the table of :mod:`symcorr.symbolic.kernels` reads), at normalised points."""
         P = len(pts)
         first = sp.zeros(P, P)
         for i in range(P):
             first[i, i] = neuron_moment(self.first, [pts[i]], [2])
             for j in range(i + 1, P):
                 first[i, j] = first[j, i] = neuron_moment(self.first, [pts[i], pts[j]])
-        out = [first.applyfunc(lambda e: self.c_b[1] + self.c_w[1] * e)]
-        for l in range(1, self.stack.depth - 1):
-            out.append(self._next_symbolic(out[-1], l))
-        return out
+        return first
+
+    def _affine(self, moment: sp.Matrix, l: int) -> sp.Matrix:
+        return moment.applyfunc(lambda e: self.c_b[l] + self.c_w[l] * e)
 
     def _pair_symbolic(self, act, k11, k12, k22, diagonal: bool) -> sp.Expr:
         pair = pair_expectation(act)
@@ -102,16 +118,18 @@ class NNGP:
             return GaussianExpectation(phi, [0], [[k11]], [2])
         return GaussianExpectation(phi, [0, 0], [[k11, k12], [k12, k22]], [1, 1])
 
-    def _next_symbolic(self, k: sp.Matrix, l: int) -> sp.Matrix:
-        act = self.stack.layers[l].activation
+    def _pair_matrix(self, act, k: sp.Matrix) -> sp.Matrix:
+        r""":math:`E[\phi(u_i)\phi(u_j)]` for the centred Gaussian vector of covariance ``k``."""
         P = k.rows
         out = sp.zeros(P, P)
         for i in range(P):
-            out[i, i] = self.c_b[l + 1] + self.c_w[l + 1] * self._pair_symbolic(act, k[i, i], k[i, i], k[i, i], True)
+            out[i, i] = self._pair_symbolic(act, k[i, i], k[i, i], k[i, i], True)
             for j in range(i + 1, P):
-                out[i, j] = out[j, i] = self.c_b[l + 1] + self.c_w[l + 1] * self._pair_symbolic(
-                    act, k[i, i], k[i, j], k[j, j], False)
+                out[i, j] = out[j, i] = self._pair_symbolic(act, k[i, i], k[i, j], k[j, j], False)
         return out
+
+    def _next_symbolic(self, k: sp.Matrix, l: int) -> sp.Matrix:
+        return self._affine(self._pair_matrix(self.stack.layers[l].activation, k), l + 1)
 
     def output_kernel(self, points) -> sp.Matrix:
         r"""The kernel of the output :math:`f = \phi_L(z^{(L)})` (the last metric for a linear read-out)."""
@@ -155,17 +173,12 @@ class NNGP:
             values[i, j], errors[i, j] = pair
             values[j, i], errors[j, i] = pair
             return values, errors
-        pts = [sp.Matrix([sp.nsimplify(float(v), rational=True) for v in row]) for row in x.tolist()]
-        exact = sp.zeros(P, P)
+        pts = exact_points(x)
+        values = torch.zeros(P, P, dtype=torch.float64)
         for a in range(P):
-            exact[a, a] = neuron_moment(fl, [pts[a]], [2])
+            values[a, a] = first_layer_moment(fl, [pts[a]], [2])
             for b in range(a + 1, P):
-                exact[a, b] = exact[b, a] = neuron_moment(fl, [pts[a], pts[b]])
-        if any(isinstance(e, GaussianExpectation) or e.free_symbols for e in exact):
-            raise SpecError("the first layer's moments have no closed form here; use a Gaussian first layer or "
-                            "Monte Carlo", "layers[0]")
-        values = torch.tensor([[float(sp.N(exact[a, b], 20)) for b in range(P)] for a in range(P)],
-                              dtype=torch.float64)
+                values[a, b] = values[b, a] = first_layer_moment(fl, [pts[a], pts[b]])
         return values, 64 * torch.finfo(torch.float64).eps * values.abs().clamp_min(1.0)
 
     def metrics_torch(self, points) -> MetricValues:
@@ -203,6 +216,55 @@ class NNGP:
         return MetricValues((torch.stack(values), torch.stack(errors)))
 
 
+def exact_points(x: torch.Tensor) -> list[sp.ImmutableMatrix]:
+    """Numeric points ``(P, d)`` as exact SymPy columns: each float64 entry as the rational it is, in an
+    *immutable* matrix (the single-neuron moments cache per pair of points, so the points must hash)."""
+    return [sp.ImmutableMatrix([sp.Rational(float(v)) for v in row]) for row in x.tolist()]
+
+
+def first_layer_error(first: FirstLayer, value, coordinates: frozenset | set = frozenset()) -> SpecError:
+    """The SpecError for a first-layer moment the numeric frames cannot evaluate: it names the layer, its
+    laws and activation, and what the moment is (an unevaluated integral, or a symbol other than the input
+    ``coordinates`` left in it)."""
+    value = sp.sympify(value)
+    if value.has(ParameterIntegral):
+        what = "an unevaluated ParameterIntegral over the neuron's parameters (no closed form for this law and activation)"
+    elif value.has(GaussianExpectation):
+        what = "an unevaluated Gaussian expectation"
+    else:
+        what = f"an expression in {sorted(map(str, value.free_symbols - set(coordinates)))} (substitute them first)"
+    bias = "no bias" if first.bias is None else f"bias {first.bias!r}"
+    return SpecError(f"the first layer (weight {first.weight!r}, {bias}, activation {first.activation.name!r}): its "
+                     f"single-neuron moment is {what}; the numeric kernels need it exactly: use a Gaussian first "
+                     "layer, a law and activation whose moments have closed forms (e.g. cos or gauss), or Monte "
+                     "Carlo (symcorr.montecarlo)", "layers[0]")
+
+
+def first_layer_moment(first: FirstLayer, points: Sequence[sp.ImmutableMatrix], powers: Sequence[int] | None = None
+                       ) -> float:
+    r"""The single-neuron moment :math:`E[\prod_u\phi_0(z(x_u))^{p_u}]` of the first layer
+    (:func:`~symcorr.symbolic.kernels.neuron_moment`) at exact points (:func:`exact_points`) as a float, or
+    the :func:`first_layer_error` when it has no closed form -- never a number made from an unevaluated integral."""
+    value = sp.sympify(neuron_moment(first, list(points), powers))
+    if value.has(GaussianExpectation, ParameterIntegral) or value.free_symbols:
+        raise first_layer_error(first, value)
+    number = sp.N(value, 20)
+    if not (number.is_real and number.is_finite):
+        raise SpecError(f"the first layer's single-neuron moment is {number} at the points "
+                        f"{[[float(v) for v in p] for p in points]} (e.g. a moment generating function past its radius)", "layers[0]")
+    return float(number)
+
+
+def collapse_floats(matrix: sp.Matrix, digits: int = 30) -> sp.Matrix:
+    """Entries that are numbers made from Floats (inexact points) become one Float each (``digits``
+    significant digits); exact entries (rationals, symbols) stay as they are.  Otherwise every layer nests the
+    previous one's Float arithmetic inside radicals and arc-cosines whose assumptions SymPy decides by
+    evaluating them again and again (seconds per layer)."""
+    def one(e):
+        return sp.Float(e.evalf(digits), digits) if e.is_number and e.has(sp.Float) else e
+    return matrix.applyfunc(one)
+
+
 def _numeric(expr) -> float:
     expr = sp.sympify(expr)
     if expr.free_symbols:
@@ -215,7 +277,3 @@ def _metric_inner(x: torch.Tensor, metric) -> torch.Tensor:
         return x @ x.T
     v = torch.tensor([[float(e) for e in metric.row(i)] for i in range(metric.rows)], dtype=torch.float64)
     return x @ v @ x.T
-
-
-def _unused(_: Sequence) -> None:  # pragma: no cover - keeps Sequence imported for type comments
-    return None

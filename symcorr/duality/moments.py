@@ -45,6 +45,9 @@ import torch
 
 from ..combinatorics import set_partitions
 from ..distributions import Laplace, Law, Normal, Rademacher, Uniform
+from ..errors import SpecError
+from ..gaussian import Factor, closed_form, gauss_hermite
+from ..gaussian.quadrature import product_integrand
 from ..spec import Network
 from .engines import Unsupported, is_finite_number
 
@@ -132,14 +135,6 @@ def _law_mgf(law: Law, t) -> sp.Expr:
     return law.mgf(t)
 
 
-def _std_normal_cdf(u):
-    return (1 + sp.erf(u / sp.sqrt(2))) / 2
-
-
-def _std_normal_pdf(u):
-    return sp.exp(-u ** 2 / 2) / sp.sqrt(2 * sp.pi)
-
-
 _DERIVATIVE = {"cos": ("sin", -1), "sin": ("cos", 1), "gauss": ("gauss", 1), "identity": ("one", 1),
                "relu": ("relu'", 1), "erf": ("erf'", 1), "tanh": ("tanh'", 1)}
 
@@ -155,6 +150,17 @@ _TORCH = {
     "erf'": lambda z: 2 / math.sqrt(math.pi) * torch.exp(-z * z), "tanh": torch.tanh,
     "tanh'": lambda z: 1 - torch.tanh(z) ** 2,
 }
+
+
+#: moment names of this module that the Gaussian table knows: (activation, derivative order)
+_TABLE_FACTORS = {"relu": ("relu", 0), "relu'": ("relu", 1), "erf": ("erf", 0), "erf'": ("erf", 1)}
+
+
+def _table_factor(name: str, power: int = 1) -> Factor:
+    if name not in _TABLE_FACTORS:
+        raise Unsupported(name)
+    activation, derivative = _TABLE_FACTORS[name]
+    return Factor.of(activation, derivative, power)
 
 
 def _quad_rule(law: Law | None, q: int):
@@ -318,12 +324,13 @@ class Neuron:
         return Value.exact(total)
 
     def _gaussian_table(self, factors) -> Value:
+        """One- and two-point moments of a Gaussian pre-activation from the table of Gaussian closed forms
+        (:func:`symcorr.gaussian.closed_form`); only the point masses (zero variance) are written here."""
         names = [f for f, _ in factors]
         points = [p for _, p in factors]
         means, cov = self.mean_cov(points)
         if len(factors) == 1:
             m, v = means[0], cov[0, 0]
-            s = sp.sqrt(v)
             f = names[0]
             if v == 0:
                 if f == "relu":
@@ -331,15 +338,7 @@ class Neuron:
                 if f == "erf":
                     return Value.exact(sp.erf(m))
                 raise Unsupported("degenerate pre-activation")
-            if f == "relu":
-                return Value.exact(m * _std_normal_cdf(m / s) + s * _std_normal_pdf(m / s))
-            if f == "erf":
-                return Value.exact(sp.erf(m / sp.sqrt(1 + 2 * v)))
-            if f == "relu'":
-                return Value.exact(_std_normal_cdf(m / s))
-            if f == "erf'":
-                return Value.exact(2 / sp.sqrt(sp.pi) / sp.sqrt(1 + 2 * v) * sp.exp(-m ** 2 / (1 + 2 * v)))
-            raise Unsupported(f)
+            return self._closed([_table_factor(f)], cov, means)
         if len(factors) != 2 or names[0] != names[1]:
             raise Unsupported("only one- and two-point Gaussian tables")
         f = names[0]
@@ -349,26 +348,21 @@ class Neuron:
             m, v = means[0], k11
             if v == 0:
                 return Value.exact(sp.Max(m, 0) ** 2)
-            s = sp.sqrt(v)
-            return Value.exact((m ** 2 + v) * _std_normal_cdf(m / s) + m * s * _std_normal_pdf(m / s))
+            return self._closed([_table_factor(f, power=2)], cov[:1, :1], means[:1])
         if not all(_is_zero_number(m) for m in means):
             raise Unsupported("two-point tables need zero-mean pre-activations")
-        if f in ("relu", "relu'"):
-            if _is_zero_number(k11) or _is_zero_number(k22):
-                if f == "relu":
-                    return Value.exact(0)
-                raise Unsupported("Heaviside at 0")
-            cos_t = k12 / sp.sqrt(k11 * k22)
-            theta = sp.acos(cos_t)
+        if f in ("relu", "relu'") and (_is_zero_number(k11) or _is_zero_number(k22)):
             if f == "relu":
-                return Value.exact(sp.sqrt(k11 * k22) / (2 * sp.pi) * (sp.sqrt(1 - cos_t ** 2) + (sp.pi - theta) * cos_t))
-            return Value.exact((sp.pi - theta) / (2 * sp.pi))
-        if f == "erf":
-            return Value.exact(2 / sp.pi * sp.asin(2 * k12 / sp.sqrt((1 + 2 * k11) * (1 + 2 * k22))))
-        if f == "erf'":
-            det = (1 + 2 * k11) * (1 + 2 * k22) - 4 * k12 ** 2
-            return Value.exact(4 / sp.pi / sp.sqrt(det))
-        raise Unsupported(f)
+                return Value.exact(0)
+            raise Unsupported("Heaviside at 0")
+        return self._closed([_table_factor(f)] * 2, cov, None)
+
+    @staticmethod
+    def _closed(factors, cov, means) -> Value:
+        value = closed_form(factors, cov, means)
+        if value is None:
+            raise Unsupported(f"no closed form for {factors}")
+        return Value.exact(value)
 
     def _torch_fn(self, name, point):
         if name == "gauss":
@@ -388,26 +382,22 @@ class Neuron:
         if any(s.free_symbols for s in self.mean_cov([[0] * self.d])[1]):
             raise Unsupported("symbolic law parameters")
         estimates = []
-        if self.gaussian:
+        if self.gaussian:  # the one Gauss-Hermite rule (symcorr.gaussian.quadrature), at this engine's resolutions
             means, cov = self.mean_cov([p for _, p in factors])
-            m = np.array([float(sp.N(v)) for v in means])
-            c = np.array([[float(sp.N(cov[i, j])) for j in range(cov.cols)] for i in range(cov.rows)])
-            evals, evecs = np.linalg.eigh(c)
-            keep = evals > 1e-13 * max(1.0, evals.max())
-            a = evecs[:, keep] * np.sqrt(evals[keep])  # z = m + a t, t standard normal
-            r = a.shape[1]
+            m = torch.tensor([float(sp.N(v)) for v in means], dtype=torch.float64)
+            c = torch.tensor([[float(sp.N(cov[i, j])) for j in range(cov.cols)] for i in range(cov.rows)],
+                             dtype=torch.float64)
+            evals = np.linalg.eigvalsh(c.numpy())
+            r = int((evals > 1e-13 * max(1.0, float(evals.max()))).sum())
             if r > 4:
                 raise Unsupported("too many quadrature dimensions")
+            integrand = product_integrand(fns)
             for q in _resolutions(r):
-                t, w = np.polynomial.hermite_e.hermegauss(q)
-                w = w / math.sqrt(2 * math.pi)
-                grids = np.meshgrid(*([t] * r), indexing="ij") if r else []
-                wts = np.ones(1)
-                for _ in range(r):
-                    wts = np.multiply.outer(wts, w)
-                tt = np.stack([g.reshape(-1) for g in grids], axis=1) if r else np.zeros((1, 0))
-                z = torch.tensor(m[None, :] + tt @ a.T, dtype=torch.float64)
-                estimates.append(self._integrate(fns, z, torch.tensor(wts.reshape(-1), dtype=torch.float64)))
+                try:
+                    value, _ = gauss_hermite(integrand, c, m, resolutions=(q,))
+                except SpecError as err:  # an overflowing integrand or a covariance the rule refuses: decline
+                    raise Unsupported(err.reason) from None
+                estimates.append(float(value))
         else:
             if self.w_iid is None:
                 raise Unsupported("structured non-Gaussian first layer")

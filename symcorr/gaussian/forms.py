@@ -8,6 +8,8 @@ For a Gaussian vector :math:`u \sim N(m, \Sigma)` and activations :math:`\phi_i`
 as a SymPy expression of the entries of :math:`\Sigma` and :math:`m` where a rule applies, else ``None``.
 The rules, each an exact identity:
 
+* **Isserlis** (``identity`` only): :math:`E[\prod u] = \sum_\pi\prod m\prod\Sigma` over pairings with
+  singletons; **Gauss-net** (``gauss`` only): one exponential, the means cancel;
 * **exponential polynomials** (``identity``, ``cos``, ``sin``, the normalised exponential ``gauss``
   :math:`\phi(u) = e^{u - m - \Sigma_{uu}}`): each factor is a finite sum
   :math:`\sum_r c_r u^{k_r} e^{\lambda_r u}` (:math:`\cos u = \tfrac12 e^{iu} + \tfrac12 e^{-iu}`, ...), and
@@ -16,15 +18,16 @@ The rules, each an exact identity:
 * **ReLU and its derivatives** (``relu``; ``relu' = step``; ``relu'' = \delta``), zero means: the
   arc-cosine kernels of orders 1 and 0 (Cho and Saul 2009),
 
-  .. math:: E[\mathrm{relu}(u)\mathrm{relu}(v)] = \frac{\sqrt{k_{11}k_{22}-k_{12}^2} + k_{12}(\pi -
-            \arccos\rho)}{2\pi},\qquad E[\mathrm{step}(u)\mathrm{step}(v)] = \frac{\pi - \arccos\rho}{2\pi},
+  .. math:: E[\mathrm{relu}(u)\mathrm{relu}(v)] = \frac{\sqrt{k_{11}k_{22}}}{2\pi}\big(\sin\vartheta
+            + (\pi - \vartheta)\cos\vartheta\big),\qquad E[\mathrm{step}(u)\mathrm{step}(v)]
+            = \frac{\pi - \vartheta}{2\pi},
 
-  :math:`\rho = k_{12}/\sqrt{k_{11}k_{22}}`, and at two points to any powers (the four-point moments of
+  :math:`\cos\vartheta = \rho = k_{12}/\sqrt{k_{11}k_{22}}` (:math:`\sin\vartheta` written
+  :math:`\sqrt{1-\rho^2}`), and at two points to any powers (the four-point moments of
   the finite-width recursion at two distinct points),
 
   .. math:: E[\mathrm{relu}(u)^p\mathrm{relu}(v)^q] = \frac{k_{11}^{p/2}k_{22}^{q/2}}{2\pi}\,2^{(p+q)/2}
-            \Gamma\big(\tfrac{p+q}2+1\big)\int_{\theta-\pi/2}^{\pi/2}\cos^p\varphi\,\cos^q(\varphi-\theta)\,d\varphi,
-            \qquad \theta = \arccos\rho
+            \Gamma\big(\tfrac{p+q}2+1\big)\int_{\vartheta-\pi/2}^{\pi/2}\cos^p\varphi\,\cos^q(\varphi-\vartheta)\,d\varphi
 
   (polar coordinates of the whitened pair: the radial integral times the angular one over the wedge where
   both are positive; :math:`p = q = 2` is Cho and Saul's :math:`J_2`); one point with a mean:
@@ -54,6 +57,7 @@ from typing import Sequence
 import sympy as sp
 
 from ..activations import Activation, get_activation
+from ..combinatorics import set_partitions
 from ..errors import SpecError
 
 __all__ = ["Factor", "closed_form", "parity", "EXPONENTIAL_POLYNOMIALS", "PIECEWISE_LINEAR", "CLOSED_PAIRS"]
@@ -139,7 +143,47 @@ def _exp_terms(factor: Factor, mean, var) -> list[tuple[sp.Expr, int, sp.Expr]] 
     return out
 
 
+def _isserlis(factors: Sequence[Factor], cov: sp.Matrix, mean: list) -> sp.Expr:
+    r"""Identity factors (derivative 0: :math:`u_i`; 1: the constant 1; higher: 0) by Isserlis' theorem with
+    means, :math:`E[\prod_s u_{i_s}] = \sum_\pi \prod_{\{s\}\in\pi} m_{i_s} \prod_{\{s,t\}\in\pi}\Sigma_{i_si_t}`
+    over the partitions of the slots (a factor of power p is p slots) into singletons and pairs."""
+    if any(f.derivative > 1 for f in factors):
+        return sp.Integer(0)
+    slots = [i for i, f in enumerate(factors) if f.derivative == 0 for _ in range(f.power)]
+    out = []
+    for part in set_partitions(range(len(slots)), lambda s: s <= 2):
+        term = sp.Integer(1)
+        for block in part:
+            if len(block) == 1:
+                term *= mean[slots[block[0]]]
+            else:
+                term *= cov[slots[block[0]], slots[block[1]]]
+            if term == 0:
+                break
+        out.append(term)
+    return sp.Add(*out)
+
+
+def _gauss_product(factors: Sequence[Factor], cov: sp.Matrix) -> sp.Expr:
+    r"""Normalised exponentials :math:`\phi(u) = e^{u - m - \Sigma_{uu}}` (every derivative is the function
+    itself): :math:`E[\prod_i\phi(u_i)^{p_i}] = \exp\big(\sum_i(\tfrac{p_i^2}2 - p_i)\Sigma_{ii}
+    + \sum_{i<j}p_ip_j\Sigma_{ij}\big)` (the means cancel), as one exponential."""
+    n = len(factors)
+    p = [f.power for f in factors]
+    exponent = sp.Integer(0)
+    for i in range(n):
+        exponent += (sp.Rational(p[i] * p[i], 2) - p[i]) * cov[i, i]
+        for j in range(i + 1, n):
+            exponent += p[i] * p[j] * cov[i, j]
+    return sp.exp(exponent)
+
+
 def _exponential_polynomial(factors: Sequence[Factor], cov: sp.Matrix, mean: list) -> sp.Expr:
+    names = {f.name for f in factors}
+    if names == {"identity"}:
+        return _isserlis(factors, cov, mean)
+    if names == {"gauss"}:
+        return _gauss_product(factors, cov)
     n = len(factors)
     t = sp.symbols(f"t0:{n}")
     tv = sp.Matrix(t)
@@ -168,22 +212,37 @@ def _exponential_polynomial(factors: Sequence[Factor], cov: sp.Matrix, mean: lis
     return _real_part(sp.expand(total))
 
 
+def _split_numeric(expr: sp.Expr) -> tuple[sp.Expr, sp.Expr]:
+    """``(Re, Im)`` of a sum of terms ``c * R`` with complex numbers ``c`` and real factors ``R`` (the
+    covariance and mean entries are real by construction, whatever their SymPy assumptions say)."""
+    re_terms, im_terms = [], []
+    for term in sp.Add.make_args(sp.expand(expr)):
+        coeff, rest = term.as_coeff_mul()
+        c = sp.Mul(*[a for a in rest if a.is_number], coeff)
+        r = sp.Mul(*[a for a in rest if not a.is_number])
+        cr, ci = sp.re(c), sp.im(c)
+        if cr != 0:
+            re_terms.append(cr * r)
+        if ci != 0:
+            im_terms.append(ci * r)
+    return sp.Add(*re_terms), sp.Add(*im_terms)
+
+
 def _real_part(expr: sp.Expr) -> sp.Expr:
-    """The real part of a sum of ``c * P * exp(a + i b)`` with real symbols, as ``e^a (Re(cP) cos b -
-    Im(cP) sin b)`` (no Re()/Im() left over)."""
+    """The real part of a sum of ``c * P * exp(a + i b)`` with real ``P``, ``a``, ``b`` and complex numbers
+    ``c``, as ``e^a (Re(cP) cos b - Im(cP) sin b)`` (no Re()/Im() left over)."""
     out = []
     for term in sp.Add.make_args(expr):
         exps = [f for f in sp.Mul.make_args(term) if isinstance(f, sp.exp)]
         rest = sp.Mul(*[f for f in sp.Mul.make_args(term) if not isinstance(f, sp.exp)])
-        exponent = sp.expand(sp.Add(*[e.args[0] for e in exps]))
-        a, b = exponent.as_real_imag()
-        cr, ci = sp.expand(rest).as_real_imag()
+        a, b = _split_numeric(sp.Add(*[e.args[0] for e in exps]))
+        cr, ci = _split_numeric(rest)
         part = cr * sp.cos(b) - ci * sp.sin(b) if b != 0 else cr
         out.append(sp.exp(a) * part if a != 0 else part)
     total = sp.Add(*out)
-    if any(isinstance(x, (sp.re, sp.im)) for x in sp.preorder_traversal(total)):
+    if any(isinstance(x, (sp.re, sp.im)) for x in sp.preorder_traversal(total)):  # pragma: no cover - guard
         raise SpecError("internal: the real part of an exponential-polynomial expectation could not be "
-                        "separated; declare the covariance and mean symbols real")
+                        "separated")
     return total
 
 
@@ -208,7 +267,8 @@ def _one_point(kind: str, power: int, m, v) -> sp.Expr | None:
     zero = _is_zero(m)
     if kind == "relu":
         if zero:
-            return sp.Rational(1, 2) * (2 * v) ** sp.Rational(power, 2) * sp.gamma(sp.Rational(power + 1, 2)) / sp.sqrt(sp.pi)
+            return (sp.Rational(1, 2) * v ** sp.Rational(power, 2) * 2 ** sp.Rational(power, 2)
+                    * sp.gamma(sp.Rational(power + 1, 2)) / sp.sqrt(sp.pi))
         if power == 1:
             return m * _Phi(m / s) + s * _phi(m / s)
         if power == 2:
@@ -239,7 +299,9 @@ def _two_points(kinds: tuple[str, str], k11, k12, k22) -> sp.Expr | None:
     root = sp.sqrt(k11 * k22)
     rho = k12 / root
     if pair == ("relu", "relu"):
-        return (sp.sqrt(k11 * k22 - k12 ** 2) + k12 * (sp.pi - sp.acos(rho))) / (2 * sp.pi)
+        # the arc-cosine form sqrt(k11 k22) (sin t + (pi - t) cos t) / 2 pi, cos t = rho: near rho = 1 its
+        # rounding errors cancel to first order (sqrt(k11 k22 - k12^2) alone would lose half the digits)
+        return root / (2 * sp.pi) * (sp.sqrt(1 - rho ** 2) + (sp.pi - sp.acos(rho)) * rho)
     if pair == ("step", "step"):
         return (sp.pi - sp.acos(rho)) / (2 * sp.pi)
     if pair in (("relu", "step"), ("step", "relu")):

@@ -92,7 +92,8 @@ def gauss_hermite(fn: Callable[[torch.Tensor], torch.Tensor], cov, mean=None, *,
 
     ``fn`` maps points ``(..., n)`` to values ``(...)`` (vectorised); ``cov`` is ``(n, n)`` or
     ``(B, n, n)``, ``mean`` ``(n,)``/``(B, n)`` or None.  Returns ``(value, error)`` with the batch shape.
-    ``resolutions``: nodes per direction ``(coarse, fine)`` (default :data:`RESOLUTIONS` by rank).
+    ``resolutions``: nodes per direction ``(coarse, fine)`` (default :data:`RESOLUTIONS` by rank); one
+    resolution ``(q,)`` gives that estimate with error 0 plus the rounding floor.
     """
     cov = torch.as_tensor(cov, dtype=torch.float64)
     single = cov.ndim == 2
@@ -111,8 +112,9 @@ def gauss_hermite(fn: Callable[[torch.Tensor], torch.Tensor], cov, mean=None, *,
         if tuple(mean_t.shape) != (b, n):
             raise SpecError(f"mean must have shape ({n},) or ({b}, {n}), got {tuple(mean_t.shape)}", "mean")
     a, r = _whiten(0.5 * (cov + cov.transpose(-1, -2)))
-    if r > 4:
-        raise SpecError(f"Gauss-Hermite quadrature is limited to 4 Gaussian directions, got {r}", "cov")
+    if r > max(RESOLUTIONS) and resolutions is None:
+        raise SpecError(f"Gauss-Hermite quadrature is limited to {max(RESOLUTIONS)} Gaussian directions by "
+                        f"default (got {r}); pass explicit resolutions", "cov")
     qs = tuple(resolutions) if resolutions is not None else RESOLUTIONS[r]
     estimates = []
     for q in qs:

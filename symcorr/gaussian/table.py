@@ -27,15 +27,12 @@ Both give a SymPy expression (``sympy``; ``None`` where no closed form exists) a
 with an absolute error estimate (``torch``: the closed form as generated torch code, error = rounding
 floor; otherwise Gauss-Hermite quadrature at two resolutions, :mod:`symcorr.gaussian.quadrature`).
 
-Generated torch code: each closed form is written once, in SymPy, and compiled with
-``sympy.lambdify`` to torch functions with guarded elementary functions (:data:`TORCH_FUNCTIONS`:
-arguments of :math:`\arcsin`/:math:`\arccos` are clamped to [-1, 1] and of :math:`\sqrt{\cdot}` to
-:math:`\ge 0`, which only absorbs rounding at coincident points, where :math:`\rho = 1` exactly).
+Generated torch code: each closed form is written once, in SymPy, and compiled to torch functions by
+:mod:`symcorr.gaussian.codegen` (guarded elementary functions, stable arc-cosine kernels).
 """
 
 from __future__ import annotations
 
-import math
 from functools import lru_cache
 from typing import Callable, Sequence
 
@@ -44,100 +41,18 @@ import torch
 
 from ..activations import Activation, get_activation
 from ..errors import SpecError
+from .codegen import TORCH_FUNCTIONS, torch_function, torch_functions
 from .forms import CLOSED_PAIRS, Factor, closed_form
-from .quadrature import QuadratureResult, gauss_hermite, product_integrand
+from .quadrature import QuadratureResult, _rule, gauss_hermite, product_integrand
 
 __all__ = ["PairExpectation", "GaussianMoment", "pair_expectation", "TORCH_FUNCTIONS", "K11", "K12", "K22",
-           "torch_function", "activation_torch"]
+           "torch_function", "torch_functions", "activation_torch", "PAIR_NODES", "DIAGONAL_NODES"]
 
 #: the covariance symbols of the pair functions
 K11, K22 = sp.symbols("k_11 k_22", positive=True)
 K12 = sp.Symbol("k_12", real=True)
 _K = sp.Symbol("k", positive=True)
 _U = sp.Symbol("u", real=True)
-
-
-def _as_tensor_fn(fn):
-    """``fn`` applied to tensors; Python numbers (constants such as ``sqrt(2)`` in generated code) are
-    converted to float64 tensors first."""
-    def wrapped(*args):
-        ref = next((a for a in args if isinstance(a, torch.Tensor)), None)
-        dtype = torch.float64 if ref is None or not ref.is_floating_point() else ref.dtype
-        conv = [a if isinstance(a, torch.Tensor) else torch.tensor(float(a), dtype=dtype) for a in args]
-        return fn(*conv)
-    return wrapped
-
-
-def _heaviside(x, h0=None):
-    return torch.heaviside(x, torch.full_like(x, 0.5 if h0 is None else float(h0)))
-
-
-def _fold(op):
-    def fn(*args):
-        like = next(a for a in args if isinstance(a, torch.Tensor))
-        out = None
-        for a in args:
-            a = a if isinstance(a, torch.Tensor) else torch.full_like(like, float(a))
-            out = a if out is None else op(out, a)
-        return out
-    return fn
-
-
-#: SymPy function name -> torch implementation used by the generated code (guarded where noted)
-TORCH_FUNCTIONS: dict[str, Callable] = {name: _as_tensor_fn(fn) for name, fn in {
-    "asin": lambda x: torch.asin(torch.clamp(x, -1.0, 1.0)),
-    "acos": lambda x: torch.arccos(torch.clamp(x, -1.0, 1.0)),
-    "sqrt": lambda x: torch.sqrt(torch.clamp_min(x, 0.0)),
-    "exp": torch.exp, "log": torch.log, "sin": torch.sin, "cos": torch.cos, "sinh": torch.sinh,
-    "cosh": torch.cosh, "tanh": torch.tanh, "erf": torch.erf, "erfc": torch.erfc, "atan": torch.atan,
-    "Abs": torch.abs, "sign": torch.sign, "gamma": lambda x: torch.exp(torch.lgamma(x)),
-    "Heaviside": _heaviside, "Max": _fold(torch.maximum), "Min": _fold(torch.minimum),
-}.items()}
-
-
-class _Where(sp.Function):
-    """``Piecewise`` rewritten for tensors: ``_Where(condition, then, otherwise)`` -> ``torch.where``."""
-
-
-class _And(sp.Function):
-    pass
-
-
-class _Or(sp.Function):
-    pass
-
-
-def _tensor_logic(expr: sp.Expr) -> sp.Expr:
-    """Piecewise / And / Or as functions the generated torch code can apply elementwise."""
-    def piecewise(*pairs):
-        out = pairs[-1][0] if pairs[-1][1] == sp.true else sp.nan
-        for value, cond in reversed(pairs[:-1] if pairs[-1][1] == sp.true else pairs):
-            out = _Where(cond, value, out)
-        return out
-    expr = expr.replace(sp.Piecewise, lambda *pairs: piecewise(*[tuple(p) for p in pairs]))
-    expr = expr.replace(sp.And, lambda *a: _And(*a)).replace(sp.Or, lambda *a: _Or(*a))
-    return expr
-
-
-TORCH_FUNCTIONS.update({
-    "_Where": lambda c, a, b: torch.where(torch.as_tensor(c), *torch.broadcast_tensors(
-        torch.as_tensor(a, dtype=torch.float64), torch.as_tensor(b, dtype=torch.float64))),
-    "_And": _fold(torch.logical_and), "_Or": _fold(torch.logical_or),
-})
-
-
-def torch_function(args: Sequence[sp.Symbol], expr: sp.Expr) -> Callable:
-    """``expr`` compiled to a torch function of ``args`` (broadcasting tensors; constants broadcast;
-    ``Piecewise`` becomes ``torch.where``)."""
-    fn = sp.lambdify(list(args), _tensor_logic(sp.sympify(expr)), modules=[TORCH_FUNCTIONS, "math"])
-
-    def call(*values):
-        out = fn(*values)
-        if not isinstance(out, torch.Tensor):
-            like = torch.broadcast_tensors(*[v for v in values if isinstance(v, torch.Tensor)])[0]
-            out = torch.full_like(like, float(out))
-        return out
-    return call
 
 
 def _breakpoints(expr: sp.Expr) -> set:
@@ -204,34 +119,46 @@ def _floor(value: torch.Tensor) -> torch.Tensor:
 _PAIR_RESOLUTIONS = (32, 64)
 
 
-def _pair_quadrature(f1, f2, k11, k12, k22) -> QuadratureResult:
-    """``E[f1(u) f2(v)]`` for a batch of centred pairs, by 2-d Gauss-Hermite on the Cholesky factor."""
+#: nodes per direction (coarse, fine) of the 2-d pair quadrature and of the 1-d one-point quadrature
+PAIR_NODES = _PAIR_RESOLUTIONS
+DIAGONAL_NODES = (100, 200)
+
+
+def _pair_estimates(pairs, k11, k12, k22, resolutions) -> list[list[torch.Tensor]]:
+    """``E[f1(u) f2(v)]`` for each ``(f1, f2)`` in ``pairs`` and each resolution (nodes per direction), for a
+    batch of centred pairs, by 2-d Gauss-Hermite on the Cholesky factor; all integrands share the nodes.
+    Returns ``[resolution][pair]`` tensors of the broadcast batch shape."""
     k11, k12, k22 = torch.broadcast_tensors(*(torch.as_tensor(t, dtype=torch.float64) for t in (k11, k12, k22)))
     shape = k11.shape
     k11, k12, k22 = k11.reshape(-1), k12.reshape(-1), k22.reshape(-1)
     l11 = torch.sqrt(k11.clamp_min(0.0))
     l21 = torch.where(l11 > 0, k12 / l11.clamp_min(1e-300), torch.zeros_like(k12))
     l22 = torch.sqrt((k22 - l21 * l21).clamp_min(0.0))
-    estimates = []
-    for q in _PAIR_RESOLUTIONS:
-        from .quadrature import _rule  # the one Gauss-Hermite rule
-        nodes, weights = _rule(q)
+    out = []
+    for q in resolutions:
+        nodes, weights = _rule(int(q))
         t = torch.tensor(nodes, dtype=torch.float64, device=k11.device)
         w = torch.tensor(weights, dtype=torch.float64, device=k11.device)
-        total = torch.zeros_like(k11)
+        ww = w[:, None] * w[None, :]
+        totals = [torch.zeros_like(k11) for _ in pairs]
         step = max(1, 4_000_000 // (q * q))
         for s0 in range(0, k11.numel(), step):
             sl = slice(s0, s0 + step)
             u = l11[sl, None] * t[None, :]                                            # (b, q)
             v = l21[sl, None, None] * t[None, :, None] + l22[sl, None, None] * t[None, None, :]  # (b, q, q)
-            vals = f1(u)[:, :, None] * f2(v)
-            total[sl] = (vals * (w[:, None] * w[None, :])).sum((-1, -2))
-        estimates.append(total)
-    value = estimates[-1]
-    error = (estimates[-1] - estimates[0]).abs() + _floor(value)
-    if not bool(torch.isfinite(value).all()):
-        raise SpecError("a Gaussian pair expectation is not finite (the activation overflows)")
-    return QuadratureResult((value.reshape(shape), error.reshape(shape)))
+            for total, (f1, f2) in zip(totals, pairs):
+                total[sl] = ((f1(u)[:, :, None] * f2(v)) * ww).sum((-1, -2))
+        for total in totals:
+            if not bool(torch.isfinite(total).all()):
+                raise SpecError("a Gaussian pair expectation is not finite (the activation overflows)")
+        out.append([total.reshape(shape) for total in totals])
+    return out
+
+
+def _pair_quadrature(f1, f2, k11, k12, k22) -> QuadratureResult:
+    """``E[f1(u) f2(v)]`` with the error estimate ``|Q_fine - Q_coarse|`` plus the rounding floor."""
+    (coarse,), (value,) = _pair_estimates([(f1, f2)], k11, k12, k22, _PAIR_RESOLUTIONS)
+    return QuadratureResult((value, (value - coarse).abs() + _floor(value)))
 
 
 class PairExpectation:
@@ -243,7 +170,11 @@ class PairExpectation:
     * ``sympy(k11, k12, k22, d=(0, 0, 0))``: the same at given expressions (``None`` without a closed form);
     * ``torch(k11, k12, k22, d=(0, 0, 0))``: ``(value, error)`` tensors (generated code or quadrature);
     * ``diagonal_expr(order)``, ``diagonal_sympy(k, order)``, ``diagonal_torch(k, order)``: the one-point
-      function :math:`g(k) = E[\phi(u)^2]` and its derivatives :math:`g^{(a)}(k)`.
+      function :math:`g(k) = E[\phi(u)^2]` and its derivatives :math:`g^{(a)}(k)`;
+    * the deep recursions' pieces: ``dot_expr()`` / ``dot_sympy`` (:math:`\dot F = E[\phi'\phi']`),
+      ``dot_diagonal_expr()`` / ``dot_diagonal_sympy`` (:math:`E[\phi'(u)^2]`), ``closed(dot)``, and the
+      values-only batch evaluations ``pair_torch(k11, k12, k22, dot=, nodes=)`` (:math:`F` and :math:`\dot F`
+      from one generated function, or quadrature at one resolution) and ``diagonal_pair_torch(k, dot=, nodes=)``.
     """
 
     def __init__(self, activation):
@@ -268,12 +199,12 @@ class PairExpectation:
                 base = closed_form([f, f], cov) if self.activation.name in CLOSED_PAIRS else None
                 self._exprs[key] = base
             else:
-                base = self.expr()
-                if base is None:
-                    out = self._derivative_closed_form(d11, d12, d22)
-                else:
-                    out = sp.diff(base, K11, d11, K12, d12, K22, d22) if (d11 or d12 or d22) else base
-                    out = _tidy(out)
+                # Price's theorem read backwards first (a closed pair of derivative activations, e.g.
+                # E[step step] for relu), else the derivative of the closed form
+                out = self._derivative_closed_form(d11, d12, d22)
+                base = self.expr() if out is None else None
+                if base is not None:
+                    out = _tidy(sp.diff(base, K11, d11, K12, d12, K22, d22))
                 self._exprs[key] = out
         return self._exprs[key]
 
@@ -289,7 +220,9 @@ class PairExpectation:
         e = self.expr(*d)
         if e is None:
             return None
-        return e.subs({K11: k11, K12: k12, K22: k22}, simultaneous=True)
+        # xreplace, not subs: subs asks the assumptions of every rebuilt node, which for nested kernels at
+        # numeric points costs seconds (measured 5.5 s against 4 ms for a 5-layer ReLU kernel at one pair)
+        return e.xreplace({K11: sp.sympify(k11), K12: sp.sympify(k12), K22: sp.sympify(k22)})
 
     def diagonal_expr(self, order: int = 0) -> sp.Expr | None:
         r""":math:`g^{(a)}(k)` in the symbol ``k`` (positive), :math:`g(k) = E[\phi(u)^2]`, or None."""
@@ -304,7 +237,7 @@ class PairExpectation:
 
     def diagonal_sympy(self, k, order: int = 0) -> sp.Expr | None:
         e = self.diagonal_expr(order)
-        return None if e is None else e.subs(_K, k)
+        return None if e is None else e.xreplace({_K: sp.sympify(k)})
 
     # --- numeric -------------------------------------------------------------------------------------
     def torch(self, k11, k12, k22, d: tuple = (0, 0, 0)) -> QuadratureResult:
@@ -341,6 +274,82 @@ class PairExpectation:
         value, error = gauss_hermite(lambda u: fn(u[..., 0]), flat[:, None, None])
         scale = 0.5 ** order
         return QuadratureResult(((value * scale).reshape(k.shape), (error * scale).reshape(k.shape)))
+
+
+    # --- the derivative kernel and the joint (F, F-dot) code of the deep recursions ---------------------
+    def dot_expr(self) -> sp.Expr | None:
+        r""":math:`\dot F = E[\phi'(u)\phi'(v)] = \partial F/\partial k_{12}` (Price), or None."""
+        return self.expr(0, 1, 0)
+
+    def dot_sympy(self, k11, k12, k22) -> sp.Expr | None:
+        return self.sympy(k11, k12, k22, (0, 1, 0))
+
+    def dot_diagonal_expr(self) -> sp.Expr | None:
+        r""":math:`E[\phi'(u)^2]`, :math:`u\sim N(0,k)`, in the symbol ``k``, or None."""
+        key = ("dot-diag",)
+        if key not in self._exprs:
+            base = closed_form([Factor.of(self.activation, 1, 2)], sp.Matrix([[_K]]))
+            dot = self.dot_expr()
+            if base is None and dot is not None:
+                base = dot.subs({K11: _K, K12: _K, K22: _K})
+                if base.has(sp.zoo, sp.nan, sp.oo, -sp.oo):  # e.g. E[delta(u)^2] of step: no finite value
+                    base = None
+            self._exprs[key] = None if base is None else _tidy(base)
+        return self._exprs[key]
+
+    def dot_diagonal_sympy(self, k) -> sp.Expr | None:
+        e = self.dot_diagonal_expr()
+        return None if e is None else e.xreplace({_K: sp.sympify(k)})
+
+    def closed(self, dot: bool = False) -> bool:
+        """Do the pair function (and, with ``dot``, its derivative kernel) have closed forms here?"""
+        return self.expr() is not None and (not dot or self.dot_expr() is not None)
+
+    def pair_torch(self, k11, k12, k22, *, dot: bool = False, nodes: int | None = None) -> tuple:
+        r"""``(F,)`` or ``(F, F-dot)`` at a batch of covariances (broadcast tensors), values only: one generated
+        torch function of both closed forms (shared subexpressions computed once) when they exist, otherwise
+        2-d Gauss-Hermite with ``nodes`` per direction on shared nodes (default the finer of the table's two
+        resolutions, :data:`PAIR_NODES`; the caller estimates the error by running both)."""
+        k11, k12, k22 = (torch.as_tensor(t, dtype=torch.float64) for t in (k11, k12, k22))
+        if self.closed(dot):
+            key = ("joint", dot)
+            if key not in self._torch:
+                exprs = [self.expr()] + ([self.dot_expr()] if dot else [])
+                self._torch[key] = torch_functions([K11, K12, K22], exprs)
+            return self._torch[key](k11, k12, k22)
+        f0 = activation_torch(self.activation, 0)
+        pairs = [(f0, f0)]
+        if dot:
+            f1 = activation_torch(self.activation, 1)
+            pairs.append((f1, f1))
+        # both integrands are symmetric in (u, v): integrate with the smaller variance first, so that a pair
+        # and its transpose give the same number (and, measured for tanh, the smaller quadrature error)
+        lo, hi = torch.minimum(k11, k22), torch.maximum(k11, k22)
+        (values,) = _pair_estimates(pairs, lo, k12, hi, (nodes or PAIR_NODES[-1],))
+        return tuple(values)
+
+    def diagonal_pair_torch(self, k, *, dot: bool = False, nodes: int | None = None) -> tuple:
+        r"""``(g,)`` or ``(g, E[phi'^2])`` at variances ``k``: :math:`E[\phi(u)^2]` and :math:`E[\phi'(u)^2]`,
+        :math:`u\sim N(0,k)` (closed forms, or 1-d Gauss-Hermite with ``nodes``, default
+        :data:`DIAGONAL_NODES`' finer one)."""
+        k = torch.as_tensor(k, dtype=torch.float64)
+        out = []
+        for order, expr in ((0, self.diagonal_expr()), (1, self.dot_diagonal_expr() if dot else None)):
+            if order == 1 and not dot:
+                break
+            if expr is not None:
+                key = ("diag-fn", order)
+                if key not in self._torch:
+                    self._torch[key] = torch_function([_K], expr)
+                out.append(self._torch[key](k))
+                continue
+            f = activation_torch(self.activation, order)
+
+            def square(u: torch.Tensor, f=f) -> torch.Tensor:
+                return f(u[..., 0]) ** 2
+            value, _ = gauss_hermite(square, k.reshape(-1)[:, None, None], resolutions=(nodes or DIAGONAL_NODES[-1],))
+            out.append(value.reshape(k.shape))
+        return tuple(out)
 
 
 def _tidy(expr: sp.Expr) -> sp.Expr:
@@ -394,7 +403,9 @@ class GaussianMoment:
             self._generated[with_mean] = fn
         return self._generated[with_mean]
 
-    def torch(self, cov, mean=None) -> QuadratureResult:
+    def torch(self, cov, mean=None, *, nodes: int | None = None) -> QuadratureResult:
+        """``(value, error)``; ``nodes``: quadrature at that one resolution only (error 0 + rounding floor;
+        callers that compare two resolutions themselves), closed forms ignore it."""
         cov = torch.as_tensor(cov, dtype=torch.float64)
         single = cov.ndim == 2
         cov = cov[None] if single else cov
@@ -414,7 +425,8 @@ class GaussianMoment:
             out = QuadratureResult((value, _floor(value)))
         else:
             fns = [activation_torch(f.activation, f.derivative) for f in self.factors]
-            out = gauss_hermite(product_integrand(fns, [f.power for f in self.factors]), cov, mean_t)
+            out = gauss_hermite(product_integrand(fns, [f.power for f in self.factors]), cov, mean_t,
+                                resolutions=None if nodes is None else (nodes,))
         if single:
             return QuadratureResult((out[0][0], out[1][0]))
         return out

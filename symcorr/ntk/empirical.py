@@ -32,8 +32,6 @@ whose :math:`N\to\infty` limit is the classic infinite-width NTK.
 
 from __future__ import annotations
 
-from enum import StrEnum
-
 from typing import Mapping, Sequence
 
 import torch
@@ -43,18 +41,10 @@ from ..distributions import Normal, numeric_value
 from ..errors import SpecError
 from ..montecarlo.models import TorchModel
 from ..spec import Network
-from ..verdicts import parse_choice
+from ..verdicts import Parameterisation, parse_choice
 
 __all__ = ["empirical_ntk", "block_scales", "check_blocks", "check_parameterisation", "check_points",
            "activation_derivative", "Parameterisation", "PARAMETERISATIONS", "METHODS"]
-
-
-class Parameterisation(StrEnum):
-    """How the kernel's gradients are taken (see the module docstring): with respect to the blocks
-    themselves (``standard``) or to their unit-variance parts (``ntk``)."""
-
-    STANDARD = "standard"
-    NTK = "ntk"
 
 
 #: the parameterisations of the kernel (see the module docstring)

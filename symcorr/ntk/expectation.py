@@ -20,30 +20,38 @@ Euclidean :math:`x\cdot x'`) and :math:`S_{ab} = \sigma_{W1}^2\delta_{ab} + N\mu
 
 In the ``"ntk"`` parameterisation each block is multiplied by its entry variance (as in
 :func:`symcorr.ntk.empirical.block_scales`), which makes the kernel independent of the width.
+
+Grids of pairs, :meth:`NTKExpectation.gram` ``(X, Y=None, limit=False)``: ``limit=False`` is the exact value
+above at the network's width (one hidden layer; deeper networks have no finite-width value here and raise a
+SpecError that points to ``limit=True``), ``limit=True`` the infinite-width NTK of any depth
+(:mod:`symcorr.deep.ntk`, :mod:`symcorr.deep.gram`).
 """
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
-import numpy as np
 import sympy as sp
 import torch
 
 from ..activations import Activation
+from ..deep.gram import InfiniteWidthGram
+from ..deep.ntk import NTKRecursion
 from ..distributions import Normal, numeric_value
 from ..errors import SpecError
+from ..gaussian import Factor, closed_form, pair_expectation
 from ..spec import Network
-from .empirical import Parameterisation, activation_derivative, check_parameterisation, check_points
+from .empirical import Parameterisation, check_parameterisation, check_points
 
 __all__ = ["NTKExpectation", "ntk_expectation", "gaussian_pair_expectations"]
 
 
 def _pair_symbolic(act: Activation, k11, k12, k22, phase: bool, var_w=None, dist2=None):
     r"""SymPy :math:`(E[\phi(z)\phi(z')], E[\dot\phi(z)\dot\phi(z')])` for a centred Gaussian pair with
-    covariance ``[[k11, k12], [k12, k22]]`` (or, for ``phase=True``, Cos-net with uniform phase, where
-    only the squared distance ``dist2`` of the weight part matters)."""
+    covariance ``[[k11, k12], [k12, k22]]`` from the Gaussian table (:func:`symcorr.gaussian.closed_form`), or,
+    for ``phase=True``, Cos-net with uniform phase, where only the squared distance ``dist2`` of the weight
+    part matters (a characteristic-function rule, not a Gaussian one).  Without a closed form: the Gaussian
+    integrals themselves, unevaluated."""
     name = act.name
     if phase:
         if name != "cos":
@@ -51,75 +59,38 @@ def _pair_symbolic(act: Activation, k11, k12, k22, phase: bool, var_w=None, dist
                             f"only, not {name!r}; use ntk_moments (Monte Carlo)", "layers[0].bias")
         e = sp.exp(-dist2 / 2) / 2
         return e, e
-    if name == "relu":
-        cos_t = k12 / sp.sqrt(k11 * k22)
-        t = sp.acos(cos_t)
-        return (sp.sqrt(k11 * k22) / (2 * sp.pi) * (sp.sin(t) + (sp.pi - t) * cos_t),
-                (sp.pi - t) / (2 * sp.pi))
-    if name == "erf":
-        return (2 / sp.pi * sp.asin(2 * k12 / sp.sqrt((1 + 2 * k11) * (1 + 2 * k22))),
-                4 / (sp.pi * sp.sqrt((1 + 2 * k11) * (1 + 2 * k22) - 4 * k12 ** 2)))
-    if name == "gauss":
-        e = sp.exp(k12 - (k11 + k22) / 2)
-        return e, e
-    if name == "cos":
-        minus, plus = sp.exp(-(k11 + k22 - 2 * k12) / 2), sp.exp(-(k11 + k22 + 2 * k12) / 2)
-        return (minus + plus) / 2, (minus - plus) / 2
-    if name == "identity":
-        return k12, sp.Integer(1)
-    # no rule: the Gaussian integral itself
+    cov = sp.Matrix([[k11, k12], [k12, k22]])
+    ff = closed_form([Factor.of(act)] * 2, cov)
+    dd = closed_form([Factor.of(act, 1)] * 2, cov)
+    if ff is not None and dd is not None:
+        return ff, dd
     u, v = sp.Symbol("u", real=True), sp.Symbol("v", real=True)
     det = k11 * k22 - k12 ** 2
     pdf = sp.exp(-(k22 * u ** 2 - 2 * k12 * u * v + k11 * v ** 2) / (2 * det)) / (2 * sp.pi * sp.sqrt(det))
     lim = ((u, -sp.oo, sp.oo), (v, -sp.oo, sp.oo))
-    return (sp.Integral(act.sympy(u) * act.sympy(v) * pdf, *lim),
-            sp.Integral(act.derivative(u) * act.derivative(v) * pdf, *lim))
+    return (ff if ff is not None else sp.Integral(act.sympy(u) * act.sympy(v) * pdf, *lim),
+            dd if dd is not None else sp.Integral(act.derivative(u) * act.derivative(v) * pdf, *lim))
 
 
+#: nodes per direction of the quadrature fallback (kinked derivatives such as relu' converge slowly)
 _GH_NODES = 80
 
 
 def gaussian_pair_expectations(act: Activation, k11: torch.Tensor, k12: torch.Tensor, k22: torch.Tensor,
                                *, phase: bool = False, dist2: torch.Tensor | None = None):
     r"""Numeric :math:`(E[\phi(z)\phi(z')], E[\dot\phi(z)\dot\phi(z')])` for centred Gaussian
-    :math:`(z, z')` with covariance ``[[k11, k12], [k12, k22]]`` (tensors of one shape), by the closed
-    forms of the module docstring or, for other activations, by ``80 x 80``-node Gauss-Hermite
-    quadrature.  ``phase=True``: Cos-net with uniform phase (uses ``dist2``)."""
+    :math:`(z, z')` with covariance ``[[k11, k12], [k12, k22]]`` (tensors of one shape): the generated torch
+    code of the Gaussian table's closed forms or, for other activations, its 2-d Gauss-Hermite quadrature
+    (:meth:`symcorr.gaussian.PairExpectation.pair_torch`).  ``phase=True``: Cos-net with uniform phase
+    (uses ``dist2``)."""
     name = act.name
     if phase:
         if name != "cos":
             raise SpecError(f"uniform-phase closed form only for cos, not {name!r}")
         e = 0.5 * torch.exp(-dist2 / 2)
         return e, e
-    if name == "relu":
-        norm = torch.sqrt(k11 * k22)
-        cos_t = (k12 / norm).clamp(-1.0, 1.0)
-        t = torch.arccos(cos_t)
-        return norm / (2 * math.pi) * (torch.sin(t) + (math.pi - t) * cos_t), (math.pi - t) / (2 * math.pi)
-    if name == "erf":
-        a, b = 1 + 2 * k11, 1 + 2 * k22
-        return (2 / math.pi * torch.asin((2 * k12 / torch.sqrt(a * b)).clamp(-1.0, 1.0)),
-                4 / (math.pi * torch.sqrt(a * b - 4 * k12 ** 2)))
-    if name == "gauss":
-        e = torch.exp(k12 - (k11 + k22) / 2)
-        return e, e
-    if name == "cos":
-        minus, plus = torch.exp(-(k11 + k22 - 2 * k12) / 2), torch.exp(-(k11 + k22 + 2 * k12) / 2)
-        return (minus + plus) / 2, (minus - plus) / 2
-    if name == "identity":
-        return k12.clone(), torch.ones_like(k12)
-    nodes, weights = np.polynomial.hermite_e.hermegauss(_GH_NODES)
-    s = torch.tensor(nodes, dtype=torch.float64)
-    w = torch.tensor(weights / math.sqrt(2 * math.pi), dtype=torch.float64)
-    l11 = torch.sqrt(k11)
-    l21 = torch.where(l11 > 0, k12 / l11.clamp_min(1e-300), torch.zeros_like(k12))
-    l22 = torch.sqrt((k22 - l21 ** 2).clamp_min(0.0))
-    z1 = l11[..., None, None] * s[:, None]
-    z2 = l21[..., None, None] * s[:, None] + l22[..., None, None] * s[None, :]
-    ww = w[:, None] * w[None, :]
-    f1, f2 = act.torch(z1).expand_as(z2), act.torch(z2)
-    g1, g2 = activation_derivative(act, z1, None).expand_as(z2), activation_derivative(act, z2, None)
-    return (f1 * f2 * ww).sum((-1, -2)), (g1 * g2 * ww).sum((-1, -2))
+    ff, dd = pair_expectation(act).pair_torch(k11, k12, k22, dot=True, nodes=_GH_NODES)
+    return ff, dd
 
 
 @dataclass
@@ -221,6 +192,12 @@ class NTKExpectation:
     def __init__(self, network: Network, parameterisation: str = "standard"):
         self.network = network
         self.parameterisation = check_parameterisation(parameterisation)
+        self._grid: InfiniteWidthGram | None = None
+        self._recursion: NTKRecursion | None = None
+        self.laws: _SingleLayerLaws | None = None
+        if isinstance(network, Network) and network.depth != 2:
+            self._recursion = NTKRecursion(network, self.parameterisation)  # checks the laws it needs
+            return
         self.laws = _single_layer_laws(network)
         if self.parameterisation is Parameterisation.NTK:
             for name, block in network.blocks.items():  # as empirical_ntk: one scale per block
@@ -230,9 +207,27 @@ class NTKExpectation:
                     raise SpecError("the NTK parameterisation rescales each block by one standard "
                                     "deviation; this block has a structured covariance", name)
 
+    @property
+    def is_exact(self) -> bool:
+        """True when the exact finite-width :math:`E[\\Theta]` exists here (one hidden layer)."""
+        return self.laws is not None
+
+    def _exact_laws(self) -> _SingleLayerLaws:
+        self._require_exact()
+        assert self.laws is not None
+        return self.laws
+
+    def _require_exact(self) -> None:
+        if self.laws is None:
+            raise SpecError(f"no finite-width E[Theta] for a network of depth {self.network.depth} (more than one "
+                            "hidden layer): the exact one covers single-hidden-layer networks, and the 1/n "
+                            "correction of a deep network's mean NTK (Roberts, Yaida and Hanin 2022, ch. 8) is not "
+                            "implemented; its infinite-width NTK is gp_limit(x, y) / gram(X, limit=True), its value "
+                            "at this width a Monte Carlo estimate (ntk_moments)", "layers")
+
     # --- symbolic ------------------------------------------------------------------------------------
     def _scales(self) -> dict:
-        laws = self.laws
+        laws = self._exact_laws()
         if self.parameterisation is Parameterisation.STANDARD:
             return {"W0": 1, "b0": 1, "W1": 1, "b1": 1}
         b1 = self.network.bias(1)
@@ -247,7 +242,7 @@ class NTKExpectation:
         """Blocks from the V-inner products ``q`` (for the law of z) and the Euclidean ``dot`` = x.x'
         (from the W0 gradient; equal to ``q12`` when W0 has iid entries)."""
         dot = q12 if dot is None else dot
-        laws = self.laws
+        laws = self._exact_laws()
         k11, k12, k22 = laws.var_w0 * q11, laws.var_w0 * q12, laws.var_w0 * q22
         if laws.var_b0 is not None and not laws.phase:
             k11, k12, k22 = k11 + laws.var_b0, k12 + laws.var_b0, k22 + laws.var_b0
@@ -264,14 +259,14 @@ class NTKExpectation:
         return terms
 
     def _check_index(self, a, b):
-        d = self.laws.out_dim
+        d = self.network.output_dim
         for name, v in (("a", a), ("b", b)):
             if isinstance(v, bool) or not isinstance(v, int) or not 0 <= v < d:
                 raise SpecError(f"output index must be an integer in [0, {d}), got {v!r}", name)
 
     def _inner(self, x, x2):
-        d_in = self.laws.in_dim
-        v = sp.Matrix(self.laws.col_cov) if self.laws.col_cov is not None else sp.eye(d_in)
+        d_in = self._exact_laws().in_dim
+        v = sp.Matrix(self._exact_laws().col_cov) if self._exact_laws().col_cov is not None else sp.eye(d_in)
         cols = []
         for name, pt in (("x", x), ("x2", x2)):
             m = sp.Matrix(pt) if not isinstance(pt, sp.MatrixBase) else sp.Matrix(pt)
@@ -285,6 +280,7 @@ class NTKExpectation:
 
     def blocks(self, x, x2=None, a: int = 0, b: int = 0) -> dict:
         """Per-block contributions ``{"W0": ..., "b0": ..., "W1": ..., "b1": ...}`` (SymPy)."""
+        self._require_exact()
         self._check_index(a, b)
         q11, q12, q22, dist2, dot = self._inner(x, x if x2 is None else x2)
         return self._terms(q11, q12, q22, dist2, a, b, dot)
@@ -294,7 +290,7 @@ class NTKExpectation:
         return sp.Add(*self.blocks(x, x2, a, b).values())
 
     def _generic(self, a: int, b: int) -> sp.Expr:
-        v_note = self.laws.col_cov is not None
+        v_note = self._exact_laws().col_cov is not None
         q11 = sp.Symbol(r"x^T V x" if v_note else r"|x|^2", positive=True)
         q22 = sp.Symbol(r"x'^T V x'" if v_note else r"|x'|^2", positive=True)
         q12 = sp.Symbol(r"x^T V x'" if v_note else r"x \cdot x'", real=True)
@@ -303,8 +299,9 @@ class NTKExpectation:
         return sp.Add(*self._terms(q11, q12, q22, dist2, a, b, dot).values())
 
     def latex(self) -> str:
+        self._require_exact()
         lines = [rf"\mathbb{{E}}[\Theta_{{00}}(x,x')] = {sp.latex(self._generic(0, 0))}"]
-        if self.laws.out_dim > 1:
+        if self._exact_laws().out_dim > 1:
             lines.append(rf"\mathbb{{E}}[\Theta_{{01}}(x,x')] = {sp.latex(self._generic(0, 1))}")
         return r" \\ ".join(lines)
 
@@ -320,7 +317,8 @@ class NTKExpectation:
     def evaluate(self, x, x2=None, per_block: bool = False):
         r"""Float64 tensor :math:`E[\Theta_{ab}(x_p, x'_q)]` of shape ``(P, P', d, d)`` (with
         ``per_block`` a dict block -> tensor, summing to it)."""
-        laws = self.laws
+        self._require_exact()
+        laws = self._exact_laws()
         net = self.network
         for s in (laws.width,):
             if not isinstance(s, int):
@@ -353,6 +351,80 @@ class NTKExpectation:
         if laws.has_b1:
             out["b1"] = sc["b1"] * eye.expand_as(out["W1"]).clone()
         return out if per_block else sum(out.values())
+
+
+    # --- infinite width, any depth --------------------------------------------------------------------
+    def _readout_mean_free(self) -> bool:
+        laws = self._exact_laws()
+        s_ab = laws.readout_second
+        d = laws.out_dim
+        return all(sp.simplify(s_ab[a, b] - (s_ab[a, a] if a == b else 0)) == 0 for a in range(d) for b in range(d)) \
+            and len({sp.simplify(s_ab[a, a]) for a in range(d)}) == 1
+
+    def gp_limit(self, x, x2=None, a: int = 0, b: int = 0) -> sp.Expr:
+        r"""The infinite-width NTK :math:`\lim E[\Theta_{ab}(x, x')]` (SymPy; symbolic points and input
+        dimension allowed), any depth (:mod:`symcorr.deep.ntk`).  ``"ntk"``: the :math:`N\to\infty` limit;
+        ``"standard"``: every block with its explicit width factor (it grows with the widths).  One hidden
+        layer: today's exact :math:`E[\Theta]` (``expr``), which is that in both parameterisations (with a
+        symbolic width taken to the limit in the NTK one; a read-out mean makes it grow, an error)."""
+        x2 = x if x2 is None else x2
+        if self._recursion is not None:
+            self._check_index(a, b)
+            return sp.KroneckerDelta(a, b) * self._recursion.expr(x, x2)
+        value = self.expr(x, x2, a, b)
+        if self.parameterisation is Parameterisation.STANDARD:
+            return value
+        width = self._exact_laws().width
+        if isinstance(width, sp.Symbol) and value.has(width):
+            value = sp.limit(value, width, sp.oo)
+            if value.has(sp.oo, -sp.oo, sp.zoo, sp.nan):
+                raise SpecError("the NTK grows with the width (a read-out mean of order 1); the infinite-width limit "
+                                "needs a read-out mean ~ 1/sqrt(N)", "layers[1].weight.mean")
+        elif not self._readout_mean_free():
+            raise SpecError("the infinite-width NTK of a network with a read-out weight mean needs a symbolic width "
+                            "(the limit at a fixed mean grows with N)", "layers[1].weight.mean")
+        return value
+
+    def gram(self, x, x2=None, limit: bool = False, indices=(0, 0)) -> torch.Tensor:
+        r""":math:`E[\Theta_{ab}(x_p, x'_q)]` on the grid of all pairs, an ``(n, m)`` float64 tensor (see
+        :meth:`gram_with_error`)."""
+        return self.gram_with_error(x, x2, limit, indices)[0]
+
+    def gram_with_error(self, x, x2=None, limit: bool = False, indices=(0, 0)) -> tuple[torch.Tensor, torch.Tensor]:
+        r"""``(values, errors)`` on the grid.
+
+        ``limit=True``: the infinite-width NTK of any depth (:class:`symcorr.deep.gram.InfiniteWidthGram`:
+        generated torch code, streamed; quadrature errors end to end).
+
+        ``limit=False``: :math:`E[\Theta_{ab}]` at the network's width, where it is known exactly, i.e. one
+        hidden layer (:meth:`evaluate`, the module docstring's formula, exact at every width: every block is a
+        sum over iid neurons).  In the NTK parameterisation with :math:`N\mathrm{Var}(W^1)` width-free and no
+        read-out weight mean it does not depend on the width (:math:`\mathrm{Var}(W^1)\,N E[\phi\phi'] =
+        C_W E[\phi\phi']`, :math:`S_{ab} = C_W\delta_{ab}`), so it equals ``limit=True``; in the standard one
+        the blocks keep their explicit width (:math:`N E[\phi\phi']`), as ``limit=True`` does; a read-out weight
+        mean adds :math:`N\mu_a\mu_b` to :math:`S_{ab}` (exact here, refused by ``limit=True`` in the NTK
+        parameterisation).  Two or more hidden layers: no finite-width value exists here (their mean NTK has a
+        1/n correction that is not implemented), a SpecError pointing to ``limit=True`` -- never the limit
+        returned silently."""
+        try:
+            a, b = indices
+        except (TypeError, ValueError):
+            raise SpecError(f"expected two output indices (a, b), got {indices!r}", "indices") from None
+        self._check_index(a, b)
+        if not limit:
+            self._require_exact()
+        if not limit or (self.laws is not None and not self._readout_mean_free()):
+            if limit and self.parameterisation is Parameterisation.NTK:
+                raise SpecError("the infinite-width NTK of a network with a read-out weight mean grows with the "
+                                "width; use limit=False (exact at this width)", "layers[1].weight.mean")
+            values = self.evaluate(x, x2)[:, :, a, b].clone()  # one hidden layer: exact (standard: explicit widths)
+            return values, 64 * torch.finfo(torch.float64).eps * values.abs().clamp_min(1.0)
+        if self._grid is None:
+            self._grid = InfiniteWidthGram(self.network, self.parameterisation)
+        result = self._grid.evaluate(x, x2).ntk
+        assert result is not None
+        scale = 1.0 if a == b else 0.0
+        return scale * result.values, scale * result.errors
 
 
 def ntk_expectation(network: Network, parameterisation: str = "standard") -> NTKExpectation:

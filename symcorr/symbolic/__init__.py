@@ -7,7 +7,8 @@ r"""Symbolic n-point correlators of random networks (the parameter-space frame).
   ``single_layer.py``), the 1/N expansion (``laurent.py``), connected parts, the GP limit, readable
   :class:`CorrelatorForm` (``form.py``); the unevaluated :class:`ParameterIntegral` otherwise.
   Cached and immutable.
-* :func:`kernel` (``two_point.py``): the exact two-point function.
+* :func:`kernel` (``two_point.py``): the exact two-point function, its infinite-width limit for any depth
+  and Gram matrices on grids of pairs (the deep recursions of :mod:`symcorr.deep`, registered there).
 * :func:`moment_table` / :func:`neuron_moment` (``kernels.py``): single-neuron moments from the table
   of known kernels (Gauss-net, Cos-net, arcsine, arc-cosine, Isserlis), unevaluated
   :class:`GaussianExpectation` (``integral.py``) otherwise.
@@ -26,6 +27,10 @@ from .kernels import KNOWN_KERNELS, FirstLayer, moment_table, neuron_moment
 from .laurent import Terms
 from .rules import VectorLaw, wick_sum
 from .two_point import Kernel, kernel
+
+# symcorr.deep (the deep recursions) imports these modules and registers the infinite-width kernel of any
+# depth with two_point on import; it is loaded last so that every symbolic module exists by then
+from .. import deep as _deep  # noqa: E402,F401
 
 __all__ = [
     "Correlator", "CorrelatorForm", "FirstLayer", "FormStyle", "GaussianExpectation", "InnerProduct",

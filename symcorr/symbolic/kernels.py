@@ -12,7 +12,9 @@ the pre-activations are jointly Gaussian with
 
 .. math:: m(x) = \mu_w \mathbf 1^T x + \mu_b,\qquad k_0(x,x') = \sigma_b^2 + \sigma_w^2\, x^T V x'.
 
-The table (rule, then the moments it gives in closed form):
+The table (rule, then the moments it gives in closed form; the rules for Gaussian pre-activations --
+erf, relu, identity and a Gaussian Gauss-net -- are the one table of Gaussian closed forms,
+:func:`symcorr.gaussian.closed_form`):
 
 =====================  ==============================================================================
 activation             closed form
@@ -25,11 +27,12 @@ cos (Cos-net)          any n: :math:`2^{-n}\sum_{\epsilon\in\{\pm1\}^n} \mathrm{
                        uniform phase: only patterns with :math:`\sum_i\epsilon_i = 0` survive
 erf                    n=1: :math:`\mathrm{erf}(m/\sqrt{1+2k_0})`; n=2 (zero mean): the arcsine kernel
                        :math:`\tfrac2\pi\arcsin\big(2k_{12}/\sqrt{(1+2k_{11})(1+2k_{22})}\big)`
-relu                   n=1: :math:`m\Phi(m/s) + s\varphi(m/s)`, :math:`s^2 = k_0(x,x)`; one point to
-                       any power (zero mean): :math:`\tfrac12 s^p 2^{p/2}\Gamma(\tfrac{p+1}2)/\sqrt\pi`;
+relu                   n=1: :math:`m\Phi(m/s) + s\varphi(m/s)`, :math:`s^2 = k_0(x,x)`; one point
+                       squared: :math:`(m^2+s^2)\Phi(m/s) + ms\varphi(m/s)`; any power (zero mean):
+                       :math:`\tfrac12 s^p 2^{p/2}\Gamma(\tfrac{p+1}2)/\sqrt\pi`;
                        n=2 (zero mean): the arc-cosine kernel of order 1,
-                       :math:`\tfrac1{2\pi}\big(\sqrt{k_{11}k_{22}-k_{12}^2} + k_{12}(\pi -
-                       \arccos\tfrac{k_{12}}{\sqrt{k_{11}k_{22}}})\big)`
+                       :math:`\tfrac{\sqrt{k_{11}k_{22}}}{2\pi}(\sin\vartheta + (\pi-\vartheta)\cos\vartheta)`,
+                       :math:`\cos\vartheta = k_{12}/\sqrt{k_{11}k_{22}}`
 identity               any n: Isserlis/Wick with means
 odd activations        (erf, tanh, identity, odd custom) with a symmetric first layer: odd n give 0
 anything else          an unevaluated :class:`~symcorr.symbolic.integral.GaussianExpectation`
@@ -50,9 +53,9 @@ import sympy as sp
 from ..activations import Activation, activation_names
 from ..distributions import Law, Normal
 from ..errors import SpecError
+from ..gaussian import Factor, closed_form
 from .inputs import as_points, inner, is_explicit, linear_combination, sum_entries
 from .integral import GaussianExpectation, IntegralKind, ParameterIntegral
-from ..combinatorics import set_partitions
 from .rules import characteristic_polar
 
 __all__ = ["FirstLayer", "neuron_moment", "moment_table", "KNOWN_KERNELS"]
@@ -205,11 +208,23 @@ def _total(powers):
     return sum(powers)
 
 
+def _table(fl: FirstLayer, pts, powers) -> sp.Expr | None:
+    r"""The Gaussian table (:func:`symcorr.gaussian.closed_form`) at the jointly Gaussian pre-activations
+    :math:`z(x_u) \sim N(m, k_0)`: :math:`E[\prod_u\phi(z(x_u))^{p_u}]`, or None where it has no rule."""
+    factors = [Factor.of(fl.activation, 0, p) for p in powers]
+    cov = sp.Matrix(len(pts), len(pts), lambda i, j: fl.k0(pts[i], pts[j]))
+    return closed_form(factors, cov, [fl.mean(p) for p in pts])
+
+
 def _gauss_rule(fl: FirstLayer, pts, powers):
-    r"""Gauss-net: :math:`\phi = e^{z - \frac12\log E e^{2z}}`.  Gaussian weights:
-    :math:`\log m = \sigma_w^2[\sum_{i<j} q_{ij} - \frac12\sum_i q_{ii}] + K_b(n) - \frac n2 K_b(2)`
-    with :math:`q = x^TVy`; for a Gaussian bias the bias part is :math:`\sigma_b^2(\binom n2 - \frac n2)`,
-    i.e. :math:`\log m = \sum_{i<j}k_0(x_i,x_j) - \frac12\sum_i k_0(x_i,x_i)`."""
+    r"""Gauss-net: :math:`\phi = e^{z - \frac12\log E e^{2z}}`.  A Gaussian first layer: the table,
+    :math:`\log m = \sum_{i<j}k_0(x_i,x_j) - \frac12\sum_i k_0(x_i,x_i)` (with multiplicities).  Otherwise the
+    cumulant generating functions: Gaussian weights give
+    :math:`\sigma_w^2[\sum_{i<j} q_{ij} - \frac12\sum_i q_{ii}]`, :math:`q = x^TVy`, an iid non-Gaussian law
+    :math:`\sum_d K_w(\sum_u p_ux_{ud}) - \frac12\sum_u p_uK_w(2x_{ud})` at explicit points, and the bias
+    :math:`K_b(n) - \frac n2 K_b(2)`."""
+    if fl.gaussian:
+        return _table(fl, pts, powers)
     n = _total(powers)
     if fl.gaussian_weight:
         w_part = sp.Integer(0)
@@ -286,52 +301,28 @@ def _cos_rule(fl: FirstLayer, pts, powers):
 
 
 def _identity_rule(fl: FirstLayer, pts, powers):
-    r"""Linear hidden layer, Gaussian z: Isserlis with means,
+    r"""Linear hidden layer, Gaussian z: Isserlis with means (the table),
     :math:`E[\prod z_i] = \sum_\pi \prod_{\{i\}} m_i \prod_{\{i,j\}} k_0(x_i,x_j)`."""
-    slots = [u for u, p in enumerate(powers) for _ in range(p)]
-    out = []
-    for part in set_partitions(range(len(slots)), lambda s: s <= 2):
-        term = sp.Integer(1)
-        for block in part:
-            if len(block) == 1:
-                term *= fl.mean(pts[slots[block[0]]])
-            else:
-                term *= fl.k0(pts[slots[block[0]]], pts[slots[block[1]]])
-            if term == 0:
-                break
-        out.append(term)
-    return sp.Add(*out)
+    return _table(fl, pts, powers)
 
 
 def _erf_rule(fl: FirstLayer, pts, powers):
+    r"""The table: :math:`E[\phi] = \mathrm{erf}(m/\sqrt{1+2k_0})`; two slots with zero mean (one point twice
+    included, as the pair at coincident points): the arcsine kernel."""
     n = _total(powers)
     if n == 1:
-        x = pts[0]
-        return sp.erf(fl.mean(x) / sp.sqrt(1 + 2 * fl.k0(x, x)))
-    if n == 2 and all(fl.mean(p) == 0 for p in pts):
-        x, y = (pts[0], pts[0]) if len(pts) == 1 else (pts[0], pts[1])
-        return 2 / sp.pi * sp.asin(2 * fl.k0(x, y) / sp.sqrt((1 + 2 * fl.k0(x, x)) * (1 + 2 * fl.k0(y, y))))
+        return _table(fl, pts, powers)
+    if n == 2:
+        pair = [pts[0], pts[0]] if len(pts) == 1 else list(pts)
+        return _table(fl, pair, [1, 1])
     return None
 
 
 def _relu_rule(fl: FirstLayer, pts, powers):
-    n = _total(powers)
-    zero_mean = all(fl.mean(p) == 0 for p in pts)
-    if len(pts) == 1:
-        x, p = pts[0], powers[0]
-        s2 = fl.k0(x, x)
-        if p == 1 and not zero_mean:
-            m = fl.mean(x)
-            s = sp.sqrt(s2)
-            return m * (1 + sp.erf(m / (sp.sqrt(2) * s))) / 2 + s / sp.sqrt(2 * sp.pi) * sp.exp(-m ** 2 / (2 * s2))
-        if zero_mean:
-            return sp.Rational(1, 2) * s2 ** sp.Rational(p, 2) * 2 ** sp.Rational(p, 2) \
-                * sp.gamma(sp.Rational(p + 1, 2)) / sp.sqrt(sp.pi)
-        return None
-    if n == 2 and zero_mean:
-        x, y = pts
-        k11, k22, k12 = fl.k0(x, x), fl.k0(y, y), fl.k0(x, y)
-        return (sp.sqrt(k11 * k22 - k12 ** 2) + k12 * (sp.pi - sp.acos(k12 / sp.sqrt(k11 * k22)))) / (2 * sp.pi)
+    r"""The table: one point (:math:`E[\phi]`, :math:`E[\phi^2]` with a mean; any power at zero mean) and the
+    arc-cosine kernel of order 1 at two points (zero mean)."""
+    if len(pts) == 1 or _total(powers) == 2:
+        return _table(fl, pts, powers)
     return None
 
 

@@ -5,8 +5,9 @@ Write :math:`z = \mu + Lu` with :math:`u\sim N(0, I_r)`, :math:`LL^T = \Sigma`, 
 or collinear bias-free inputs -- lower the dimension).  Then
 
 * :func:`gauss_hermite_expectation`: tensor-product Gauss-Hermite quadrature in :math:`r` dimensions
-  (:data:`DEFAULT_NODES` per dimension), adaptive quadrature with break points at the zeros of the
-  pre-activations in rank one, the integrand itself in rank zero;
+  (:data:`DEFAULT_NODES` per dimension; the one rule, :func:`symcorr.gaussian.gauss_hermite`), adaptive
+  quadrature with break points at the zeros of the pre-activations in rank one, the integrand itself in
+  rank zero;
 * :func:`montecarlo_gaussian_expectation`: seeded Monte Carlo (``torch.Generator``) with its standard
   error, streamed in chunks.
 
@@ -15,14 +16,13 @@ or collinear bias-free inputs -- lower the dimension).  Then
 
 from __future__ import annotations
 
-import itertools
 import math
-from functools import lru_cache
 
 import numpy as np
 import torch
 
 from ..errors import SpecError
+from ..gaussian import gauss_hermite
 from ..rng import make_generator
 
 __all__ = ["DEFAULT_NODES", "gauss_hermite_expectation", "montecarlo_gaussian_expectation",
@@ -30,16 +30,6 @@ __all__ = ["DEFAULT_NODES", "gauss_hermite_expectation", "montecarlo_gaussian_ex
 
 #: Gauss-Hermite nodes per dimension by effective dimension (total nodes stay <= ~3e5)
 DEFAULT_NODES = {1: 240, 2: 120, 3: 48, 4: 20, 5: 12, 6: 8}
-
-
-@lru_cache(maxsize=64)
-def _hermite(n: int):
-    """Probabilists' Gauss-Hermite nodes and weights (normalised); read-only, as the cache shares them."""
-    x, w = np.polynomial.hermite_e.hermegauss(n)
-    w = w / math.sqrt(2 * math.pi)
-    x.flags.writeable = False
-    w.flags.writeable = False
-    return x, w
 
 
 def reduce_covariance(mean: np.ndarray, cov: np.ndarray, tol: float = 1e-12):
@@ -97,20 +87,13 @@ def gauss_hermite_expectation(f, mean, cov, powers, nodes: int | None = None) ->
     if r > max(DEFAULT_NODES) and nodes is None:
         raise SpecError(f"quadrature in {r} dimensions is too expensive; use method='montecarlo'")
     n = nodes or DEFAULT_NODES[r]
-    x, w = _hermite(n)
-    total = 0.0
-    # chunk over the first axis to bound memory
-    rest = list(itertools.product(range(n), repeat=r - 1)) if r > 1 else [()]
-    rest = np.array(rest, dtype=int).reshape(len(rest), r - 1)
-    w_rest = np.prod(w[rest], axis=1) if r > 1 else np.ones(1)
-    for i in range(n):
-        u = np.empty((rest.shape[0], r))
-        u[:, 0] = x[i]
-        if r > 1:
-            u[:, 1:] = x[rest]
-        z = mean[None, :] + u @ lmat.T
-        total += w[i] * float(np.dot(w_rest, _integrand(f, z, powers)))
-    return total
+
+    def integrand(u: torch.Tensor) -> torch.Tensor:  # the numpy integrand on the rule's nodes (..., dim)
+        flat = u.reshape(-1, u.shape[-1]).numpy()
+        return torch.from_numpy(_integrand(f, flat, powers)).reshape(u.shape[:-1])
+
+    value, _ = gauss_hermite(integrand, torch.from_numpy(cov), torch.from_numpy(mean), resolutions=(n,))
+    return float(value)
 
 
 def montecarlo_gaussian_expectation(f_torch, mean, cov, powers, samples: int, seed: int,

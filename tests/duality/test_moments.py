@@ -133,3 +133,31 @@ def test_uniform_phase_characteristic_function_kills_the_phase():
     neuron = Neuron(Network(1, [Dense(2, "cos", weight=Normal(0, 1), bias=UniformCircle())]))
     assert neuron.moment([("cos", [R(1, 3)])]).expr == 0
     assert sp.simplify(neuron.moment([("cos", [R(1, 3)]), ("cos", [R(1, 3)])]).expr - R(1, 2)) == 0
+
+
+def test_derivative_moments_from_the_table_equal_plain_quadrature():
+    """The engine's E[relu'(z) relu'(z')] and E[erf'(z) erf'(z')] (the NTK's derivative kernels, from the
+    Gaussian table) against scipy's adaptive quadrature of the same pair; a swapped pair of points is the
+    same number and a different pair is not."""
+    from scipy import integrate
+
+    for net, deriv in ((zoo.relu_net(2, 3, 1), lambda z: 1.0 if z > 0 else 0.0),
+                       (zoo.erf_net(2, 3, 1), lambda z: 2 / math.sqrt(math.pi) * math.exp(-z * z))):
+        neuron = Neuron(net)
+        name = net.layers[0].activation.name + "'"
+        x, y = POINTS[0], POINTS[1]
+        got = neuron.moment([(name, x), (name, y)])
+        assert got.is_exact
+        _, cov = neuron.mean_cov([x, y])
+        k11, k12, k22 = (float(cov[i, j]) for i, j in ((0, 0), (0, 1), (1, 1)))
+        s1, s2, rho = math.sqrt(k11), math.sqrt(k22), k12 / math.sqrt(k11 * k22)
+        c = math.sqrt(1 - rho * rho)
+        pdf = lambda t: math.exp(-t * t / 2) / math.sqrt(2 * math.pi)  # noqa: E731
+
+        def inner(a):
+            return integrate.quad(lambda b: deriv(s2 * (rho * a + c * b)) * pdf(b), -12, 12,
+                                  points=[-rho * a / c], limit=200)[0]
+        want = integrate.quad(lambda a: deriv(s1 * a) * inner(a) * pdf(a), -12, 12, points=[0.0], limit=200)[0]
+        assert got.real == pytest.approx(want, rel=1e-8)
+        assert neuron.moment([(name, y), (name, x)]).real == got.real
+        assert abs(neuron.moment([(name, x), (name, POINTS[2])]).real - want) > 1e-3

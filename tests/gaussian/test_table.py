@@ -189,6 +189,117 @@ def test_dirac_delta_derivatives_are_refused_for_quadrature():
         GaussianMoment([Factor.of("step", 1), Factor.of("tanh")]).torch(torch.eye(2))
 
 
+# ----------------------------------------------------------------------------------------------------
+# the derivative kernels and the joint code of the deep recursions
+# ----------------------------------------------------------------------------------------------------
+_DERIV = {"relu": "step", "erf": "erf'", "cos": lambda z: -np.sin(z), "sin": np.cos, "identity": lambda z: 1.0,
+          "tanh": "tanh'"}
+
+
+def _np(name):
+    f = _DERIV.get(name, name)
+    return _NP[f] if isinstance(f, str) else f
+
+
+@pytest.mark.parametrize("name", ["relu", "erf", "cos", "sin", "identity"])
+@pytest.mark.parametrize("cov", COVS)
+def test_derivative_kernels_and_their_one_point_functions_equal_plain_quadrature(name, cov):
+    """E[phi'(u) phi'(v)] and E[phi'(u)^2] (closed forms) against scipy; the joint generated function gives
+    both at once and equals the separate ones."""
+    pair = pair_expectation(name)
+    want = _pair_scipy(_np(name), _np(name), *cov)
+    assert _eval(pair.dot_expr(), *cov) == pytest.approx(want, rel=1e-7, abs=1e-9)
+    k = cov[0]
+    g = integrate.quad(lambda a: _np(name)(math.sqrt(k) * a) ** 2 * math.exp(-a * a / 2) / math.sqrt(2 * math.pi),
+                       -12, 12, points=[0.0], limit=200)[0]
+    assert float(pair.dot_diagonal_sympy(sp.Float(k))) == pytest.approx(g, rel=1e-7)
+    t = [torch.tensor(c, dtype=torch.float64) for c in cov]
+    f, fd = pair.pair_torch(*t, dot=True)
+    assert float(f) == pytest.approx(float(pair.torch(*t)[0]), rel=1e-13)
+    assert float(fd) == pytest.approx(want, rel=1e-7, abs=1e-9)
+    g_t, gd_t = pair.diagonal_pair_torch(t[0], dot=True)
+    assert float(gd_t) == pytest.approx(g, rel=1e-7) and float(g_t) == pytest.approx(float(pair.diagonal_torch(t[0])[0]))
+
+
+@pytest.mark.parametrize("name", ["tanh", "gelu"])
+def test_quadrature_pairs_at_two_resolutions_bracket_the_truth(name):
+    """Without closed forms: 2-d Gauss-Hermite at the coarse and the fine node count; the fine one is within
+    their difference of scipy (the error estimate the deep recursions use); transposed pairs agree."""
+    deriv = {"tanh": _NP["tanh'"],
+             "gelu": lambda z: (1 + special.erf(z / math.sqrt(2))) / 2 + z * np.exp(-z * z / 2) / math.sqrt(2 * math.pi)}
+    pair = pair_expectation(name)
+    assert not pair.closed(dot=True)
+    for k11, k12, k22 in COVS:
+        t = [torch.tensor(c, dtype=torch.float64) for c in (k11, k12, k22)]
+        fine, coarse = (pair.pair_torch(*t, dot=True, nodes=q) for q in (64, 32))
+        for got, low, want in zip(fine, coarse, (_pair_scipy(_NP[name], _NP[name], k11, k12, k22),
+                                                 _pair_scipy(deriv[name], deriv[name], k11, k12, k22))):
+            assert abs(float(got) - want) <= abs(float(got - low)) + 1e-12
+        swapped = pair.pair_torch(t[2], t[1], t[0], dot=True)
+        assert all(float(a) == float(b) for a, b in zip(fine, swapped))
+
+
+def test_arc_cosine_code_is_accurate_at_coincident_points():
+    """Nearly coincident points, rho = 1 - delta: the generated relu kernel is exact to rounding (the form
+    sqrt((1 - rho)(1 + rho)) shares the rounding of arccos(rho)), against 50-digit mpmath.  Failing
+    counterpart: SymPy's own form sqrt(1 - rho^2), compiled as is, loses half the digits."""
+    import mpmath
+
+    import symcorr.gaussian.table as table
+
+    mpmath.mp.dps = 50
+    deltas = [1e-15, 3e-14, 1e-13, 2e-12]
+    k = torch.tensor([0.37, 1.9, 5.3, 1.0], dtype=torch.float64)
+    k12 = k * (1 - torch.tensor(deltas, dtype=torch.float64))
+
+    def truth(kk, c):
+        rho = mpmath.mpf(c) / mpmath.mpf(kk)
+        return float(mpmath.mpf(kk) * (mpmath.sqrt(1 - rho ** 2) + (mpmath.pi - mpmath.acos(rho)) * rho) / (2 * mpmath.pi))
+
+    want = torch.tensor([truth(a, c) for a, c in zip(k.tolist(), k12.tolist())], dtype=torch.float64)
+    (f,) = pair_expectation("relu").pair_torch(k, k12, k)
+    torch.testing.assert_close(f, want, rtol=1e-15, atol=0)
+    naive = sp.lambdify([K11, K12, K22], pair_expectation("relu").expr(), modules=[table.TORCH_FUNCTIONS, "math"])
+    assert float(((naive(k, k12, k) - want) / want).abs().max()) > 1e-11
+
+
+def test_isserlis_and_gauss_net_products_with_powers_and_means():
+    rng = np.random.default_rng(3)
+    a = rng.normal(size=(3, 3)) * 0.6
+    cov = a @ a.T + 0.3 * np.eye(3)
+    mean = rng.normal(size=3) * 0.4
+    # E[u0^2 u1 u2^3]
+    got = closed_form([Factor.of("identity", 0, 2), Factor.of("identity"), Factor.of("identity", 0, 3)],
+                      sp.Matrix(cov.tolist()), mean.tolist())
+    want = _gh_nd(lambda u: u[:, 0] ** 2 * u[:, 1] * u[:, 2] ** 3, cov, mean, q=12)
+    assert float(got) == pytest.approx(want, rel=1e-10)
+    assert closed_form([Factor.of("identity", 1), Factor.of("identity", 2)], sp.Matrix(cov[:2, :2].tolist())) == 0
+    gauss = closed_form([Factor.of("gauss", 0, 2), Factor.of("gauss", 1, 3)], sp.Matrix(cov[:2, :2].tolist()),
+                        mean[:2].tolist())
+    want = _gh_nd(lambda u: np.exp(2 * (u[:, 0] - mean[0] - cov[0, 0]) + 3 * (u[:, 1] - mean[1] - cov[1, 1])),
+                  cov[:2, :2], mean[:2], q=40)
+    assert float(gauss) == pytest.approx(want, rel=1e-9)
+
+
+def test_exponential_polynomials_with_symbols_of_no_declared_sign():
+    """Covariance entries are real whatever their SymPy assumptions: no re()/im() and no error."""
+    k11, k12, k22 = sp.symbols("a b c")
+    value = closed_form([Factor.of("cos")] * 2, sp.Matrix([[k11, k12], [k12, k22]]))
+    assert not value.has(sp.re, sp.im)
+    assert float(value.subs({k11: 1.0, k12: 0.3, k22: 2.0})) == pytest.approx(
+        _pair_scipy(np.cos, np.cos, 1.0, 0.3, 2.0), rel=1e-8)
+
+
+def test_one_resolution_quadrature():
+    """``nodes=q``: one Gauss-Hermite estimate (the deep grids run two and compare them)."""
+    cov = torch.tensor([[1.0, 0.4], [0.4, 0.8]], dtype=torch.float64)
+    moment = GaussianMoment([Factor.of("tanh")] * 2)
+    default = moment.torch(cov)
+    one = moment.torch(cov, nodes=120)
+    assert float(one.value) == pytest.approx(float(default.value), rel=1e-14)
+    assert float(one.error) <= 64 * 2.3e-16 and float(moment.torch(cov, nodes=8).value) != float(one.value)
+
+
 @pytest.mark.parametrize("p,q", [(2, 2), (3, 1), (1, 3), (2, 1), (4, 2)])
 @pytest.mark.parametrize("cov", COVS)
 def test_relu_two_point_moments_to_any_powers_equal_plain_quadrature(p, q, cov):

@@ -153,3 +153,19 @@ def test_odd_custom_activations_and_what_their_oddness_check_may_swallow():
     # any other failure is not "cannot simplify": it surfaces
     with pytest.raises(ZeroDivisionError):
         moment_table(_custom_tanh_net("tanh_broken_engine", ZeroDivisionError), [[x]])
+
+
+def test_relu_with_a_mean_has_closed_one_point_moments_from_the_table():
+    """E[relu(z)] and E[relu(z)^2] with a mean are closed forms of the Gaussian table; they equal the
+    Gaussian integral by adaptive quadrature; the cube stays an integral (no rule invented)."""
+    net = Network(1, [Dense(N, "relu", weight=Normal(0, 1), bias=Normal(sp.Rational(1, 2), 1)),
+                      Dense(1, weight=Normal(0, 1 / N))])
+    point = [[sp.Rational(7, 10)]]
+    u = sp.Symbol("u", real=True)
+    relu = sp.Lambda(u, sp.Piecewise((u, u > 0), (0, True)))
+    for power in (1, 2):
+        closed = moment_table(net, point, [power])
+        assert not closed.has(GaussianExpectation)
+        value, err = GaussianExpectation(relu, [sp.Rational(1, 2)], [[1 + sp.Rational(49, 100)]], [power]).numeric()
+        assert float(closed) == pytest.approx(value, rel=1e-10, abs=max(err, 1e-12))
+    assert isinstance(moment_table(net, point, [3]), GaussianExpectation)

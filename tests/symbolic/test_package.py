@@ -12,10 +12,10 @@ import symcorr.symbolic as symbolic
 
 PACKAGE = Path(symbolic.__file__).parent
 MODULES = sorted(p.stem for p in PACKAGE.glob("*.py") if p.stem != "__init__")
-#: the layers below symcorr.symbolic (BRIEF: errors/verdicts/... -> distributions, activations, groups
-#: -> spec -> symbolic)
-BELOW = {"errors", "verdicts", "expressions", "combinatorics", "rng", "budget", "gaussian", "distributions", "activations", "groups",
-         "spec"}
+#: the layers below symcorr.symbolic (BRIEF: errors/verdicts/... -> distributions, activations, groups,
+#: gaussian -> spec -> symbolic)
+BELOW = {"errors", "verdicts", "expressions", "combinatorics", "rng", "budget", "gaussian", "distributions",
+         "activations", "groups", "spec"}
 #: function-level imports that are not there to dodge a cycle: (module, imported module, why)
 LAZY = {("quadrature", "scipy"): "scipy.integrate costs ~0.6 s to import; only rank-one quadrature needs it"}
 
