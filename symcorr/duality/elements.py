@@ -237,7 +237,20 @@ def is_trivial(group: Group) -> bool | None:
         return False
     if concrete_dim(group) is None:
         return None
-    return not lie_algebra(group) and not discrete_generators(group)
+    return lie_dimension(group) == 0 and not discrete_generators(group)
+
+
+def lie_dimension(group: Group) -> int:
+    r"""The dimension of :func:`lie_algebra` without building it: :math:`k(k-1)/2` for rotations of the
+    :math:`k`-dimensional complement of the fixed vectors (SO(784) has 306,936 generators of 784 x 784:
+    deciding triviality must not enumerate them), 0 for finite groups."""
+    if not family(group).is_rotation:
+        return 0
+    n = _require_dim(group, "the Lie algebra")
+    if isinstance(group, ExplicitGroup):
+        return len(group.lie_planes())
+    k = len(_complement_basis(n, stabilised_vectors(group)))
+    return k * (k - 1) // 2
 
 
 def plane_rotation(gen: LieGenerator, n: int | None = None) -> sp.Matrix:

@@ -10,13 +10,14 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
+import numpy as np
 import sympy as sp
 import torch
 
 from ..errors import SpecError
 from ..expressions import parse_expression, real_symbol
 
-__all__ = ["Group", "GenericElement", "haar_orthogonal", "orthogonality_defect", "vector_entry"]
+__all__ = ["Group", "GenericElement", "determinant", "haar_orthogonal", "orthogonality_defect", "vector_entry"]
 
 
 @dataclass
@@ -156,6 +157,19 @@ class Group:
             return True
         return False
 
+
+
+def determinant(g: torch.Tensor) -> torch.Tensor:
+    r"""The determinants of a batch of square matrices ``(..., n, n)``, through numpy's LAPACK
+    (:math:`\det g = \mathrm{sign}\cdot e^{\log|\det g|}` from ``slogdet``), same dtype and device.
+
+    Not ``torch.linalg.det``: on CPU, torch's batched LU (``det``, ``slogdet``, ``solve``, ``lu_factor``)
+    of matrices larger than about 600 x 600 fails with "Intel oneMKL ERROR: Parameter 6 was incorrect on
+    entry to DLASWP" and then hangs once ``torch.set_num_threads(k > 1)`` has been called (torch 2.13 CPU
+    wheels; the unbatched call and one thread work).  SO(784) Haar samples, e.g. for Fashion-MNIST-sized
+    inputs, hit it under ``--threads 2``.  Group samples are few, so the copy to the host costs little."""
+    sign, logabs = np.linalg.slogdet(g.detach().to("cpu", torch.float64).numpy())
+    return torch.as_tensor(sign * np.exp(logabs), dtype=g.dtype, device=g.device)
 
 
 def orthogonality_defect(g: torch.Tensor) -> torch.Tensor:

@@ -271,3 +271,22 @@ def test_parse_group_accepts_the_documented_forms():
 def test_parse_group_errors(text, kwargs, match):
     with pytest.raises(SpecError, match=match):
         parse_group(text, **kwargs)
+
+
+def test_large_rotations_sample_under_several_threads():
+    """torch's batched CPU LU hangs on large matrices after torch.set_num_threads(k > 1) (an MKL DLASWP
+    error); the SO(n) sampler's determinants must not go through it (run in a child: a regression would
+    hang, not fail)."""
+    import subprocess
+    import sys
+
+    code = ("import torch\n"
+            "torch.set_num_threads(2)\n"
+            "from symcorr.groups import SpecialOrthogonal as SO\n"
+            "from symcorr.rng import make_generator\n"
+            "g = SO(784).sample(2, make_generator(0))\n"
+            "assert SO(784).contains(g)\n"
+            "print('ok')\n")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0 and proc.stdout.strip() == "ok", proc.stderr[-2000:]
+    assert "DLASWP" not in proc.stderr
