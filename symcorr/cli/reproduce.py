@@ -5,6 +5,9 @@ the other sections are still written), 2 on a user error."""
 
 from __future__ import annotations
 
+import sys
+
+from ..reproduce.checks import Status
 from ..runtime import torch_threads
 from .cluster_options import add_cluster_options
 from .options import add_device, add_no_progress, add_threads, threads_of
@@ -39,4 +42,6 @@ def run(args) -> int:
         checks = reproduce(args.out, full=args.full, derivations=args.derivations, only=args.only,
                            skip=args.skip, device=args.device, progress=not args.no_progress, client=client,
                            checkpoint=args.checkpoint)
+    for reason in sorted({c.detail for c in checks if c.status is Status.SKIPPED}):
+        print(f"symcorr reproduce: skipped: {reason}", file=sys.stderr)
     return 0 if all(c.agrees for c in checks) else 1

@@ -142,3 +142,25 @@ def test_the_finite_width_vertex_experiment_agrees_and_can_fail(tmp_path, monkey
     monkeypatch.setattr(finite_width, "run_vertex_scan", wrong_prediction)
     checks = reproduce(tmp_path / "out2", derivations=tmp_path / "specs", progress=False, log=None)
     assert not checks[0].agrees and "**NO**" in (tmp_path / "out2" / "report.md").read_text()
+
+
+def test_without_the_data_set_the_rest_is_written_and_the_run_fails(tmp_path, capsys, monkeypatch):
+    """The main job on a machine without dataset-fashion-mnist: one line says how to get it, every other
+    section is written, the summary marks Fashion-MNIST as skipped, and the exit status is 1."""
+    from symcorr.reproduce import default_derivations
+
+    monkeypatch.setenv("SYMCORR_FASHION_MNIST", str(tmp_path / "no-data-here"))
+    (tmp_path / "specs").mkdir()
+    (tmp_path / "specs" / "a_cos.toml").write_text(GOOD)
+    shipped = (default_derivations() / "fashion_mnist.toml").read_text()
+    network, experiment = shipped.split("[[claims]]")[0], shipped[shipped.index("[experiment]"):]
+    (tmp_path / "specs" / "fashion_mnist.toml").write_text(network + experiment)  # its claims run elsewhere
+    code = main(["reproduce", "--out", str(tmp_path / "out"), "--derivations", str(tmp_path / "specs"),
+                 "--no-progress", "--threads", "1"])
+    assert code == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "dataset-fashion-mnist" in err[0] and "skipped" in err[0]
+    text = (tmp_path / "out" / "report.md").read_text()
+    assert "**skipped**" in text and "1 skipped" in text
+    assert "T(2) on inputs" in text  # the other spec's rows are there
+    assert (tmp_path / "out" / "report.html").exists() and (tmp_path / "out" / "specs" / "fashion_mnist.md").exists()
