@@ -57,8 +57,10 @@ from .integral import GaussianExpectation, ParameterIntegral
 
 __all__ = ["InvariantForm", "Invariants", "SquaredDistance", "Witness", "invariant_form", "invariants_of"]
 
-#: digits of the witness evaluation, and the relative difference f(gx) - f(x) it must exceed
+#: digits of the witness evaluation, and the relative difference f(gx) - f(x) it must exceed; a witness is
+#: kept only when the difference recomputed with ``CONFIRM_DIGITS`` digits agrees to 1e-6 (relative)
 WITNESS_DIGITS = 40
+CONFIRM_DIGITS = 60
 WITNESS_TOLERANCE = 1e-25
 #: random point sets tried per group element before a witness search gives up
 WITNESS_TRIALS = 3
@@ -353,7 +355,8 @@ class _Environment:
     scalars: dict
 
 
-def _matrix_value(m, env: _Environment, dims: dict) -> sp.ImmutableMatrix:
+def _matrix_value(m, env: _Environment) -> sp.ImmutableMatrix:
+    """The explicit value of a matrix expression in the points and other matrix symbols."""
     if m in env.points:
         return sp.ImmutableMatrix(env.points[m])
     if m in env.matrices:
@@ -361,13 +364,13 @@ def _matrix_value(m, env: _Environment, dims: dict) -> sp.ImmutableMatrix:
     if isinstance(m, sp.MatrixBase):
         return sp.ImmutableMatrix(m)
     if isinstance(m, sp.Transpose):
-        return _matrix_value(m.arg, env, dims).T
+        return _matrix_value(m.arg, env).T
     if isinstance(m, sp.MatMul):
         out = None
         scalar = sp.Integer(1)
         for a in m.args:
             if isinstance(a, (sp.MatrixExpr, sp.MatrixBase)):
-                v = _matrix_value(a, env, dims)
+                v = _matrix_value(a, env)
                 out = v if out is None else out * v
             else:
                 scalar *= a.xreplace(env.scalars)
@@ -375,31 +378,31 @@ def _matrix_value(m, env: _Environment, dims: dict) -> sp.ImmutableMatrix:
             raise _NotEvaluable(str(m))
         return sp.ImmutableMatrix(scalar * out)
     if isinstance(m, sp.MatAdd):
-        parts = [_matrix_value(a, env, dims) for a in m.args]
+        parts = [_matrix_value(a, env) for a in m.args]
         total = parts[0]
         for v in parts[1:]:
             total = total + v
         return sp.ImmutableMatrix(total)
-    shape = tuple(int(sp.sympify(s).xreplace(dims)) for s in m.shape) if hasattr(m, "shape") else None
-    if isinstance(m, sp.Identity) and shape is not None:
-        return sp.ImmutableMatrix(sp.eye(shape[0]))
-    if isinstance(m, sp.OneMatrix) and shape is not None:
-        return sp.ImmutableMatrix(sp.ones(*shape))
-    if isinstance(m, sp.ZeroMatrix) and shape is not None:
-        return sp.ImmutableMatrix(sp.zeros(*shape))
+    if isinstance(m, (sp.Identity, sp.OneMatrix, sp.ZeroMatrix)):
+        shape = [sp.sympify(k).xreplace(env.scalars) for k in m.shape]
+        if not all(k.is_Integer for k in shape):
+            raise _NotEvaluable(str(m))
+        rows, cols = (int(k) for k in shape)
+        if isinstance(m, sp.Identity):
+            return sp.ImmutableMatrix(sp.eye(rows))
+        return sp.ImmutableMatrix(sp.ones(rows, cols) if isinstance(m, sp.OneMatrix) else sp.zeros(rows, cols))
     raise _NotEvaluable(str(m))
 
 
-def _value(e, env: _Environment):
-    """f at the environment's values, a real Float of ``WITNESS_DIGITS`` digits, or None (not a finite real
-    number there, or not evaluable exactly)."""
-    dims = {k: v for k, v in env.scalars.items()}
+def _value(e, env: _Environment, digits: int = WITNESS_DIGITS):
+    """f at the environment's values, a real Float of ``digits`` digits, or None (not a finite real number
+    there, or not evaluable exactly)."""
     mapping = {}
     try:
         for atom in e.atoms(InnerProduct):
-            mapping[atom] = _matrix_value(atom.args[0], env, dims)[0, 0]
+            mapping[atom] = _matrix_value(atom.args[0], env)[0, 0]
         for atom in e.atoms(MatrixElement):
-            mapping[atom] = _matrix_value(atom.parent, env, dims)[int(atom.i), int(atom.j)]
+            mapping[atom] = _matrix_value(atom.parent, env)[int(atom.i), int(atom.j)]
     except _NotEvaluable:
         return None
     out = e.xreplace(mapping)
@@ -409,7 +412,7 @@ def _value(e, env: _Environment):
             break
     if out.free_symbols or out.atoms(sp.MatrixSymbol):
         return None
-    v = sp.N(out, WITNESS_DIGITS)
+    v = sp.N(out, digits)
     if not v.is_number:
         return None
     re, im = v.as_real_imag()
@@ -485,6 +488,15 @@ def _moved(env: _Environment, pts: _Points, move) -> _Environment:
     return _Environment(points, env.matrices, scalars)
 
 
+def _confirmed(e, env: _Environment, moved: _Environment, difference) -> bool:
+    """The difference f(gx) - f(x) again with ``CONFIRM_DIGITS`` digits: the same to 1e-6 (relative), so
+    not an artefact of the working precision."""
+    before, after = _value(e, env, CONFIRM_DIGITS), _value(e, moved, CONFIRM_DIGITS)
+    if before is None or after is None:
+        return False
+    return bool(abs((after - before) - difference) <= sp.Float(1e-6) * abs(difference))
+
+
 def _witness(e, pts: _Points, kind: Invariants, group: Group, seed: int) -> tuple[Witness | None, str]:
     """A witness of the dependence beyond the invariants, or None with the reason none was found."""
     if e.has(GaussianExpectation, ParameterIntegral):
@@ -508,7 +520,8 @@ def _witness(e, pts: _Points, kind: Invariants, group: Group, seed: int) -> tupl
             if before is None or after is None:
                 unevaluated += 1
                 continue
-            if abs(after - before) > WITNESS_TOLERANCE * max(1, abs(before), abs(after)):
+            if abs(after - before) > WITNESS_TOLERANCE * max(1, abs(before), abs(after)) and \
+                    _confirmed(e, env, _moved(env, pts, move), after - before):
                 params = tuple((sp.latex(s), sp.latex(v)) for s, v in env.scalars.items()
                                if s not in pts.symbols)
                 moved = _moved(env, pts, move)
@@ -559,11 +572,7 @@ class InvariantForm:
         inner products, equal to the original (a check of the rewrite)."""
         if self.expr is None:
             raise SpecError(f"no form in the {self.invariants}: {self.summary()}")
-        out = self.expr
-        for _ in range(6):
-            if not (out.free_symbols & set(self.definitions)):
-                break
-            out = out.xreplace(dict(self.definitions))
+        out = _substituted(self.expr, self.definitions)
         return out.xreplace({a: a.in_points() for a in out.atoms(SquaredDistance)})
 
     @property
@@ -647,6 +656,17 @@ class InvariantForm:
         return f"InvariantForm({self.group!r}: {self.summary()})"
 
 
+def _substituted(expr, definitions: Mapping) -> sp.Expr:
+    """``expr`` with the named pieces replaced by their definitions until none is left (every level: a
+    leftover name would hide its dependence on the points)."""
+    out = expr
+    for _ in range(len(definitions) + 1):
+        if not (out.free_symbols & set(definitions)):
+            return out
+        out = out.xreplace(dict(definitions))
+    raise SpecError("the definitions of the form refer to one another in a cycle")
+
+
 def _title(pts: _Points) -> str:
     return "f(" + ", ".join(sp.latex(x) for x in pts.symbols) + ")"
 
@@ -664,7 +684,7 @@ def invariant_form(expr, points, group, *, title: str | None = None, seed: int =
     if title is None:
         title = form.title if form is not None else _title(pts)
     common: dict[str, Any] = dict(title=title, group=grp, invariants=kind, scalar=pts.scalar)
-    whole = form.expanded() if form is not None else sp.sympify(expr)
+    whole = _substituted(form.expr, form.definitions) if form is not None else sp.sympify(expr)
     if kind is Invariants.INNER_PRODUCTS and pts.dim == 1 and isinstance(grp, SpecialOrthogonal):
         note = f"${grp.latex()}$ is the trivial group: every expression is invariant under it."
         return InvariantForm(exists=True, decided=True, expr=whole, note=note, **common)

@@ -193,3 +193,15 @@ def test_the_witness_is_reproducible_and_exact():
     assert all(isinstance(v, sp.Rational) for p in a.witness.points for v in p)
     shift = [sp.Matrix(m) - sp.Matrix(p) for p, m in zip(a.witness.points, a.witness.moved)]
     assert shift[0] == shift[1] and np.any(np.array(shift[0], dtype=float) != 0)  # one translation c
+
+
+def test_a_fixed_vector_is_named_and_a_difference_along_it_is_not_a_distance():
+    """u^T x is not an inner product of the points; u^T (x_1 - x_2) is translation invariant but is not a function
+    of |x_1 - x_2|^2 either: the witness is then a rotation (an isometry), not a translation."""
+    x1, x2, u = (sp.MatrixSymbol(name, 3, 1) for name in ("x_1", "x_2", "u"))
+    f = sp.exp(inner(u, x1) - inner(x1, x1))
+    rotations = invariant_form(f, [x1, x2], "SO")
+    assert not rotations.exists and rotations.decided and rotations.residual == ("u^{T} x_{1}",)
+    along = invariant_form(sp.exp(inner(u, x1) - inner(u, x2)), [x1, x2], "translations")
+    assert not along.exists and along.decided and "rotation" in along.witness.element
+    assert along.witness.before != pytest.approx(along.witness.after)
