@@ -42,6 +42,7 @@ from .rng import child_seed, make_generator, resolve_device
 from .spec import Network
 from .specfile import Claim, SpecDocument, load_spec
 from .symbolic import correlator
+from .symbolic.invariant_form import invariants_of
 from .verdicts import CorrelatorKind, Expectation, ProofVerdict, Side
 
 __all__ = ["MonteCarloSettings", "montecarlo_settings", "montecarlo_inputs", "check_runnable", "load_checked_spec", "prove_claim", "ClaimTest",
@@ -336,6 +337,51 @@ def _correlator_texts(network: Network, orders: Sequence[int], fmt: str) -> list
     return out
 
 
+#: orders whose correlators the derive report shows in invariant form (the four-point function is cheap: its
+#: printed pieces are rewritten one by one, and a witness evaluates at most a few thousand operations)
+INVARIANT_FORM_ORDERS = (2, 4)
+
+
+def _invariant_form_texts(doc: SpecDocument, orders: Sequence[int], fmt: str) -> list[str]:
+    """For the input claims under translations and rotations (one block per kind of invariant): each
+    correlator of ``orders`` in the invariants of the group (:mod:`symcorr.symbolic.invariant_form`), or the
+    dependence left with its witness, or why it could not be decided."""
+    kinds: dict = {}
+    for claim in doc.claims:
+        if Side.parse(claim.on) is not Side.INPUT or CorrelatorKind.parse(claim.correlator) is CorrelatorKind.NTK:
+            continue
+        try:
+            kind = invariants_of(claim.group)
+        except SpecError:  # no invariant form is known for this group (permutations, stabilisers, ...)
+            continue
+        group, labels = kinds.setdefault(kind, (claim.group, []))
+        label = f"{claim.group!r} on inputs"
+        if label not in labels:
+            labels.append(label)
+    out = []
+    for kind, (group, labels) in kinds.items():
+        head = f"{', '.join(labels)}: the {kind}"
+        out.append(rf"\paragraph{{{_tex_text(head)}}}" if fmt == "tex" else f"### {head}")
+        for n in (n for n in orders if n in INVARIANT_FORM_ORDERS):
+            try:
+                G = correlator(doc.network, n)
+                if not G.is_exact:
+                    text = f"{n}-point function: no closed form to rewrite; {G.reason}."
+                    out.append(_tex_text(text) if fmt == "tex" else text)
+                    continue
+                form = G.invariant_form(group)
+            except SpecError as err:
+                text = f"(the {n}-point function is not available: {err})"
+                out.append(_tex_text(text) if fmt == "tex" else text)
+                continue
+            lead = rf"\textbf{{{n}-point function.}}" if fmt == "tex" else f"**{n}-point function.**"
+            if n > 2 and form.exists and not form.rewritten:  # the form printed above, not printed twice
+                out.append(f"{lead} {form.sentence()} the form printed above.")
+            else:
+                out.append(f"{lead} " + (form.tex() if fmt == "tex" else form.markdown()))
+    return out
+
+
 #: sides of larger dimension are not searched for their symmetry group in the derive report (the catalogue
 #: tries every stabiliser and permutation group, whose generators grow like the dimension squared)
 MAX_GROUP_DIMENSION = 12
@@ -369,6 +415,12 @@ def symmetry_group_texts(doc: SpecDocument) -> list[str]:
     return out
 
 
+_INVARIANT_FORM_INTRO = ("The correlators above, for the input claims under translations and rotations, rewritten "
+                         "exactly in the invariants of the group (squared distances, inner products) where they "
+                         "are functions of them; otherwise the dependence that is left, with a witness (exact "
+                         "points and a group element that changes the value) or the reason it could not be decided.")
+
+
 def derive_report(source, fmt: str = "md", orders: Sequence[int] = (2, 4)) -> str:
     """The symbolic report of one spec (a path or a :class:`SpecDocument`): the network, its correlators
     of ``orders`` (closed forms where the rules apply) and the proof of every claim with its expected and
@@ -387,6 +439,9 @@ def derive_report(source, fmt: str = "md", orders: Sequence[int] = (2, 4)) -> st
         parts += [r"\end{itemize}", r"\subsection*{Correlators}"]
         for text in _correlator_texts(doc.network, orders, "tex"):
             parts.append(rf"\[ {text} \]" if not text.startswith("(") else _tex_text(text))
+        invariant = _invariant_form_texts(doc, orders, "tex")
+        if invariant:
+            parts += [r"\subsection*{Correlators in invariant form}", _tex_text(_INVARIANT_FORM_INTRO)] + invariant
         parts.append(r"\subsection*{Claims}")
         for claim, proof in zip(doc.claims, proofs):
             parts.append(proof.latex())
@@ -400,6 +455,9 @@ def derive_report(source, fmt: str = "md", orders: Sequence[int] = (2, 4)) -> st
         parts.append(doc.description.strip())
     parts += ["## Network", doc.network.markdown(), "## Correlators"]
     parts += _correlator_texts(doc.network, orders, "md")
+    invariant = _invariant_form_texts(doc, orders, "md")
+    if invariant:
+        parts += ["## Correlators in invariant form", _INVARIANT_FORM_INTRO] + invariant
     parts.append("## Claims")
     for claim, proof in zip(doc.claims, proofs):
         note = f" — {claim.note}" if claim.note else ""

@@ -86,3 +86,41 @@ def test_large_dimensions_are_skipped_and_both_formats_carry_the_section():
     assert "## Symmetry groups" in md and "**Outputs.** catalogue: `O(2)`" in md
     tex = derive_report(doc, "tex", orders=(2,))
     assert r"\subsection*{Symmetry groups}" in tex and all(ord(ch) < 128 for ch in tex)
+
+
+def _invariant_section(md: str) -> str:
+    return md.split("## Correlators in invariant form", 1)[1].split("## Claims", 1)[0]
+
+
+def test_the_derive_report_of_the_gauss_translation_spec_shows_the_distance_form():
+    """R3: G2 of the Gauss-net is a function of (x_1 - x_2)^2 at every width (printed as such), G4 is not (a
+    witness translation moves it)."""
+    from symcorr.reproduce.claims_section import derivation_markdown
+
+    doc = load_spec(ROOT / "derivations" / "r3_gauss_translations.toml")
+    md = derive_report(doc)
+    section = _invariant_section(md)
+    assert "### T(1) on inputs: the squared distances" in section
+    two, four = section.split("**2-point function.**")[1].split("**4-point function.**")
+    assert "In the squared distances $(x_i - x_j)^2$ only" in two
+    assert r"k_{12} &= e^{- \frac{\left(x_{1} - x_{2}\right)^{2}}{8}}" in two
+    assert four.strip().startswith("No form in the squared distances") and "Witness:" in four
+    assert "the translation by" in four and r"\left(x_{1}" not in four
+    assert max(len(line) for line in section.splitlines()) < 1000
+    assert derivation_markdown(doc) == md  # the reproduce spec page is this report
+    tex = derive_report(doc, "tex")
+    assert r"\subsection*{Correlators in invariant form}" in tex and all(ord(ch) < 128 for ch in tex)
+    assert r"e^{- \frac{\left(x_{1} - x_{2}\right)^{2}}{8}}" in tex
+
+
+def test_the_derive_report_shows_inner_products_for_rotations_and_no_distance_form_for_the_erf_net():
+    doc = load_spec(ROOT / "derivations" / "r2_input_so3_erf.toml")
+    section = _invariant_section(derive_report(doc, orders=(2,)))
+    rotations, translations = section.split("### SO(D) on inputs, O(D) on inputs: the inner products")[1].split(
+        "### T(D) on inputs: the squared distances")
+    assert "In the inner products $x_i^T x_j$ only" in rotations and r"\operatorname{asin}" in rotations
+    assert "No form in the squared distances" in translations and "Witness:" in translations
+    assert "$$" not in translations  # no form is printed where there is none
+    assert max(len(line) for line in section.splitlines()) < 1000
+    outputs_only = derive_report(load_spec(ROOT / "derivations" / "r1_output_so5_gaussnet.toml"), orders=(2,))
+    assert "## Correlators in invariant form" not in outputs_only  # output claims: nothing to rewrite

@@ -14,6 +14,9 @@ r"""Symbolic n-point correlators of random networks (the parameter-space frame).
   :class:`GaussianExpectation` (``integral.py``) otherwise.
 * :func:`wick_sum`, :func:`inner`, :func:`apply_relations`: Wick sums, canonical inner products of
   symbolic inputs, and group relations such as :math:`R^TR = 1`.
+* :func:`invariant_form` / :class:`InvariantForm` (``invariant_form.py``; ``Correlator.invariant_form``,
+  ``Kernel.invariant_form``): a correlator in the invariants of translations (squared distances) or
+  rotations (inner products) where it is a function of them, else the dependence left with a witness.
 
 See docs/symbolic.md for the module layout, the rules and the math.
 """
@@ -23,6 +26,7 @@ from .correlator import Correlator, correlator
 from .form import CorrelatorForm, FormStyle
 from .inputs import InnerProduct, apply_relations, inner
 from .integral import GaussianExpectation, IntegralKind, NumericMethod, ParameterIntegral
+from .invariant_form import InvariantForm, Invariants, SquaredDistance, invariant_form
 from .kernels import KNOWN_KERNELS, FirstLayer, moment_table, neuron_moment
 from .laurent import Terms
 from .rules import VectorLaw, wick_sum
@@ -34,9 +38,9 @@ from .. import deep as _deep  # noqa: E402,F401
 
 __all__ = [
     "Correlator", "CorrelatorForm", "FirstLayer", "FormStyle", "GaussianExpectation", "InnerProduct",
-    "IntegralKind", "KNOWN_KERNELS", "Kernel", "NumericMethod", "ParameterIntegral", "Terms", "VectorLaw",
-    "apply_relations", "correlator", "inner", "kernel", "moment_table", "neuron_moment", "perfect_matchings",
-    "set_partitions", "wick_sum",
+    "IntegralKind", "InvariantForm", "Invariants", "KNOWN_KERNELS", "Kernel", "NumericMethod", "ParameterIntegral",
+    "SquaredDistance", "Terms", "VectorLaw", "apply_relations", "correlator", "inner", "invariant_form", "kernel",
+    "moment_table", "neuron_moment", "perfect_matchings", "set_partitions", "wick_sum",
 ]
 
 # The deep-network 1/n expansion of the correlators lives above this package (symcorr.deep builds on the

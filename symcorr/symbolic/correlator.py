@@ -36,6 +36,7 @@ from .deep_expansion import deep_expansion, inverse_width_powers, single_width_s
 from .form import CorrelatorForm, FormStyle, cumulant_form
 from .inputs import as_points
 from .integral import GaussianExpectation, NumericMethod, ParameterIntegral, register_network_rules
+from .invariant_form import InvariantForm, invariant_form
 from .rules import wick_sum
 from .single_layer import MomentSums, SingleLayerModel
 
@@ -182,6 +183,14 @@ class Correlator:
                 hit = CorrelatorForm(self._title(b.indices, "G_c"), b.connected(slots), b)
             self._forms[key] = hit
         return hit
+
+    def invariant_form(self, group, points=None, indices=None) -> InvariantForm:
+        r"""The correlator in the invariants of ``group`` acting on the inputs (squared distances
+        :math:`\lVert x_i - x_j\rVert^2` for translations, inner products :math:`x_i^Tx_j` for SO/O), piece by
+        piece of its printed form, or why there is none (a typed answer with the dependence left and a
+        witness: :mod:`symcorr.symbolic.invariant_form`).  ``points=None``: the generic points."""
+        form = self.form(points, indices, style=self._display_style)
+        return invariant_form(form, self.generic_points()[0] if points is None else points, group)
 
     def _check_width(self, width):
         if width is not None and not isinstance(self.width, sp.Symbol) and as_expr(width, "width") != self.width:

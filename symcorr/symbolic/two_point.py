@@ -174,6 +174,10 @@ class Kernel:
     def form(self, x=None, xp=None, indices=(0, 0)):
         return self._g2.form([x, xp] if x is not None else None, indices)
 
+    def invariant_form(self, group, x=None, xp=None, indices=(0, 0)):
+        """:meth:`Correlator.invariant_form` of the two-point function (generic points by default)."""
+        return self._g2.invariant_form(group, [x, xp] if x is not None else None, indices)
+
     def latex(self) -> str:
         return self._g2.latex()
 
