@@ -74,7 +74,12 @@ class InnerProduct(sp.Trace):
         return self
 
     def _latex(self, printer):
-        return printer._print(self.args[0])
+        mat = self.args[0]
+        if isinstance(mat, sp.MatMul):  # 1^T u (the sum of u's entries): SymPy prints the row of ones as "1"
+            head, *rest = mat.args
+            if isinstance(head, sp.OneMatrix) and head.shape[0] == 1 and rest:
+                return r"\mathbf{1}^{T} " + printer._print(sp.MatMul(*rest) if len(rest) > 1 else rest[0])
+        return printer._print(mat)
 
     def _sympystr(self, printer):
         return f"({printer._print(self.args[0])})"

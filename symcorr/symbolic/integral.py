@@ -163,7 +163,7 @@ class GaussianExpectation(sp.Expr):
     def _latex(self, printer):
         zs = sp.symbols(f"z_1:{self.dimension + 1}", real=True)
         body = printer._print(sp.Mul(*[self.activation(z) ** p for z, p in zip(zs, self.powers)]))
-        mean = "0" if all(m == 0 for m in self.args[1]) else printer._print(self.mean)
+        mean = "0" if all(m == 0 for m in self.args[1]) else printer._print(self.mean).replace(r"\\", "\\\\\n")
         # one matrix row per source line (TeX ignores the newlines): a 4 x 4 covariance of long entries
         # would otherwise be one line of thousands of characters in a Markdown report
         cov = printer._print(self.covariance).replace(r"\\", "\\\\\n")
