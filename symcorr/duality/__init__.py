@@ -12,7 +12,8 @@ Layers (imports point down only)::
     render                      the text of a decision (ProofSteps)
     catalogue                   symmetry_group(s), largest_proven_subgroup (built on decide_invariance)
     decision                    decide_invariance: one group, typed steps, the verdict
-    absorb, invariance, witness the engines of the steps (moments: exact correlators)
+    absorb, invariance, witness the engines of the steps (moments: exact single-hidden-layer correlators)
+    moments -> neuron -> values  the single-neuron moments and the values they return
     proof, engines, exact, elements
 """
 
