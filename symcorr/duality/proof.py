@@ -160,6 +160,8 @@ class WitnessKind(StrEnum):
     NTK_MEAN = "ntk-mean"          # the expected NTK
     STRUCTURAL = "structural"      # an argument that holds for every law
     QUADRATURE = "quadrature"      # deterministic product Gauss quadrature at two resolutions
+    MONOTONE = "monotone"          # a first-layer quantity of which E[f(x)^2] is a strictly increasing function
+    INVERSE_WIDTH = "inverse-width"  # the exact coefficient of 1/N in a correlator (claims about every large N)
 
 
 @dataclass
@@ -169,7 +171,10 @@ class Witness:
     ``kind``: ``"correlator"`` (exact :math:`G^{(n)}` values), ``"mean"`` (:math:`G^{(1)}`),
     ``"kernel"`` (the GP kernel), ``"ntk-mean"`` (the expected NTK), ``"structural"`` (an argument that
     holds for every law), ``"quadrature"`` (a single-neuron integral evaluated by deterministic product
-    Gauss quadrature at two resolutions; ``error`` is the estimated absolute error of each value).
+    Gauss quadrature at two resolutions; ``error`` is the estimated absolute error of each value),
+    ``"monotone"`` (deep networks: a first-layer quantity of which :math:`E[f_1(x)^2]` is a strictly increasing
+    function, :mod:`symcorr.duality.monotone`), ``"inverse-width"`` (deep networks: the exact coefficient of
+    :math:`1/N` in a correlator, for claims about every large width).
     ``values`` are the numbers substituted for the network's symbols (a universally quantified claim is
     refuted by one instance).
     """
