@@ -332,10 +332,12 @@ def _inverse_width(search: _Search):
     fam = el.family(search.group)
     d = net.input_dim
     slots = [((0, 0), False), ((0, 1), False), ((0, 0, 1, 1), True)]
-    for g, gdesc in el.witness_elements(search.group):
-        for x, y in _pairs(d):
+    pairs = _pairs(d)
+    pairs = pairs[:2] + pairs[3:4]   # two diagonal pairs and one off the diagonal: each series is costly
+    for g, gdesc in el.witness_elements(search.group, limit=3):
+        for x, y in pairs:
             gx, gy = act_input(g, x, fam), act_input(g, y, fam)
-            for idx, connected in slots:
+            for idx, connected in (slots if x != y else slots[:1] + slots[2:]):   # (x, x): (0, 1) is (0, 0)
                 pick = lambda a, b: [a if s == 0 else b for s in idx]  # noqa: E731
                 out = []
                 for pts in (pick(x, y), pick(gx, gy)):

@@ -476,7 +476,8 @@ def proof_steps(decision: InvarianceDecision) -> list[ProofStep]:
                 "computed). The density may still be invariant under another parameter map.")
         if failures:
             body += " The search is incomplete: an engine failed (see above)."
-    steps.append(ProofStep("Undecided", body + deep_undecided_text(deep), StepStatus.OPEN))
+    deep_ntk = decision.network.depth >= 3 and decision.correlator is CorrelatorKind.NTK
+    steps.append(ProofStep("Undecided", body + deep_undecided_text(deep, deep_ntk), StepStatus.OPEN))
     return steps
 
 

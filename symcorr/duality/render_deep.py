@@ -168,9 +168,13 @@ def deep_steps(step: DeepWitnessStep) -> list[ProofStep]:
     return [ProofStep("Deep network", body, StepStatus.FAILS, eqs)]
 
 
-def deep_undecided_text(step: DeepWitnessStep | None) -> str:
-    """What the undecided step says about a deep network: the arguments tried and why each did not apply,
-    and where the Monte Carlo evidence is."""
+def deep_undecided_text(step: DeepWitnessStep | None, deep_ntk: bool = False) -> str:
+    """What the undecided step says about a deep network: the arguments tried and why each did not apply
+    (``deep_ntk``: an NTK claim about a deep network, for which no witness is computed), and where the Monte
+    Carlo evidence is."""
+    if deep_ntk:
+        return (" No NTK witness is computed for a network with two or more hidden layers. The calibrated Monte "
+                "Carlo test of the claim (`symcorr check` shows it next to the verdict) is evidence, not a proof.")
     if step is None:
         return ""
     tried = "; ".join(f"{what}: {why}" for what, why in step.not_applied)

@@ -222,3 +222,9 @@ def test_monte_carlo_sees_the_predicted_change_and_no_change_under_a_true_symmet
     x = [float(v) for v in w.data["points"][0]]
     gx = [float(v) for v in w.data["moved"][0]]
     assert _paired_z(mean_net, x, gx) * w.data["direction"] > 5
+
+
+def test_a_deep_ntk_claim_without_an_exact_argument_stays_undecided_and_says_so():
+    proof = prove_invariance(deep_net("tanh", 3, N), "translations", "input", correlator="ntk")
+    assert proof.verdict == "undecided" and proof.witness is None
+    assert "No NTK witness is computed for a network with two or more hidden layers" in proof.markdown()

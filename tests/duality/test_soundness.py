@@ -224,3 +224,31 @@ def test_every_deep_verdict_is_confirmed_by_the_numeric_kernels(claim):
         _check_deep_proven(claim.network, proof.group, claim.on)
     elif proof.verdict == "refuted":
         _check_deep_refuted(claim.network, proof.group, claim.on, proof)
+
+
+def test_the_deep_rechecks_fail_on_a_tampered_witness():
+    """The re-checks above can fail: a monotone witness with its direction flipped, a kernel witness with a
+    wrong value and a 1/N witness with a wrong coefficient are each rejected by the numeric engines."""
+    import copy
+
+    R = sp.Rational
+    tanh = Network(3, [Dense(WIDTH, "tanh", weight=Normal(0, R(1, 3)), bias=Normal(0, R(1, 10))),
+                       Dense(WIDTH, "tanh", weight=Normal(0, 2 / WIDTH), bias=Normal(0, R(1, 10))),
+                       Dense(1, weight=Normal(0, 1 / WIDTH))])
+    cos = Network(1, [Dense(WIDTH, "erf", weight=Normal(0, 1), bias=Normal(0, R(1, 10))),
+                      Dense(WIDTH, "cos", weight=Normal(0, 2 / WIDTH), bias=Normal(0, R(1, 10))),
+                      Dense(1, weight=Normal(0, 1 / WIDTH))])
+    gauss = Network(1, [Dense(WIDTH, "gauss", weight=Normal(0, 1), bias=Normal(0, R(1, 10))),
+                        Dense(WIDTH, "erf", weight=Normal(0, 2 / WIDTH), bias=Normal(0, R(1, 10))),
+                        Dense(1, weight=Normal(0, 1 / WIDTH), bias=Normal(0, R(1, 10)))])
+    for net, finite, kind in ((tanh, True, "monotone"), (cos, False, "kernel"), (gauss, True, "inverse-width")):
+        proof = prove_invariance(net, "translations", "input", finite_width=finite, residual=False)
+        assert proof.verdict == "refuted" and proof.witness.kind == kind
+        _recheck_deep_witness(net, proof.group, proof.witness)   # the true witness passes
+        bad = copy.deepcopy(proof.witness)
+        if kind == "monotone":
+            bad.data["direction"] = -bad.data["direction"]
+        else:
+            bad.after = bad.after + R(1, 100)
+        with pytest.raises(AssertionError):
+            _recheck_deep_witness(net, proof.group, bad)
