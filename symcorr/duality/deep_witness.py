@@ -1,10 +1,7 @@
 r"""Witnesses for deep networks (two or more hidden layers): exact function-space arguments that a claimed
-symmetry fails -- at every width, in the infinite-width (GP) limit, or for every large width -- and the exact
-proof that a GP limit is invariant.
-
-A deep network's correlators have no closed form at a finite width, so the single-hidden-layer witnesses of
-:mod:`.witness` do not apply.  :func:`deep_witness` tries, in this order, the arguments whose scope covers the
-claim (:class:`WidthScope`):
+symmetry fails -- at every width, in the infinite-width (GP) limit, or for every large width.  A deep network's
+correlators have no closed form at a finite width, so :func:`deep_witness` tries, in this order, the arguments
+whose scope covers the claim (:class:`WidthScope`):
 
 1. :attr:`Argument.MONOTONE` -- :math:`E[f_1(x)^2]` is a strictly increasing function of a first-layer quantity
    (its variance, or the absolute value of its mean) at every width and in the GP limit
@@ -17,8 +14,7 @@ claim (:class:`WidthScope`):
    one N): :math:`G^{(n)}_N(gx) - G^{(n)}_N(x) = \delta_0 + \delta_1/N + O(1/N^2)` (the 1/N series of
    :mod:`symcorr.deep.finite_width`).  If the GP term :math:`\delta_0 \ne 0` (step 2) the difference is
    non-zero for all large N; if the 1/N coefficients :math:`\delta_1 \ne 0` exactly, it is non-zero for all
-   large N whatever :math:`\delta_0` is (:math:`\delta_0 \ne 0` dominates, and :math:`\delta_0 = 0` leaves
-   :math:`\delta_1/N`).  Either way "invariant for every N" is refuted;
+   large N whatever :math:`\delta_0` is.  Either way "invariant for every N" is refuted;
 4. :attr:`Argument.OUTPUT_MEAN` -- output actions: with a linear read-out whose weights have mean 0,
    :math:`G^{(1)}_a(x) = E[b^L_a]` exactly at every width, so :math:`\rho E[b^L] \ne E[b^L]` refutes.
 
@@ -26,10 +22,7 @@ At a numeric width only the every-width arguments (1 and 4) count: a GP-limit or
 exact about one finite N, and the claim stays undecided (the Monte Carlo test is then shown next to it by
 ``symcorr check``, never counted as a proof).  Symbols other than the widths are replaced by numbers (the spec's
 ``[values]`` or small defaults, :func:`~symcorr.duality.witness.default_values`): one instance refutes a claim
-about every value, and the witness records the instance.
-
-The GP limit of a deep network is *proven* invariant elsewhere, through its first metric
-(:func:`symcorr.duality.kernel.deep_kernel_invariance`).
+about every value, and the witness records the instance.  The GP limit of a deep network is proven invariant through its first metric (:mod:`.kernel`).
 """
 
 from __future__ import annotations
