@@ -9,6 +9,8 @@ This module holds, once:
 * :func:`prove_claim` -- the symmetry-via-duality proof of a claim (:func:`symcorr.duality.prove_invariance`);
 * :func:`claim_test` -- the calibrated Monte Carlo test of a claim (:func:`symcorr.montecarlo.invariance_test`
   or :func:`symcorr.ntk.ntk_invariance_test`), with its verdict and Markdown report;
+* :func:`claim_evidence` -- the Monte Carlo evidence shown next to an undecided proof (``symcorr check``): the
+  calibrated test at a small budget, never counted as a proof or a check;
 * :func:`compare` -- the one rule that says whether an obtained verdict agrees with a claim's ``expect``
   (statistical verdicts are not compared for ``undecided`` claims or claims about the infinite-width limit,
   which a finite ensemble cannot test);
@@ -46,8 +48,8 @@ from .symbolic.invariant_form import invariants_of
 from .verdicts import CorrelatorKind, Expectation, ProofVerdict, Side
 
 __all__ = ["MonteCarloSettings", "montecarlo_settings", "montecarlo_inputs", "check_runnable", "load_checked_spec", "prove_claim", "ClaimTest",
-           "claim_test", "Agreement", "compare", "correlator_estimates", "derive_report", "claim_label",
-           "symmetry_group_texts"]
+           "claim_test", "Evidence", "claim_evidence", "EVIDENCE_NETWORKS", "Agreement", "compare",
+           "correlator_estimates", "derive_report", "claim_label", "symmetry_group_texts"]
 
 #: estimators of :func:`symcorr.montecarlo.estimate_correlators` (``neuron``: single-hidden-layer nets)
 ESTIMATORS = ("auto", "direct", "readout", "neuron")
@@ -263,6 +265,51 @@ def claim_test(claim: Claim, doc: SpecDocument, net: Network, x: torch.Tensor, s
     return ClaimTest(Expectation(result.verdict), result, markdown, reduced)
 
 
+#: the default ensemble of the Monte Carlo evidence shown next to an undecided proof (``symcorr check``)
+EVIDENCE_NETWORKS = 5000
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """The Monte Carlo evidence for a claim whose proof is undecided: the calibrated test (``test``), or the
+    reason it was not run.  Shown next to the verdict, never counted: it is evidence, not an exact argument."""
+
+    test: ClaimTest | None
+    reason: str = ""
+
+    def summary(self) -> str:
+        """``broken (max|z| = 8.12, Holm p = 1.2e-15, 5000 networks)``, or ``not run: <reason>``."""
+        if self.test is None:
+            return f"not run: {self.reason}"
+        r = self.test.result
+        return (f"{self.test.verdict} (max|z| = {r.statistic:.2f}, Holm p = {r.p_value:.2g}, "
+                f"{r.networks} networks)")
+
+
+def claim_evidence(doc: SpecDocument, claim: Claim, *, networks: int = EVIDENCE_NETWORKS,
+                   progress: Progress = None) -> Evidence:
+    """The calibrated Monte Carlo test of ``claim`` (:func:`claim_test`) with the spec's ``[montecarlo]``
+    settings and at most ``networks`` networks, as :class:`Evidence`; not run (with the reason) for a claim
+    about the infinite-width limit, which a finite ensemble does not test, or when the numeric frame refuses
+    the spec (e.g. a symbol without a value)."""
+    if isinstance(networks, bool) or not isinstance(networks, int) or networks < 1:
+        raise SpecError(f"the evidence budget must be a positive number of networks, got {networks!r}",
+                        "evidence-networks")
+    if not claim.finite_width:
+        return Evidence(None, "the claim concerns the infinite-width limit, which a finite ensemble does not test")
+    try:
+        settings = montecarlo_settings(doc)
+        settings = dataclasses.replace(settings, networks=min(settings.networks, networks))
+        net = doc.numeric_network()
+        x = montecarlo_inputs(net, settings)
+        Ensemble(net, settings.networks, seed=settings.seed, chunk=settings.chunk, dtype=settings.torch_dtype,
+                 device=settings.device, estimator="direct")  # the memory checks, before anything is sampled
+        test = claim_test(claim, doc, net, x, settings, progress=progress)
+    except SpecError as err:  # the numeric frame refuses this spec: nothing to show, and nothing is concluded
+        return Evidence(None, str(err))
+    return Evidence(test)
+
+
 class Agreement(StrEnum):
     """How an obtained verdict relates to a claim's ``expect``."""
 
@@ -421,6 +468,19 @@ _INVARIANT_FORM_INTRO = ("The correlators above, for the input claims under tran
                          "points and a group element that changes the value) or the reason it could not be decided.")
 
 
+def _evidence_hint(doc: SpecDocument, claim: Claim, proof: InvarianceProof) -> str:
+    """For an undecided proof: where its Monte Carlo evidence is (shown, never a proof)."""
+    if proof.verdict is not ProofVerdict.UNDECIDED:
+        return ""
+    name = doc.path.name if doc.path else "SPEC"
+    if not claim.finite_width:
+        return (" No exact argument decides this claim about the infinite-width limit, and a finite ensemble "
+                "does not test it.")
+    return (f" No exact argument decides this claim; Monte Carlo evidence (shown, not a proof): `symcorr check "
+            f"{name}` runs its calibrated test ({EVIDENCE_NETWORKS} networks by default, column \"Monte Carlo "
+            f"(shown)\"), `symcorr montecarlo {name}` with the spec's full [montecarlo] budget.")
+
+
 def derive_report(source, fmt: str = "md", orders: Sequence[int] = (2, 4)) -> str:
     """The symbolic report of one spec (a path or a :class:`SpecDocument`): the network, its correlators
     of ``orders`` (closed forms where the rules apply) and the proof of every claim with its expected and
@@ -445,7 +505,8 @@ def derive_report(source, fmt: str = "md", orders: Sequence[int] = (2, 4)) -> st
         parts.append(r"\subsection*{Claims}")
         for claim, proof in zip(doc.claims, proofs):
             parts.append(proof.latex())
-            parts.append(rf"Expected: \textbf{{{claim.expect}}}; obtained: \textbf{{{proof.expectation}}}.")
+            parts.append(rf"Expected: \textbf{{{claim.expect}}}; obtained: \textbf{{{proof.expectation}}}."
+                         + _tex_text(_evidence_hint(doc, claim, proof)))
         parts.append(r"\subsection*{Symmetry groups}")
         parts += [_tex_text(text) for text in symmetry_group_texts(doc)]
         parts.append(r"\end{document}")
@@ -462,7 +523,8 @@ def derive_report(source, fmt: str = "md", orders: Sequence[int] = (2, 4)) -> st
     for claim, proof in zip(doc.claims, proofs):
         note = f" — {claim.note}" if claim.note else ""
         parts.append(proof.markdown(heading="###") +
-                     f"\nExpected: **{claim.expect}**; obtained: **{proof.expectation}**{note}.")
+                     f"\nExpected: **{claim.expect}**; obtained: **{proof.expectation}**{note}."
+                     + _evidence_hint(doc, claim, proof))
     parts.append("## Symmetry groups")
     parts += symmetry_group_texts(doc)
     return "\n\n".join(parts) + "\n"

@@ -124,3 +124,27 @@ def test_the_derive_report_shows_inner_products_for_rotations_and_no_distance_fo
     assert max(len(line) for line in section.splitlines()) < 1000
     outputs_only = derive_report(load_spec(ROOT / "derivations" / "r1_output_so5_gaussnet.toml"), orders=(2,))
     assert "## Correlators in invariant form" not in outputs_only  # output claims: nothing to rewrite
+
+
+def test_claim_evidence_runs_the_calibrated_test_at_the_smaller_budget_or_says_why_not():
+    import dataclasses
+
+    import pytest
+
+    from symcorr.claims import claim_evidence
+    from symcorr.errors import SpecError
+
+    doc = parse_spec(tomllib.loads(SPEC))
+    claim = doc.claims[0]
+    evidence = claim_evidence(doc, claim, networks=1000)
+    assert evidence.test is not None and evidence.test.result.networks == 1000   # min(spec's 3000, 1000)
+    assert evidence.summary().startswith(f"{evidence.test.verdict} (max|z| = ")
+    assert claim_evidence(doc, claim, networks=10 ** 6).test.result.networks == 3000
+    gp = claim_evidence(doc, dataclasses.replace(claim, finite_width=False))
+    assert gp.test is None and "infinite-width limit" in gp.summary()
+    with pytest.raises(SpecError, match="evidence"):
+        claim_evidence(doc, claim, networks=0)
+    symbolic = parse_spec(tomllib.loads(SPEC.replace("width = 6", 'width = "N"').replace(
+        'title = "output rotations"', 'title = "output rotations"\n[symbols]\nN = "positive integer"')))
+    missing = claim_evidence(symbolic, symbolic.claims[0])
+    assert missing.test is None and missing.summary().startswith("not run:") and "N" in missing.reason

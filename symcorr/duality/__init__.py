@@ -9,10 +9,12 @@ the catalogue for which the proof holds; ``crosscheck`` compares a proof with th
 Layers (imports point down only)::
 
     prover, crosscheck          prove_invariance = decision + residual group + text
-    render                      the text of a decision (ProofSteps)
+    render                      the text of a decision (ProofSteps); render_deep, render_maps its parts
     catalogue                   symmetry_group(s), largest_proven_subgroup (built on decide_invariance)
     decision                    decide_invariance: one group, typed steps, the verdict
-    absorb, invariance, witness the engines of the steps (moments: exact correlators)
+    absorb, invariance, witness the engines of the steps (moments: exact single-hidden-layer correlators)
+    deep_witness -> monotone    exact witnesses for two or more hidden layers (kernel: their GP-limit proof)
+    moments -> neuron -> values  the single-neuron moments and the values they return
     proof, engines, exact, elements
 """
 

@@ -17,7 +17,11 @@ and then the verdict (:class:`Route` says how it was reached):
   identity component takes the standard map and every discrete generator the standard map or another one
   (:func:`.absorb.alternative_maps`: sign chains, hidden-neuron permutations);
 * otherwise, for infinite-width input claims, :class:`GpLimitStep` (``role=DECIDES``): proven when
-  :math:`K(gx, gy) = K(x, y)` exactly, refuted with a kernel witness when not;
+  :math:`K(gx, gy) = K(x, y)` exactly, refuted with a kernel witness when not (two or more hidden layers:
+  proven when the first metric :math:`K^{(1)}` is invariant, :func:`.kernel.deep_kernel_invariance`);
+* otherwise, for two or more hidden layers, :class:`~.deep_witness.DeepWitnessStep`: refuted by an exact
+  argument at every width (``Route.WITNESS``), in the GP limit (``Route.GP_KERNEL``) or for every large width
+  of a claim about every N (``Route.WIDTH_SERIES``, :mod:`.deep_witness`);
 * otherwise :class:`WitnessStep`: refuted when a function-space witness is found (:mod:`.witness`);
 * ``undecided`` otherwise.  A failed parameter-space step alone never refutes: another parameter map
   might absorb the action.
@@ -52,7 +56,8 @@ from .absorb import Absorption, Action, ElementMap, MapKind, absorb, alternative
 from .elements import Family, catalogue_group
 from .engines import EngineFailure, Unsupported, run_engine
 from .invariance import LawCheck, Multiplication, block_invariance, shear_invariance, two_sided_invariance
-from .kernel import kernel_invariance
+from .deep_witness import DeepWitnessStep, WidthScope, deep_witness_step
+from .kernel import gp_kernel_check
 from .proof import ParameterWitness, Witness
 from .witness import translation_witness, witness_search
 
@@ -69,6 +74,7 @@ class Route(StrEnum):
     GP_KERNEL = "gp-kernel"           # the infinite-width kernel is (not) invariant
     WITNESS = "witness"               # refuted by a function-space witness
     STRUCTURAL = "structural"         # refuted: no law on R^d is invariant under every shift
+    WIDTH_SERIES = "width-series"     # refuted for every large width N: the large-N series of a correlator
     NONE = "none"                     # undecided
 
 
@@ -133,13 +139,15 @@ class NtkStep:
 
 @dataclass(frozen=True)
 class GpLimitStep:
-    """The GP-kernel check: ``invariant`` True / False / None, the kernel, its witness, a failure."""
+    """The GP-kernel check: ``invariant`` True / False / None, the kernel, its witness, a failure; ``deep``:
+    the network has two or more hidden layers and ``kernel`` is its first metric :math:`K^{(1)}`."""
 
     role: GpRole
     invariant: bool | None
     kernel: sp.Expr | None = None
     witness: Witness | None = None
     failure: EngineFailure | None = None
+    deep: bool = False
 
     @property
     def status(self) -> StepStatus:
@@ -245,6 +253,7 @@ class InvarianceDecision:
     impossibility: ShiftImpossibilityStep | None = None
     witness: Witness | None = None
     generators: GeneratorRoute | None = None
+    deep: DeepWitnessStep | None = None
 
     def __post_init__(self):
         if self.verdict is ProofVerdict.REFUTED and self.witness is None:
@@ -254,7 +263,7 @@ class InvarianceDecision:
     def steps(self) -> tuple:
         """The steps that were taken, in the order of the argument."""
         parts = [self.absorption, self.impossibility, self.change_of_variables, *self.laws, self.ntk,
-                 self.generators, self.gp_limit, self.witness_search, self.contrast]
+                 self.generators, self.gp_limit, self.deep, self.witness_search, self.contrast]
         return tuple(p for p in parts if p is not None)
 
     @property
@@ -270,6 +279,8 @@ class InvarianceDecision:
         out += [s.failure for s in (self.gp_limit, self.contrast) if s is not None]
         if self.witness_search is not None:
             out += list(self.witness_search.failures)
+        if self.deep is not None:
+            out += list(self.deep.failures)
         if self.generators is not None:
             out += list(self.generators.failures)
         return tuple(f for f in out if f is not None)
@@ -405,8 +416,13 @@ def _generator_route(network: Network, group: Group, on: Side, correlator: Corre
 
 
 def _small(network: Network) -> bool:
-    """Small enough for the contrast GP-kernel check (one hidden layer, at most 3 inputs)."""
-    return network.depth == 2 and (not isinstance(network.input_dim, int) or network.input_dim <= 3)
+    """Small enough for the contrast GP-kernel check (at most 3 inputs)."""
+    return network.depth >= 2 and (not isinstance(network.input_dim, int) or network.input_dim <= 3)
+
+
+#: the route of a deep refutation, by where its argument holds
+_DEEP_ROUTE = {WidthScope.EVERY_WIDTH: Route.WITNESS, WidthScope.GP_LIMIT: Route.GP_KERNEL,
+               WidthScope.LARGE_WIDTH: Route.WIDTH_SERIES}
 
 
 def decide_invariance(network: Network, group, on: Side | str = Side.INPUT,
@@ -447,11 +463,18 @@ def decide_invariance(network: Network, group, on: Side | str = Side.INPUT,
         if generators is not None and generators.complete:
             return dataclasses.replace(base, verdict=ProofVerdict.PROVEN, route=Route.GENERATORS)
     verdict, route, witness, gp = ProofVerdict.UNDECIDED, Route.NONE, None, None
-    if not finite_width and correlator is CorrelatorKind.FUNCTION and on is Side.INPUT:
-        kc = kernel_invariance(network, group, values)
-        gp = GpLimitStep(GpRole.DECIDES, kc.invariant, kc.kernel, kc.witness, kc.failure)
+    deep_net, deep = network.depth >= 3, None
+    if search_witness and deep_net and correlator is CorrelatorKind.FUNCTION:  # exact, cheap: before the GP proof
+        deep = deep_witness_step(network, group, on, finite_width=finite_width, values=values)
+        if deep.witness is not None:
+            verdict, witness = ProofVerdict.REFUTED, deep.witness
+            route = _DEEP_ROUTE[deep.scope] if deep.scope is not None else Route.WITNESS
+    if witness is None and not finite_width and correlator is CorrelatorKind.FUNCTION and on is Side.INPUT:
+        kc = gp_kernel_check(network, group, values)
+        gp = GpLimitStep(GpRole.DECIDES, kc.invariant, kc.kernel, kc.witness, kc.failure, deep_net)
         if kc.invariant is True:
-            return dataclasses.replace(base, gp_limit=gp, verdict=ProofVerdict.PROVEN, route=Route.GP_KERNEL)
+            return dataclasses.replace(base, gp_limit=gp, verdict=ProofVerdict.PROVEN, route=Route.GP_KERNEL,
+                                       deep=deep)
         if kc.invariant is False:
             verdict, route, witness = ProofVerdict.REFUTED, Route.GP_KERNEL, kc.witness
     search = None
@@ -469,8 +492,9 @@ def decide_invariance(network: Network, group, on: Side | str = Side.INPUT,
             verdict, route, witness = ProofVerdict.REFUTED, Route.WITNESS, found
     contrast = None
     if (verdict is ProofVerdict.REFUTED and finite_width and correlator is CorrelatorKind.FUNCTION
-            and fam is Family.T and on is Side.INPUT and _small(network)):
-        kc = kernel_invariance(network, group, values)
-        contrast = GpLimitStep(GpRole.CONTRAST, kc.invariant, kc.kernel, None, kc.failure)
+            and fam is Family.T and on is Side.INPUT and _small(network)
+            and (not deep_net or route is Route.WIDTH_SERIES)):
+        kc = gp_kernel_check(network, group, values)
+        contrast = GpLimitStep(GpRole.CONTRAST, kc.invariant, kc.kernel, None, kc.failure, deep_net)
     return dataclasses.replace(base, verdict=verdict, route=route, gp_limit=gp, witness_search=search,
-                               contrast=contrast, witness=witness)
+                               contrast=contrast, witness=witness, deep=deep)

@@ -8,6 +8,15 @@ one-parameter subgroups generating the group (rational Cayley rotations
 :math:`\cos = (1-a^2)/(1+a^2)`, :math:`\sin = 2a/(1+a^2)`, plus the discrete generators; a symbolic
 shift :math:`c` for translations) by the exact zero test :func:`symcorr.duality.exact.zero_test`.  A
 non-zero difference gives a kernel witness at a rational point.
+
+For a network with two or more hidden layers (:func:`deep_kernel_invariance`) the infinite-width limit is the GP
+whose kernel the NNGP recursion :math:`K^{(l+1)} = C_b + C_W E[\phi_l(u)\phi_l(v)]` builds from the first
+metric :math:`K^{(1)}(x, y) = C_b^{(1)} + C_W^{(1)}E[\phi_0(z^{(0)}(x))\phi_0(z^{(0)}(y))]` (centred Gaussian
+hidden layers), so the inputs enter only through :math:`K^{(1)}`: if :math:`K^{(1)}(gx, gy) = K^{(1)}(x, y)`
+exactly (the check above, on the first layer with a linear read-out whose two-point function is
+:math:`K^{(1)}`), every metric and the GP (mean :math:`E[b^L]`, constant) are invariant.  A moving
+:math:`K^{(1)}` proves nothing here (the recursion need not separate its values): deep refutations are
+:mod:`symcorr.duality.deep_witness`'s.
 """
 
 from __future__ import annotations
@@ -16,8 +25,11 @@ from dataclasses import dataclass
 
 import sympy as sp
 
+from ..deep import InfiniteWidthKernel
+from ..distributions import Normal
+from ..errors import SpecError
 from ..groups import Group
-from ..spec import Network
+from ..spec import Dense, Network
 from . import elements as el
 from .elements import Family
 from .engines import EngineFailure, Unsupported, run_engine
@@ -26,7 +38,7 @@ from .moments import TwoLayerModel
 from .proof import Witness, WitnessKind
 from .witness import OWN_ENGINE, act_input, fmt_points, make_witness, concretize, zero_mean_readout
 
-__all__ = ["KernelCheck", "kernel_invariance", "one_parameter_elements", "pretty_kernel"]
+__all__ = ["KernelCheck", "kernel_invariance", "deep_kernel_invariance", "gp_kernel_check", "one_parameter_elements", "pretty_kernel"]
 
 
 def _gp_scaling(network: Network) -> bool:
@@ -134,3 +146,45 @@ def _kernel_invariance(network: Network, group: Group, values: dict | None) -> K
         if s is None:
             status = None
     return KernelCheck(status, pretty_kernel(k.expr))
+
+
+# ----------------------------------------------------------------------------------------------------
+# deep networks: the GP limit through the first metric
+# ----------------------------------------------------------------------------------------------------
+def _first_metric_network(network: Network) -> Network:
+    r"""The first layer with a linear read-out whose two-point function is :math:`K^{(1)}` exactly:
+    weights :math:`N(0, C_W^{(1)}/n_1)`, bias :math:`N(0, C_b^{(1)})`.  Declines a network without an
+    infinite-width limit."""
+    try:
+        kernel = InfiniteWidthKernel(network)
+    except SpecError as err:
+        raise Unsupported(err.reason) from None
+    c_w, c_b = kernel.nngp.c_w[1], kernel.nngp.c_b[1]
+    width = network.widths[0]
+    return Network(network.input_dim, [network.layers[0],
+                                       Dense(1, "identity", weight=Normal(0, c_w / width),
+                                             bias=Normal(0, c_b) if sp.sympify(c_b) != 0 else None)])
+
+
+def deep_kernel_invariance(network: Network, group: Group, values: dict | None = None) -> KernelCheck:
+    """Is the GP limit of a deep network invariant?  True when the first metric :math:`K^{(1)}` is exactly
+    invariant (module docstring); None otherwise (a moving :math:`K^{(1)}` does not refute: the recursion
+    need not separate its values; the witnesses of :mod:`symcorr.duality.deep_witness` do that)."""
+    try:
+        first, failure = run_engine(OWN_ENGINE, "the first metric of the deep network", _first_metric_network,
+                                    network)
+    except Unsupported:
+        return KernelCheck()
+    if failure is not None:
+        return KernelCheck(failure=failure)
+    check = kernel_invariance(first, group, values)
+    if check.invariant is True:
+        return check
+    return KernelCheck(None, check.kernel, None, check.failure)
+
+
+def gp_kernel_check(network: Network, group: Group, values: dict | None = None) -> KernelCheck:
+    """The GP-limit step for any depth: :func:`kernel_invariance` for one hidden layer, through the first
+    metric (:func:`deep_kernel_invariance`) for two or more."""
+    return kernel_invariance(network, group, values) if network.depth < 3 else \
+        deep_kernel_invariance(network, group, values)

@@ -66,6 +66,25 @@ def _tex_text(text: str) -> str:
     return "".join(out)
 
 
+#: a step's prose is broken into lines of about this many characters (at sentence ends outside math)
+PROSE_LINE = 300
+
+
+def _wrap_prose(text: str, width: int = PROSE_LINE) -> list[str]:
+    """``text`` as lines broken after ``". "`` once a line reaches ``width`` characters, never inside
+    ``$...$`` math (an even count of unescaped dollars before the break): a long derivation step stays one
+    Markdown paragraph without lines of thousands of characters."""
+    lines, start, dollars = [], 0, 0
+    for i, ch in enumerate(text):
+        if ch == "$" and (i == 0 or text[i - 1] != "\\"):
+            dollars += 1
+        if (ch == " " and i > 0 and text[i - 1] == "." and dollars % 2 == 0 and i - start >= width):
+            lines.append(text[start:i])
+            start = i + 1
+    lines.append(text[start:])
+    return lines
+
+
 @dataclass
 class ProofStep:
     """One step of a proof: a title, a body (text with ``$math$``), display equations, and a
@@ -82,7 +101,8 @@ class ProofStep:
     def markdown(self, number: int | None = None) -> str:
         head = f"{number}. " if number is not None else ""
         mark = _STATUS_MARK.get(self.status, "")
-        lines = [f"{head}**{self.title}** {mark} {self.body}".rstrip()]
+        first, *rest = _wrap_prose(f"{head}**{self.title}** {mark} {self.body}".rstrip())
+        lines = [first] + [f"   {line}" for line in rest]  # continuation lines of the list item
         for eq in self.equations:
             lines.append(f"   $$ {eq} $$")
         return "\n".join(lines)
@@ -160,6 +180,8 @@ class WitnessKind(StrEnum):
     NTK_MEAN = "ntk-mean"          # the expected NTK
     STRUCTURAL = "structural"      # an argument that holds for every law
     QUADRATURE = "quadrature"      # deterministic product Gauss quadrature at two resolutions
+    MONOTONE = "monotone"          # a first-layer quantity of which E[f(x)^2] is a strictly increasing function
+    INVERSE_WIDTH = "inverse-width"  # the exact coefficient of 1/N in a correlator (claims about every large N)
 
 
 @dataclass
@@ -169,7 +191,10 @@ class Witness:
     ``kind``: ``"correlator"`` (exact :math:`G^{(n)}` values), ``"mean"`` (:math:`G^{(1)}`),
     ``"kernel"`` (the GP kernel), ``"ntk-mean"`` (the expected NTK), ``"structural"`` (an argument that
     holds for every law), ``"quadrature"`` (a single-neuron integral evaluated by deterministic product
-    Gauss quadrature at two resolutions; ``error`` is the estimated absolute error of each value).
+    Gauss quadrature at two resolutions; ``error`` is the estimated absolute error of each value),
+    ``"monotone"`` (deep networks: a first-layer quantity of which :math:`E[f_1(x)^2]` is a strictly increasing
+    function, :mod:`symcorr.duality.monotone`), ``"inverse-width"`` (deep networks: the exact coefficient of
+    :math:`1/N` in a correlator, for claims about every large width).
     ``values`` are the numbers substituted for the network's symbols (a universally quantified claim is
     refuted by one instance).
     """

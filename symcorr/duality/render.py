@@ -11,7 +11,7 @@ renders the steps as a Markdown or LaTeX document.
   of one law check;
 * :func:`failure_text` -- an engine failure, as the body of an open step;
 * the generator route (one step per generator, with its map and law checks); the prose of the other maps
-  themselves is in :mod:`.render_maps`.
+  themselves is in :mod:`.render_maps`, that of the GP-limit and deep-network steps in :mod:`.render_deep`.
 """
 
 from __future__ import annotations
@@ -21,10 +21,11 @@ import sympy as sp
 from ..distributions import HaarOrthogonal
 from ..verdicts import CorrelatorKind, ProofVerdict, Side, StepStatus
 from .absorb import Absorption, AbsorptionReason, Action
-from .decision import ElementStep, GeneratorRoute, GpLimitStep, GpRole, InvarianceDecision, LawStep, Route
+from .decision import ElementStep, GeneratorRoute, GpLimitStep, InvarianceDecision, LawStep, Route
 from .engines import EngineFailure
 from .invariance import LawCheck, LawReason, Multiplication
 from .proof import ProofStep, block_tex
+from .render_deep import deep_steps, deep_undecided_text, gp_step
 from .render_maps import (element_map_jacobian, element_map_text, element_tex, gauge_text, parity_mean_text,
                           two_sided_text)
 
@@ -366,21 +367,7 @@ def _gp_step(gp: GpLimitStep) -> ProofStep | None:
     """The GP-limit step; None when the kernel check did not apply (nothing to say)."""
     if gp.failure is not None:
         return ProofStep("GP limit", failure_text(gp.failure), StepStatus.OPEN)
-    kernel = sp.latex(gp.kernel) if gp.kernel is not None else None
-    if gp.role is GpRole.CONTRAST:
-        if gp.invariant is not True:
-            return None
-        return ProofStep("GP limit", f"By contrast the infinite-width kernel $K(x, y) = {kernel}$ is invariant "
-                                     "(exact simplification): the symmetry holds for the GP but not at finite width.",
-                         gp.status)
-    if gp.invariant is True:
-        return ProofStep("GP limit", "The infinite-width limit is the Gaussian process with mean 0 and kernel "
-                                     f"$K(x, y) = {kernel}$, and $K(gx, gy) - K(x, y)$ simplifies to 0 for symbolic "
-                                     "points and one-parameter subgroups generating the group, so the GP (a Gaussian law "
-                                     "fixed by its mean and kernel) is invariant.", gp.status)
-    if gp.invariant is False:
-        return ProofStep("GP limit", f"The GP kernel $K(x, y) = {kernel}$ is not invariant.", gp.status)
-    return None
+    return gp_step(gp)
 
 
 def _element_steps(number: int, step: ElementStep) -> list[ProofStep]:
@@ -465,9 +452,11 @@ def proof_steps(decision: InvarianceDecision) -> list[ProofStep]:
         steps.append(gp)
     if decision.verdict is ProofVerdict.PROVEN:   # by the GP kernel
         return steps
-    search = decision.witness_search
-    if search is not None:
-        steps += [ProofStep("Engine failure", failure_text(f), StepStatus.OPEN) for f in search.failures]
+    search, deep = decision.witness_search, decision.deep
+    failures = (deep.failures if deep is not None else ()) + (tuple(search.failures) if search is not None else ())
+    steps += [ProofStep("Engine failure", failure_text(f), StepStatus.OPEN) for f in failures]
+    if deep is not None:
+        steps += deep_steps(deep)
     if decision.verdict is ProofVerdict.REFUTED:
         what = "the NTK" if decision.correlator is CorrelatorKind.NTK else "the density"
         steps.append(ProofStep(
@@ -485,9 +474,10 @@ def proof_steps(decision: InvarianceDecision) -> list[ProofStep]:
                 "function-space witness was found "
                 f"(correlators of orders {', '.join(map(str, search.orders))} were searched where they can be "
                 "computed). The density may still be invariant under another parameter map.")
-        if search.failures:
+        if failures:
             body += " The search is incomplete: an engine failed (see above)."
-    steps.append(ProofStep("Undecided", body, StepStatus.OPEN))
+    deep_ntk = decision.network.depth >= 3 and decision.correlator is CorrelatorKind.NTK
+    steps.append(ProofStep("Undecided", body + deep_undecided_text(deep, deep_ntk), StepStatus.OPEN))
     return steps
 
 

@@ -44,7 +44,8 @@ from .moments import OneLayerModel, TwoLayerModel, Value
 from .proof import Witness, WitnessKind
 
 __all__ = ["default_values", "concretize", "WitnessSearch", "witness_search", "translation_witness", "differs",
-           "zero_mean_readout", "act_input", "fmt_points", "make_witness", "has_integral", "OWN_ENGINE"]
+           "zero_mean_readout", "act_input", "fmt_points", "make_witness", "has_integral", "probe_points",
+           "OWN_ENGINE"]
 
 #: the name under which the prover's own single-hidden-layer engine reports
 OWN_ENGINE = "symcorr.duality.moments"
@@ -183,7 +184,7 @@ def _unit(d, i, scale):
     return [scale if j == i else sp.Integer(0) for j in range(d)]
 
 
-def _probes(d: int, n: int):
+def probe_points(d: int, n: int):
     """Probe points: an axis point, and two generic points whose differences have no zero coordinate
     (so that e.g. a sign flip of one coordinate changes every difference)."""
     half = sp.Rational(1, 2)
@@ -234,7 +235,7 @@ def _input_witness(search, engines, group, orders, subs):
         for engine in engines:
             task = f"G^({n}) at the probe points"
             for g, gdesc in el.witness_elements(group):
-                for pts in _probes(d, n):
+                for pts in probe_points(d, n):
                     moved = [act_input(g, p, fam) for p in pts]
                     try:
                         before = search.value(engine.name, task, engine.correlator, pts, (0,) * n)
@@ -292,7 +293,7 @@ def _output_witness(search, engines, group, orders, d_in, subs):
                 idx = _moved_rows(g)
                 if len(idx) ** n > 256:
                     continue
-                for pts in _probes(d_in, n)[:2]:
+                for pts in probe_points(d_in, n)[:2]:
                     cache = {}
 
                     def entry(b):
@@ -333,7 +334,7 @@ def _ntk_witness(search, net, group, on, subs):
     d = net.input_dim
     task = "the expected NTK at the probe points"
     for g, gdesc in el.witness_elements(group):
-        for x, y in _probes(d, 2):
+        for x, y in probe_points(d, 2):
             try:
                 if on is Side.INPUT:
                     before = search.value(OWN_ENGINE, task, model.ntk_mean, x, y)

@@ -29,6 +29,7 @@ import functools
 import math
 from dataclasses import dataclass
 
+import sympy as sp
 import torch
 import torch.nn as nn
 
@@ -49,7 +50,7 @@ __all__ = [
     "single_hidden_layer_networks", "deep_networks", "networks", "group_elements", "SymmetryCase",
     "symmetry_cases", "output_rotation_cases", "input_rotation_cases", "translation_cases",
     "signed_permutation_cases", "MILD_ACTIVATIONS", "tensor_inputs", "axis_groups", "torch_initialisers",
-    "torch_mlps", "TORCH_ACTIVATIONS",
+    "torch_mlps", "TORCH_ACTIVATIONS", "DeepClaim", "deep_claims",
 ]
 
 #: the elementwise activations Network.from_torch reads
@@ -142,6 +143,50 @@ def deep_networks(draw, d_in=st.integers(1, 3), depth=st.integers(3, 4), width=s
         fan_in = n
     layers.append(Dense(dout, weight=Normal(0, 1 / fan_in), bias=Normal(0, 0.25) if draw(st.booleans()) else None))
     return Network(din, layers)
+
+
+@dataclass(frozen=True)
+class DeepClaim:
+    """A claim about a deep network for the prover's soundness test: the network (hidden widths a number or
+    the symbol ``N``), the group's name, the side, and whether it is about the infinite-width limit only."""
+
+    network: Network
+    group: str
+    on: Side
+    finite_width: bool
+
+    def __repr__(self):
+        width = "GP limit" if not self.finite_width else "finite width"
+        return f"DeepClaim({self.network!r}, {self.group} on {self.on}s, {width})"
+
+
+@st.composite
+def deep_claims(draw) -> DeepClaim:
+    r"""Two hidden layers, exact rational laws that keep or break the symmetries the prover decides: a first
+    activation erf, relu, tanh, cos or gauss (Gauss-net: translation invariant in the GP limit only), first-layer
+    weights centred, with a mean or an anisotropic column covariance (or Laplace), biases none / centred /
+    with a mean, hidden activations with and without closed forms (erf, relu, tanh, cos, gelu), a zero-mean
+    read-out with or without a bias mean, a numeric width or the symbol ``N`` (variances ``C/N``), and a
+    group acting on the inputs (rotations, permutations, parity, translations) or the outputs (rotations)."""
+    R = sp.Rational
+    d, d_out = draw(st.integers(1, 2)), draw(st.integers(1, 2))
+    width = draw(st.sampled_from([2, sp.Symbol("N", positive=True, integer=True)]))
+    first_act, hidden_act = draw(st.sampled_from(["erf", "relu", "tanh", "cos", "gauss"])), \
+        draw(st.sampled_from(["erf", "relu", "tanh", "cos", "gelu"]))
+    w0: list[Law] = [Normal(0, R(1, 2)), Normal(R(1, 2), R(1, 2))]
+    if d == 2:
+        w0.append(Normal(0, R(1, 2), col_cov=[[2, 0], [0, 1]]))
+    if first_act != "gauss":  # a Laplace moment generating function diverges where the Gauss-net normaliser needs it
+        w0.append(Laplace(0, R(1, 2)))
+    b0 = [None, Normal(0, R(1, 4)), Normal(R(1, 2), R(1, 4))]
+    b1 = [None, Normal(0, 1), Normal([R(1, 2)] + [0] * (d_out - 1), 1)]
+    layers = [Dense(width, first_act, weight=draw(st.sampled_from(w0)), bias=draw(st.sampled_from(b0))),
+              Dense(width, hidden_act, weight=Normal(0, 2 / sp.sympify(width)),
+                    bias=draw(st.sampled_from([None, Normal(0, R(1, 10))]))),
+              Dense(d_out, weight=Normal(0, 1 / sp.sympify(width)), bias=draw(st.sampled_from(b1)))]
+    group, on = draw(st.sampled_from([("SO", Side.INPUT), ("O", Side.INPUT), ("permutations", Side.INPUT),
+                                      ("parity", Side.INPUT), ("translations", Side.INPUT), ("SO", Side.OUTPUT)]))
+    return DeepClaim(Network(d, layers), group, on, draw(st.booleans()))
 
 
 def networks(**kw) -> st.SearchStrategy[Network]:

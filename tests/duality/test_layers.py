@@ -16,7 +16,9 @@ MODULES = sorted(p.stem for p in PACKAGE.glob("*.py") if p.stem != "__init__")
 TYPED_STRINGS = {"input", "output", "function", "ntk", "proven", "refuted", "undecided", "invariant", "broken",
                  "established", "fails", "open", "info", "SO", "O", "S", "B", "T", "right", "left",
                  "input-linear", "output-linear", "input-translation", "output-translation", "correlator",
-                 "quadrature", "ntk-mean", "kernel", "structural", "mean", "weight", "bias"}
+                 "quadrature", "ntk-mean", "kernel", "structural", "mean", "weight", "bias", "monotone",
+                 "inverse-width", "gp-kernel", "output-mean", "variance", "first-metric", "width-series", "contrast",
+                 "decides"}
 
 
 def _tree(name):

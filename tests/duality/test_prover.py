@@ -253,10 +253,16 @@ def test_a_failed_parameter_step_is_not_a_refutation():
 
 
 def test_undecided_when_no_engine_can_compute_a_witness():
+    """A GELU hidden layer: no closed form, outside the monotone argument, so no exact witness (issue 9 item 5:
+    the same network with a tanh hidden layer is now refuted at every width, tests/duality/test_deep_witness.py)."""
     deep = Network(3, [Dense(N, "erf", weight=Normal(0, 1, col_cov=[[2, 0, 0], [0, 1, 0], [0, 0, 1]])),
-                       Dense(N, "tanh", weight=Normal(0, 1 / N)), Dense(1, weight=Normal(0, 1 / N))])
+                       Dense(N, "gelu", weight=Normal(0, 1 / N)), Dense(1, weight=Normal(0, 1 / N))])
     proof = prove_invariance(deep, "SO", "input")
     assert proof.verdict == "undecided" and proof.invariant is None and proof.witness is None
+    tanh = Network(3, [Dense(N, "erf", weight=Normal(0, 1, col_cov=[[2, 0, 0], [0, 1, 0], [0, 0, 1]])),
+                       Dense(N, "tanh", weight=Normal(0, 1 / N)), Dense(1, weight=Normal(0, 1 / N))])
+    proof = prove_invariance(tanh, "SO", "input")
+    assert proof.verdict == "refuted" and proof.witness.kind == "monotone"
 
 
 # ----------------------------------------------------------------------------------------------------
