@@ -154,7 +154,7 @@ def load_checked_spec(path) -> SpecDocument:
         try:
             montecarlo_settings(doc)
         except SpecError as err:
-            raise SpecError(err.reason, f"{Path(path).name}: {err.where}" if err.where else Path(path).name) from None
+            raise err.in_file(Path(path).name) from None
     return doc
 
 

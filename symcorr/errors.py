@@ -19,6 +19,10 @@ class SpecError(ValueError):
         self.reason = message
         super().__init__(f"{where}: {message}" if where else message)
 
+    def in_file(self, name: str) -> "SpecError":
+        """The same error located in the file ``name`` (``"spec.toml: montecarlo.dtype"``)."""
+        return SpecError(self.reason, f"{name}: {self.where}" if self.where else name)
+
     def at(self, where: str) -> "SpecError":
         """Return the same error with ``where`` prefixed by an outer path component."""
         inner = self.where

@@ -420,4 +420,4 @@ def load_spec(path) -> SpecDocument:
     try:
         return parse_spec(data, path)
     except SpecError as err:
-        raise SpecError(err.reason, f"{path.name}: {err.where}" if err.where else path.name) from None
+        raise err.in_file(path.name) from None

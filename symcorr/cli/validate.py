@@ -36,7 +36,7 @@ def check_runnable(doc: SpecDocument) -> list[str]:
                                 "experiment.kind")
             notes.append(f"experiment: {kind}")
     except SpecError as err:
-        raise SpecError(err.reason, f"{name}: {err.where}" if err.where else name) from None
+        raise err.in_file(name) from None
     return notes
 
 
