@@ -1,32 +1,16 @@
 """symcorr.cli.fashion_mnist: ``symcorr fashion-mnist`` on small synthetic IDX files."""
 
-import numpy as np
 import pytest
 
 from symcorr.cli import fashion_mnist as cli_fm
 from symcorr.cli import main as symcorr_main
-from symcorr.data import write_idx
-from symcorr.data.idx import FASHION_MNIST_FILES
 from symcorr.experiments.fashion_mnist import SweepResult
-
-
-def _images(n, seed, noise=60):
-    """Learnable 28x28 uint8 images: a fixed random prototype per class plus noise."""
-    rng = np.random.default_rng(seed)
-    protos = np.random.default_rng(1234).uniform(0, 255, (10, 28, 28))
-    y = rng.integers(0, 10, n)
-    x = np.clip(protos[y] + rng.normal(0, noise, (n, 28, 28)), 0, 255).astype(np.uint8)
-    return x, y.astype(np.uint8)
+from synthetic_fashion import write_folder
 
 
 @pytest.fixture
 def folder(tmp_path):
-    folder = tmp_path / "fm"
-    folder.mkdir()
-    arrays = (*_images(200, 0), *_images(100, 1))
-    for key, arr in zip(("train_images", "train_labels", "test_images", "test_labels"), arrays):
-        write_idx(folder / (FASHION_MNIST_FILES[key] + ".gz"), arr)
-    return folder
+    return write_folder(tmp_path / "fm")
 
 
 def test_command_line_quick_run(tmp_path, folder):

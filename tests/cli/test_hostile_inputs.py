@@ -16,6 +16,8 @@ import time
 import pytest
 
 from symcorr.cli import main
+from synthetic_fashion import write_folder
+from symcorr.data.idx import FASHION_MNIST_FILES
 
 #: seconds a refused case may take (the refusal is checked before any work)
 TIME_LIMIT_S = 5.0
@@ -139,20 +141,18 @@ def test_the_base_spec_is_accepted(tmp_path, capsys):
 
 
 def _idx(path, magic: bytes, dims: tuple[int, ...], payload: bytes, compress=True):
+    """A raw IDX file with any header, broken ones included (write_idx only writes valid files)."""
     raw = magic + b"".join(struct.pack(">I", d) for d in dims) + payload
     path.write_bytes(gzip.compress(raw) if compress else raw)
 
 
 def _dataset(folder, *, images=None, labels=None):
-    """A tiny Fashion-MNIST folder (2 images of 28x28) with the given broken file replacing one."""
-    folder.mkdir()
-    for split in ("train", "t10k"):
-        _idx(folder / f"{split}-images-idx3-ubyte.gz", b"\x00\x00\x08\x03", (2, 28, 28), bytes(2 * 784))
-        _idx(folder / f"{split}-labels-idx1-ubyte.gz", b"\x00\x00\x08\x01", (2,), bytes([1, 2]))
+    """A tiny valid Fashion-MNIST folder (2 images per split) with one file then broken."""
+    write_folder(folder, train=2, test=2)
     if images:
-        images(folder / "train-images-idx3-ubyte.gz")
+        images(folder / (FASHION_MNIST_FILES["train_images"] + ".gz"))
     if labels:
-        labels(folder / "train-labels-idx1-ubyte.gz")
+        labels(folder / (FASHION_MNIST_FILES["train_labels"] + ".gz"))
     return folder
 
 

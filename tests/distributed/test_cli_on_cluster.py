@@ -7,9 +7,8 @@ import textwrap
 import numpy as np
 
 from symcorr.cli import main
-from symcorr.data import write_idx
-from symcorr.data.idx import FASHION_MNIST_FILES
 from symcorr.experiments.fashion_mnist import SweepResult
+from synthetic_fashion import write_folder
 
 SPEC = textwrap.dedent("""
     title = "Erf-net rotations"
@@ -84,16 +83,7 @@ def test_reproduce_on_a_cluster_obtains_the_serial_verdicts(client, tmp_path, ca
 
 
 def test_fashion_mnist_on_a_cluster_reads_the_data_on_the_workers(client, tmp_path):
-    folder = tmp_path / "fm"
-    folder.mkdir()
-    rng = np.random.default_rng(0)
-    protos = rng.uniform(0, 255, (10, 28, 28))
-    arrays = []
-    for n in (120, 60):
-        y = rng.integers(0, 10, n)
-        arrays += [np.clip(protos[y] + rng.normal(0, 60, (n, 28, 28)), 0, 255).astype(np.uint8), y.astype(np.uint8)]
-    for key, arr in zip(("train_images", "train_labels", "test_images", "test_labels"), arrays):
-        write_idx(folder / (FASHION_MNIST_FILES[key] + ".gz"), arr)
+    folder = write_folder(tmp_path / "fm", train=120, test=60)
     args = ["fashion-mnist", "--quick", "--epochs", "1", "--runs", "1", "--data-root", str(folder), "--no-progress",
             "--threads", "1"]
     assert main(args + ["--out", str(tmp_path / "a")]) == 0

@@ -6,19 +6,12 @@ import pytest
 
 from symcorr.errors import SpecError
 from symcorr.experiments.fashion_mnist import SweepConfig, TrainData, run_sweep
-
-
-def _images(n, seed, noise=60):
-    rng = np.random.default_rng(seed)
-    protos = np.random.default_rng(1234).uniform(0, 255, (10, 28, 28))
-    y = rng.integers(0, 10, n)
-    x = np.clip(protos[y] + rng.normal(0, noise, (n, 28, 28)), 0, 255).astype(np.uint8)
-    return x, y.astype(np.uint8)
+from synthetic_fashion import images
 
 
 @pytest.fixture(scope="module")
 def data():
-    return TrainData.from_arrays(*_images(160, 0), *_images(80, 1))
+    return TrainData.from_arrays(*images(160, 0), *images(80, 1))
 
 
 def _tiny(**kw):
@@ -56,6 +49,6 @@ def test_a_stopped_sweep_resumes_and_other_settings_are_refused(tmp_path, data):
     _equal(serial, resumed)
     with pytest.raises(SpecError, match="config.epochs: 1 there, 2 now"):
         run_sweep(_tiny(epochs=2), data, checkpoint=tmp_path)
-    other = TrainData.from_arrays(*_images(160, 5), *_images(80, 1))
+    other = TrainData.from_arrays(*images(160, 5), *images(80, 1))
     with pytest.raises(SpecError, match=r"\(data\.x_te"):
         run_sweep(_tiny(), other, checkpoint=tmp_path)
